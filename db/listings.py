@@ -1,0 +1,45 @@
+"""Offers and requests: posting, withdrawing, renewing and looking them up."""
+from __future__ import annotations
+
+import datetime as dt
+
+from .models import Listing, Member
+
+
+def post(member: Member, kind: str, *, title: str, expires: dt.date, description: str = "",
+         category: str = "", level: str = "", rate_cents: int | None = None,
+         rate_text: str = "", source=None) -> Listing:
+    return Listing.create(member=member, kind=kind, title=title, description=description,
+                          category=category, level=level, rate_cents=rate_cents,
+                          rate_text=rate_text, expires=expires, source=source)
+
+
+def current(today: dt.date, *, kind: str | None = None, category: str | None = None,
+            member: Member | None = None):
+    """Active listings that have not expired, newest first."""
+    query = (Listing.select(Listing, Member).join(Member)
+             .where(Listing.status == "active", Listing.expires >= today))
+    if kind:
+        query = query.where(Listing.kind == kind)
+    if category:
+        query = query.where(Listing.category == category.lower())
+    if member is not None:
+        query = query.where(Listing.member == member)
+    return query.order_by(Listing.kind, Listing.category, Listing.created.desc())
+
+
+def own(member: Member):
+    """A member's listings that are still worth showing: active or expired, not withdrawn."""
+    return (Listing.select().where(Listing.member == member, Listing.status != "withdrawn")
+            .order_by(Listing.created.desc()))
+
+
+def withdraw(listing: Listing) -> None:
+    listing.status = "withdrawn"
+    listing.save()
+
+
+def renew(listing: Listing, expires: dt.date) -> None:
+    listing.status = "active"
+    listing.expires = expires
+    listing.save()

@@ -1,0 +1,76 @@
+"""Members, their addresses and accounts."""
+from __future__ import annotations
+
+from peewee import fn
+
+from . import database
+from .models import LANGUAGES, MEMBER_STATUSES, MEMBER_TYPES, Account, Address, Member
+
+SYSTEM_ACCOUNTS = {
+    "association": "Association",
+    "solidarity": "Solidarity fund",
+}
+
+
+class MemberError(ValueError):
+    pass
+
+
+def normalise_address(address: str) -> str:
+    return address.strip().strip("<>").lower()
+
+
+def ensure_system_accounts() -> None:
+    for code, name in SYSTEM_ACCOUNTS.items():
+        Account.get_or_create(code=code, defaults={"name": name})
+
+
+def add(name: str, address: str, *, type: str = "regular", language: str = "nl",
+        status: str = "active", joined=None) -> Member:
+    """Create a member with an account and a primary address."""
+    address = normalise_address(address)
+    if type not in MEMBER_TYPES:
+        raise MemberError(f"unknown member type {type!r}; one of {', '.join(MEMBER_TYPES)}")
+    if language not in LANGUAGES:
+        raise MemberError(f"unknown language {language!r}; one of {', '.join(LANGUAGES)}")
+    if status not in MEMBER_STATUSES:
+        raise MemberError(f"unknown status {status!r}")
+    if "@" not in address or any(c.isspace() for c in address):
+        raise MemberError(f"{address!r} is not an email address")
+    if not name.strip() or any(c in name for c in "\r\n"):
+        raise MemberError("a member needs a one-line name")
+    with database.atomic():
+        if Address.get_or_none(Address.email == address):
+            raise MemberError(f"{address} already belongs to a member")
+        number = (Member.select(fn.MAX(Member.number)).scalar() or 0) + 1
+        extra = {"joined": joined} if joined else {}
+        member = Member.create(number=number, name=name.strip(), type=type, language=language,
+                               status=status, **extra)
+        Address.create(member=member, email=address, primary=True)
+        Account.create(code=f"member:{number}", member=member, name=member.name)
+    return member
+
+
+def add_address(member: Member, address: str) -> Address:
+    address = normalise_address(address)
+    if Address.get_or_none(Address.email == address):
+        raise MemberError(f"{address} already belongs to a member")
+    return Address.create(member=member, email=address)
+
+
+def by_address(address: str) -> Member | None:
+    if not address:
+        return None
+    return (Member.select().join(Address)
+            .where(Address.email == normalise_address(address)).first())
+
+
+def by_number_or_address(key: str) -> Member | None:
+    key = key.strip()
+    if key.isdigit():
+        return Member.get_or_none(Member.number == int(key))
+    return by_address(key)
+
+
+def account(member: Member) -> Account:
+    return Account.get(Account.member == member)

@@ -1,0 +1,139 @@
+"""The group's data: members and their addresses, accounts, listings, and mail in and out."""
+from __future__ import annotations
+
+import datetime as dt
+
+from peewee import (
+    BigIntegerField,
+    BlobField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from . import database
+
+MEMBER_TYPES = ("regular", "household", "guest", "honorary", "organisation")
+MEMBER_STATUSES = ("applicant", "active", "suspended", "leaving", "left")
+LANGUAGES = ("nl", "en", "fr")
+DIGEST_PREFERENCES = ("weekly", "daily", "instant", "off")
+LISTING_KINDS = ("offer", "request")
+LEVELS = ("A", "S", "V")  # amateur, semi-skilled, professional (vakman)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Member(BaseModel):
+    number = IntegerField(unique=True)
+    name = CharField(max_length=200)
+    type = CharField(max_length=20, default="regular")
+    status = CharField(max_length=20, default="active")
+    language = CharField(max_length=2, default="nl")
+    digest = CharField(max_length=10, default="weekly")
+    joined = DateField(default=dt.date.today)
+    created = DateTimeField(default=utcnow)
+
+    @property
+    def primary_address(self) -> str | None:
+        row = (Address.select().where(Address.member == self)
+               .order_by(Address.primary.desc(), Address.id).first())
+        return row.email if row else None
+
+
+class Address(BaseModel):
+    member = ForeignKeyField(Member, backref="addresses", on_delete="CASCADE")
+    # Stored lower-cased: mail systems compare addresses case-insensitively in practice.
+    email = CharField(max_length=320, unique=True)
+    primary = BooleanField(default=False)
+    failing = BooleanField(default=False)
+
+
+class Account(BaseModel):
+    """One per member, plus system accounts (association, solidarity fund, budgets)."""
+    code = CharField(max_length=50, unique=True)
+    member = ForeignKeyField(Member, backref="accounts", null=True, unique=True)
+    name = CharField(max_length=200)
+    # Exact money: integer hundredths of the unit, never floats.
+    balance_cents = BigIntegerField(default=0)
+
+
+class InboundMessage(BaseModel):
+    """Every mail we accepted, stored before we answered 250 and processed from here."""
+    message_id = CharField(max_length=998, unique=True)
+    raw = BlobField()
+    mail_from = CharField(max_length=998, default="")
+    rcpt_tos = TextField(default="")
+    received_at = DateTimeField(default=utcnow, index=True)
+    # received → processed | ignored | failed
+    state = CharField(max_length=12, default="received", index=True)
+    reason = TextField(default="")
+    kind = CharField(max_length=30, default="")
+    sender = CharField(max_length=320, default="")
+    member = ForeignKeyField(Member, null=True, backref="inbound", on_delete="SET NULL")
+    processed_at = DateTimeField(null=True)
+
+
+class OutboundMessage(BaseModel):
+    """The outbox: written in the same transaction as the change a mail reports."""
+    created = DateTimeField(default=utcnow, index=True)
+    # A unique name for the message, so a delivery retried after a crash is recognised.
+    key = CharField(max_length=64, unique=True)
+    message_id = CharField(max_length=998)
+    mail_from = CharField(max_length=320)
+    recipient = CharField(max_length=320)
+    raw = BlobField()
+    kind = CharField(max_length=30, default="")
+    inbound = ForeignKeyField(InboundMessage, null=True, backref="replies", on_delete="SET NULL")
+    # queued → sent | failed
+    state = CharField(max_length=10, default="queued", index=True)
+    attempts = IntegerField(default=0)
+    next_attempt = DateTimeField(default=utcnow)
+    last_error = TextField(default="")
+    sent_at = DateTimeField(null=True)
+
+
+class Listing(BaseModel):
+    member = ForeignKeyField(Member, backref="listings")
+    kind = CharField(max_length=10)
+    title = CharField(max_length=200)
+    description = TextField(default="")
+    category = CharField(max_length=60, default="")
+    level = CharField(max_length=1, default="")
+    rate_cents = BigIntegerField(null=True)
+    rate_text = CharField(max_length=200, default="")
+    created = DateTimeField(default=utcnow, index=True)
+    expires = DateField(index=True)
+    # active → withdrawn | expired
+    status = CharField(max_length=10, default="active", index=True)
+    source = ForeignKeyField(InboundMessage, null=True, on_delete="SET NULL")
+
+
+class Notice(BaseModel):
+    """When we last told an address something we tell at most once in a while."""
+    address = CharField(max_length=320)
+    kind = CharField(max_length=30)
+    sent_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("address", "kind"), True),)
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField()
+    applied_at = DateTimeField(default=utcnow)
+
+
+MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion]

@@ -1,0 +1,48 @@
+"""What each kind of message does. Handlers know no sockets and no templates engine:
+they change the database and return the replies to send, as template names and context."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Command:
+    """A member's command as the router understood it."""
+    kind: str                 # offer, request, withdraw, renew, list, mine, balance, help, unknown
+    language: str | None      # language of the command word, None when not recognised
+    argument: str = ""        # the rest of the command line, after the command word
+    body: str = ""            # the lines after the command line (or the body under a subject command)
+
+
+@dataclass
+class Reply:
+    """One mail to send: template `<kind>/<outcome>` rendered in the recipient's language."""
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    to: str | None = None          # an address; None means the sender of the inbound mail
+    language: str | None = None    # None: the recipient member's language, else the command's
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Refusal(Exception):
+    """A member's mistake: nothing is changed, and this reply explains what to do instead."""
+
+    def __init__(self, template: str, **context):
+        super().__init__(template)
+        self.reply = Reply(template, context)
+
+
+@dataclass
+class Context:
+    """What a handler may know about the mail it handles."""
+    settings: Any
+    sender: str
+    member: Any               # db.models.Member, or None for a non-member
+    inbound: Any              # db.models.InboundMessage, or None in a dry run
+    now: dt.datetime          # UTC, naive
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.date()

@@ -1,0 +1,83 @@
+"""The command table: which words, in which language, ask for which handler."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from . import Command
+
+# kind → words per language. Words are compared without case and accents.
+WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "offer": {"nl": ("aanbod",), "en": ("offer",), "fr": ("offre",)},
+    "request": {"nl": ("vraag",), "en": ("request", "wanted"), "fr": ("demande",)},
+    "withdraw": {"nl": ("intrekken", "intrek"), "en": ("withdraw",), "fr": ("retirer",)},
+    "renew": {"nl": ("verleng", "verlengen"), "en": ("renew",), "fr": ("prolonger",)},
+    "list": {"nl": ("lijst",), "en": ("list",), "fr": ("liste",)},
+    "mine": {"nl": ("mijn",), "en": ("mine",), "fr": ("mes",)},
+    "balance": {"nl": ("saldo",), "en": ("balance",), "fr": ("solde",)},
+    "help": {"nl": ("hulp",), "en": ("help",), "fr": ("aide",)},
+}
+
+# Commands whose argument is short: a line that says more is a sentence, not a command
+# ("Mijn fiets is kapot" is not MIJN). Kinds not named take any argument.
+MAX_ARGUMENT_WORDS = {"mine": 0, "balance": 0, "help": 1, "list": 1, "withdraw": 1, "renew": 1}
+
+
+def fold(word: str) -> str:
+    """Lower case without accents: ADHÉRER and adherer are one word."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+LOOKUP: dict[str, tuple[str, str]] = {
+    fold(word): (kind, language)
+    for kind, languages in WORDS.items()
+    for language, words in languages.items()
+    for word in words
+}
+
+# "Re:", "Antw:", "AW:", "Fwd:", "TR:", "RE :" and the like, possibly repeated or bracketed.
+REPLY_PREFIX = re.compile(r"^\s*((re|antw|aw|sv|fwd?|tr|doorst|wg|réf|ref)\s*(\[\d+\])?\s*:\s*)+", re.I)
+COMMAND_LINE = re.compile(r"^\s*[*#>]*\s*([^\W\d_]+)\s*:?\s*(.*)$", re.S)
+
+
+def strip_reply_prefix(subject: str) -> tuple[str, bool]:
+    match = REPLY_PREFIX.match(subject)
+    if not match:
+        return subject.strip(), False
+    return subject[match.end():].strip(), True
+
+
+def match(line: str) -> tuple[str, str, str] | None:
+    """(kind, language, argument) when `line` starts with a command word."""
+    found = COMMAND_LINE.match(line)
+    if not found:
+        return None
+    hit = LOOKUP.get(fold(found.group(1)))
+    if not hit:
+        return None
+    kind, language = hit
+    argument = found.group(2).strip()
+    if len(argument.split()) > MAX_ARGUMENT_WORDS.get(kind, 10**6):
+        return None
+    return kind, language, argument
+
+
+def _first_line(text: str) -> tuple[str, str]:
+    lines = text.strip().split("\n", 1)
+    return lines[0].strip(), (lines[1] if len(lines) > 1 else "").strip()
+
+
+def route(subject: str, text: str, *, is_reply: bool = False) -> Command:
+    """Find the command in the subject or, for replies and empty subjects, the first body line."""
+    subject, prefixed = strip_reply_prefix(subject)
+    first, rest = _first_line(text)
+    body_first = prefixed or is_reply or not subject
+    candidates = [(first, rest), (subject, text)] if body_first else [(subject, text), (first, rest)]
+    for line, body in candidates:
+        if line:
+            hit = match(line)
+            if hit:
+                kind, language, argument = hit
+                return Command(kind, language, argument, body.strip())
+    return Command("unknown", None, "", text.strip())

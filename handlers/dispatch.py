@@ -1,0 +1,29 @@
+"""Which handler answers which kind of command, and who may use it."""
+from __future__ import annotations
+
+from . import Command, Context, Reply
+from . import balance, help, list, listing, mine, nonmember, renew, withdraw
+
+HANDLERS = {
+    "offer": listing.handle,
+    "request": listing.handle,
+    "withdraw": withdraw.handle,
+    "renew": renew.handle,
+    "list": list.handle,
+    "mine": mine.handle,
+    "balance": balance.handle,
+    "help": help.handle,
+    "unknown": help.handle,
+}
+
+# Members in these states may use every command; others get an explanation.
+TRADING_STATUSES = ("active", "leaving")
+
+
+def handle(command: Command, ctx: Context) -> list[Reply]:
+    """The replies for `command`; a Refusal raised here carries a reply too."""
+    if ctx.member is None:
+        return nonmember.handle(command, ctx)
+    if ctx.member.status not in TRADING_STATUSES:
+        return [Reply("member/inactive", {"status": ctx.member.status})]
+    return HANDLERS[command.kind](command, ctx)

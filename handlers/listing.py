@@ -1,0 +1,29 @@
+"""AANBOD / VRAAG (OFFER / REQUEST, OFFRE / DEMANDE): post an offer or a request."""
+from __future__ import annotations
+
+import datetime as dt
+
+from db import listings
+
+from . import Command, Context, Refusal, Reply
+from .fields import parse
+
+
+def handle(command: Command, ctx: Context) -> list[Reply]:
+    fields = parse(command.argument, command.body)
+    kind = command.kind
+    if not fields.title:
+        raise Refusal("listing/no-title", kind=kind)
+    today = ctx.today
+    if fields.expires is not None and fields.expires < today:
+        fields.errors.append(("expires-past", fields.expires.isoformat()))
+    if fields.errors:
+        raise Refusal("listing/invalid", kind=kind, errors=fields.errors)
+    longest = today + dt.timedelta(days=ctx.settings.listings.max_days)
+    expires = fields.expires or today + dt.timedelta(days=ctx.settings.listings.days)
+    capped = expires > longest
+    listing = listings.post(
+        ctx.member, kind, title=fields.title, description=fields.description,
+        category=fields.category, level=fields.level, rate_cents=fields.rate_cents,
+        rate_text=fields.rate_text, expires=min(expires, longest), source=ctx.inbound)
+    return [Reply("listing/posted", {"listing": listing, "capped": capped})]

@@ -1,0 +1,183 @@
+"""Raw bytes → Inbound: the headers and the text of a mail that the rest of the system needs.
+
+We parse with the stdlib `email` package under the compat32 policy and decode the few
+headers we read with `email.header`/`email.utils`. Measured on a 2 KB multipart mail:
+policy.default 3.4 ms, compat32 0.27 ms; this runs for every inbound mail.
+"""
+from __future__ import annotations
+
+import email
+import email.header
+import email.utils
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email.message import Message
+
+import html2text
+
+from .quotes import strip_quotes
+
+# Deeper MIME trees are not walked: no mail a member writes nests that far.
+MAX_DEPTH = 10
+
+
+@dataclass
+class Inbound:
+    message: Message
+    message_id: str
+    sender: str            # the From: address, lower-cased ("" if none)
+    sender_name: str
+    subject: str
+    text: str              # the body as text (HTML converted), quotes included
+    reply_text: str        # the body with quoted history and signature removed
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
+    mail_from: str | None = None  # envelope sender: "" is the null return path, None unknown
+    rcpt_tos: tuple[str, ...] = ()
+    defects: list[str] = field(default_factory=list)
+
+    def header(self, name: str) -> str:
+        return decode_header(self.message.get(name, ""))
+
+
+def decode_header(value) -> str:
+    """An RFC 2047 header as one line of text; never raises, whatever the charset."""
+    if value is None:
+        return ""
+    value = str(value)
+    try:
+        text = str(email.header.make_header(email.header.decode_header(value)))
+    except Exception:  # unknown charset, broken encoded word
+        text = value
+    return _one_line(text)
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"[\r\n\t\x00]+", " ", text).strip()
+
+
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
+
+
+def message_id_from_bytes(raw: bytes) -> str:
+    """The Message-ID, read from the header block alone, or one derived from the bytes
+    when the sender gave none (so a resent copy is still recognised)."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    match = _MESSAGE_ID.search(head)
+    value = decode_header(match.group(1).decode("utf-8", "replace")) if match else ""
+    found = re.search(r"<[^<>\s]+>", value)
+    if found:
+        return found.group(0)[:990]
+    if value:
+        return f"<{value.strip('<>')[:900]}>"
+    return f"<{hashlib.sha256(raw).hexdigest()}@no-message-id.invalid>"
+
+
+def _charset(part: Message) -> str:
+    charset = part.get_content_charset() or "us-ascii"
+    try:
+        "".encode(charset)
+        return charset
+    except LookupError:
+        return "utf-8"
+
+
+def _decode_part(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        return ""
+    charset = _charset(part)
+    try:
+        text = payload.decode(charset)
+    except UnicodeDecodeError:
+        # Undeclared or wrong charset: most such mail is really utf-8, the rest latin-1.
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            text = payload.decode("windows-1252", "replace")
+    return text.replace("\x00", "")
+
+
+def _text_parts(message: Message, depth: int = 0):
+    """(content type, part) for the text parts that are not attachments, in order."""
+    if depth > MAX_DEPTH:
+        return
+    if message.is_multipart():
+        payload = message.get_payload()
+        if not isinstance(payload, list):
+            return
+        for sub in payload:
+            if isinstance(sub, Message):
+                yield from _text_parts(sub, depth + 1)
+        return
+    ctype = message.get_content_type()
+    if ctype in ("text/plain", "text/html"):
+        disposition = (message.get("Content-Disposition") or "").lower()
+        if not disposition.startswith("attachment"):
+            yield ctype, message
+
+
+def body_text(message: Message) -> str:
+    """The plain text of a mail: the first text/plain part, else the first HTML part as text."""
+    html = None
+    for ctype, part in _text_parts(message):
+        if ctype == "text/plain":
+            return _decode_part(part)
+        if html is None:
+            html = part
+    if html is not None:
+        return html_to_text(_decode_part(html))
+    return ""
+
+
+def html_to_text(html: str) -> str:
+    converter = html2text.HTML2Text()
+    converter.body_width = 0
+    converter.ignore_images = True
+    converter.ignore_emphasis = True
+    converter.ignore_links = False
+    return converter.handle(html).strip() + "\n"
+
+
+def _addresses(value: str) -> list[tuple[str, str]]:
+    try:
+        return email.utils.getaddresses([value])
+    except Exception:
+        return []
+
+
+def parse(raw: bytes, *, mail_from: str | None = None, rcpt_tos=()) -> Inbound:
+    """Parse raw bytes; never raises. What could not be understood lands in `defects`.
+
+    `mail_from` is the envelope sender; None (a file, an IMAP mailbox) falls back to
+    the Return-Path header the delivering server wrote, if any."""
+    message = email.message_from_bytes(raw)
+    if mail_from is None and message.get("Return-Path") is not None:
+        found = re.search(r"<([^<>]*)>", decode_header(message.get("Return-Path")))
+        mail_from = found.group(1).strip() if found else None
+    defects = [type(d).__name__ for d in getattr(message, "defects", [])]
+    from_header = decode_header(message.get("From", ""))
+    pairs = [(n, a) for n, a in _addresses(from_header) if "@" in a]
+    sender_name, sender = pairs[0] if pairs else ("", "")
+    try:
+        text = body_text(message)
+    except Exception as exc:  # a broken part must not lose the mail
+        defects.append(f"body: {exc.__class__.__name__}")
+        text = ""
+    references = tuple(re.findall(r"<[^<>\s]+>", decode_header(message.get("References", ""))))
+    in_reply_to = " ".join(re.findall(r"<[^<>\s]+>", decode_header(message.get("In-Reply-To", ""))))
+    return Inbound(
+        message=message,
+        message_id=message_id_from_bytes(raw),
+        sender=sender.strip().lower(),
+        sender_name=_one_line(sender_name),
+        subject=decode_header(message.get("Subject", "")),
+        text=text,
+        reply_text=strip_quotes(text),
+        in_reply_to=in_reply_to,
+        references=references,
+        mail_from=mail_from,
+        rcpt_tos=tuple(rcpt_tos),
+        defects=defects,
+    )

@@ -1,0 +1,167 @@
+"""The one way every inbound mail goes: store → parse → guard → identify → route → handle → persist.
+
+`store` runs before the SMTP 250 (or before an IMAP message is moved); `process`
+runs later from the stored copy, so a crash in between loses nothing and a restart
+picks up what is still `received`. All changes a mail causes, its replies included,
+commit in one transaction with its new state, so nothing is done twice.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import peewee
+
+from db import database, members
+from db.models import InboundMessage, Member, OutboundMessage
+from handlers import Command, Context, Refusal, Reply
+from handlers.commands import route
+from handlers.dispatch import handle
+from handlers.fields import parse as parse_fields
+
+from . import guard
+from .compose import Composer, Outgoing, now_utc
+from .parse import Inbound, message_id_from_bytes, parse
+
+log = logging.getLogger(__name__)
+
+def store(raw: bytes, mail_from: str = "", rcpt_tos=()) -> int | None:
+    """Store a mail durably; its row id, or None when this Message-ID was stored before."""
+    message_id = message_id_from_bytes(raw)
+    try:
+        with database.atomic():
+            row = InboundMessage.create(message_id=message_id, raw=raw, mail_from=mail_from or "",
+                                        rcpt_tos=" ".join(rcpt_tos))
+    except peewee.IntegrityError:
+        return None
+    return row.id
+
+
+@dataclass
+class Understood:
+    """What the pipeline makes of a mail, before anything changes."""
+    inbound: Inbound
+    verdict: guard.Verdict | None
+    member: Member | None
+    command: Command | None
+    language: str
+
+
+def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(),
+               lookup=members.by_address) -> Understood:
+    inbound = parse(raw, mail_from=mail_from, rcpt_tos=rcpt_tos)
+    verdict = guard.check(inbound, settings)
+    member = lookup(inbound.sender) if inbound.sender else None
+    command = None
+    if verdict is None:
+        is_reply = bool(inbound.in_reply_to)
+        command = route(inbound.subject, inbound.reply_text, is_reply=is_reply)
+    language = (member.language if member else None) or (command and command.language) or settings.group.language
+    return Understood(inbound, verdict, member, command, language)
+
+
+def describe(understood: Understood) -> dict:
+    """The dry-run record `lets check-mail` prints."""
+    inbound, verdict, command = understood.inbound, understood.verdict, understood.command
+    record = {
+        "message_id": inbound.message_id,
+        "kind": verdict.kind if verdict else command.kind,
+        "sender": inbound.sender,
+        "is_member": understood.member is not None,
+        "member": understood.member.number if understood.member else None,
+        "language": understood.language,
+        "subject": inbound.subject,
+        "text": inbound.reply_text,
+        "fields": {},
+    }
+    if command and command.kind in ("offer", "request"):
+        record["fields"] = parse_fields(command.argument, command.body).as_dict()
+    elif command and command.argument:
+        record["fields"] = {"argument": command.argument}
+    if verdict:
+        record["ignored_reason"] = verdict.reason
+        if verdict.kind == "bounce":
+            record["bounced"] = list(verdict.bounced)
+    if inbound.defects:
+        record["defects"] = inbound.defects
+    return record
+
+
+class Processor:
+    """Turns stored mail into replies in the outbox. One per process."""
+
+    def __init__(self, settings, composer: Composer | None = None, clock=now_utc):
+        self.settings = settings
+        self.composer = composer or Composer(settings)
+        self.clock = clock
+
+    def pending(self, limit: int = 100):
+        return (InboundMessage.select(InboundMessage.id).where(InboundMessage.state == "received")
+                .order_by(InboundMessage.id).limit(limit))
+
+    def process_pending(self, limit: int = 100) -> int:
+        done = 0
+        for row in self.pending(limit):
+            self.process(row.id)
+            done += 1
+        return done
+
+    def process(self, inbound_id: int) -> str:
+        """Process one stored mail; its final state. A bug marks it failed, never half-done."""
+        try:
+            with database.atomic():
+                row = InboundMessage.get_by_id(inbound_id)
+                if row.state != "received":
+                    return row.state
+                self._process(row)
+                return row.state
+        except (peewee.OperationalError, peewee.InterfaceError):
+            raise  # the database is away: leave the mail `received` for the next attempt
+        except Exception as exc:
+            log.exception("processing inbound %s failed", inbound_id)
+            InboundMessage.update(state="failed", reason=f"internal error: {exc.__class__.__name__}: {exc}"[:2000],
+                                  processed_at=self.clock()).where(InboundMessage.id == inbound_id).execute()
+            return "failed"
+
+    def _process(self, row: InboundMessage) -> None:
+        now = self.clock()
+        understood = understand(bytes(row.raw), self.settings, mail_from=row.mail_from,
+                                rcpt_tos=row.rcpt_tos.split())
+        inbound, verdict, member, command = (understood.inbound, understood.verdict,
+                                             understood.member, understood.command)
+        row.sender, row.member, row.processed_at = inbound.sender, member, now
+        if verdict is not None:
+            row.state, row.kind, row.reason = "ignored", verdict.kind, verdict.reason
+            if verdict.bounced:
+                row.reason += ": " + ", ".join(verdict.bounced)
+            row.save()
+            return
+        ctx = Context(settings=self.settings, sender=inbound.sender, member=member, inbound=row, now=now)
+        try:
+            with database.atomic():
+                replies = handle(command, ctx)
+            outcome = "handled"
+        except Refusal as refusal:
+            replies, outcome = [refusal.reply], f"refused: {refusal.reply.template}"
+        for reply in replies:
+            self.queue(reply, understood, row)
+        row.state, row.kind = "processed", command.kind
+        row.reason = outcome if replies else f"{outcome}; no reply due"
+        row.save()
+
+    def queue(self, reply: Reply, understood: Understood, row: InboundMessage | None) -> OutboundMessage:
+        to = reply.to or understood.inbound.sender
+        recipient = members.by_address(to) if reply.to else understood.member
+        language = (recipient.language if recipient else None) or reply.language or understood.language
+        parent = (understood.inbound.message_id, understood.inbound.references) if not reply.to else None
+        outgoing = self.composer.compose(reply.template, language, reply.context, to=to,
+                                         reply_to_message=parent, kind=reply.template,
+                                         headers=reply.headers)
+        return enqueue(outgoing, inbound=row)
+
+
+def enqueue(outgoing: Outgoing, inbound=None) -> OutboundMessage:
+    """Put a composed message in the outbox (inside the caller's transaction)."""
+    return OutboundMessage.create(key=outgoing.key, message_id=outgoing.message_id,
+                                  mail_from=outgoing.mail_from, recipient=outgoing.recipient,
+                                  raw=outgoing.raw, kind=outgoing.kind, inbound=inbound)

@@ -1,0 +1,49 @@
+"""Strip quoted history and signatures from a reply, in Dutch, English and French."""
+from __future__ import annotations
+
+import re
+
+from mailparser_reply.parser import EmailMessage
+
+LANGUAGES = ["nl", "en", "fr", "de"]
+
+# Attribution lines the library misses: Gmail's Dutch "Op ma 23 nov. 2026 om 10:00
+# schreef An <an@example.org>:" (the name sits between "schreef" and the colon), the
+# French "Le … a écrit :" split over two lines, and a bare line of "> " quotes.
+_ATTRIBUTION = re.compile(
+    r"^(?:"
+    r"Op .{4,200}? schreef\b.*:"
+    r"|Le .{4,200}?(?:a écrit|a ecrit)\s*:"
+    r"|On .{4,200}? wrote:"
+    r"|-{2,} ?(?:Original Message|Oorspronkelijk bericht|Message d'origine|Doorgestuurd bericht|Forwarded message) ?-{2,}"
+    r"|(?:Van|From|De) ?: .*\n(?:.*\n){0,2}?(?:Verzonden|Sent|Envoyé|Date|Datum) ?: "
+    r")",
+    re.MULTILINE | re.IGNORECASE,
+)
+_QUOTED_LINE = re.compile(r"^>.*$", re.MULTILINE)
+_SIGNATURE = re.compile(r"^-- ?$", re.MULTILINE)
+# A closing line starts the signature; the library only knows these in some languages.
+_CLOSING = re.compile(
+    r"^(?:met vriendelijke groet(?:en)?|vriendelijke groet(?:en)?|hartelijke groet(?:en)?|groet(?:jes|en)?"
+    r"|kind regards|best regards|regards|cheers|cordialement|bien à vous|bien cordialement|amitiés)\b[ ,.!]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def strip_quotes(text: str) -> str:
+    """The new part of a reply: what the member wrote above the quoted mail."""
+    if not text:
+        return ""
+    text = text.replace("\r\n", "\n")
+    try:
+        # keep_hyphen_lists: a description's "- snoeien" list is not a signature.
+        text = EmailMessage(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read().latest_reply or ""
+    except Exception:  # a parser's bug must not cost us the mail
+        pass
+    cut = len(text)
+    for pattern in (_ATTRIBUTION, _SIGNATURE, _CLOSING):
+        match = pattern.search(text)
+        if match:
+            cut = min(cut, match.start())
+    text = _QUOTED_LINE.sub("", text[:cut])
+    return text.strip()

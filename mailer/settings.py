@@ -1,0 +1,159 @@
+"""The group's settings: settings.ini, overridden by LETS_<SECTION>_<KEY> variables."""
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str = "LETS Demo"
+    address: str = "lets@lets.example"
+    language: str = "nl"
+    unit: str = "zon"
+    units: str = "zonnen"
+    timezone: str = "Europe/Amsterdam"
+    admins: tuple[str, ...] = ()
+
+    @property
+    def local_part(self) -> str:
+        return self.address.split("@", 1)[0].lower()
+
+    @property
+    def domain(self) -> str:
+        return self.address.split("@", 1)[1].lower()
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str = "sqlite:///var/lets.db"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    host: str = "127.0.0.1"
+    port: int = 8025
+    max_size: int = 10 * 1024 * 1024
+    nonmember_reply_hours: int = 24
+
+
+@dataclass(frozen=True)
+class Outbound:
+    mode: str = "maildir"
+    maildir: str = "var/outbox"
+    relay_host: str = ""
+    relay_port: int = 587
+    relay_user: str = ""
+    relay_password: str = ""
+    starttls: bool = True
+
+
+@dataclass(frozen=True)
+class Security:
+    secret: str = ""
+    secret_file: str = "var/secret.key"
+
+
+@dataclass(frozen=True)
+class Listings:
+    days: int = 90
+    max_days: int = 365
+
+
+@dataclass(frozen=True)
+class Privacy:
+    show_addresses: bool = True
+
+
+@dataclass(frozen=True)
+class Settings:
+    group: Group = field(default_factory=Group)
+    database: Database = field(default_factory=Database)
+    inbound: Inbound = field(default_factory=Inbound)
+    outbound: Outbound = field(default_factory=Outbound)
+    security: Security = field(default_factory=Security)
+    listings: Listings = field(default_factory=Listings)
+    privacy: Privacy = field(default_factory=Privacy)
+    # The folder relative paths are resolved against (the settings file's folder).
+    base_dir: Path = PROJECT_ROOT
+
+    def path(self, value: str) -> Path:
+        p = Path(value)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path made absolute."""
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.path(url[len(prefix):]))
+        return url
+
+    def secret(self) -> bytes:
+        if self.security.secret:
+            return self.security.secret.encode()
+        p = self.path(self.security.secret_file)
+        if p.exists():
+            return p.read_text().strip().encode()
+        raise SettingsError(f"no secret: run `lets init` to generate {p}, or set LETS_SECURITY_SECRET")
+
+
+class SettingsError(Exception):
+    pass
+
+
+def _convert(kind, raw: str, where: str):
+    try:
+        if kind in (int, "int"):
+            return int(raw)
+        if kind in (bool, "bool"):
+            low = raw.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+        if kind in ("tuple[str, ...]",):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        return raw.strip()
+    except ValueError:
+        raise SettingsError(f"{where}: {raw!r} is not a valid {kind}") from None
+
+
+def load(path: str | os.PathLike | None = None, environ=None) -> Settings:
+    """Read the settings file (LETS_SETTINGS or ./settings.ini), then apply LETS_* overrides."""
+    environ = os.environ if environ is None else environ
+    path = Path(path or environ.get("LETS_SETTINGS") or "settings.ini")
+    parser = configparser.ConfigParser(interpolation=None)
+    if path.exists():
+        parser.read(path, encoding="utf-8")
+    elif environ.get("LETS_SETTINGS") or path.name != "settings.ini":
+        raise SettingsError(f"settings file {path} not found")
+    sections = {}
+    for section in fields(Settings):
+        if section.name == "base_dir":
+            continue
+        cls = section.default_factory
+        values = {}
+        for key in fields(cls):
+            where = f"[{section.name}] {key.name}"
+            env = environ.get(f"LETS_{section.name}_{key.name}".upper())
+            if env is not None:
+                values[key.name] = _convert(key.type, env, f"LETS_{section.name.upper()}_{key.name.upper()}")
+            elif parser.has_option(section.name, key.name):
+                values[key.name] = _convert(key.type, parser.get(section.name, key.name), where)
+        sections[section.name] = cls(**values)
+    base_dir = path.resolve().parent if path.exists() else Path.cwd()
+    return Settings(base_dir=base_dir, **sections)
+
+
+def replace(settings: Settings, **sections) -> Settings:
+    """A copy with some keys changed: replace(s, inbound={"port": 2525})."""
+    changes = {name: dataclasses.replace(getattr(settings, name), **values) for name, values in sections.items()}
+    return dataclasses.replace(settings, **changes)
