@@ -42,6 +42,7 @@ class Context:
     member: Any               # db.models.Member, or None for a non-member
     inbound: Any              # db.models.InboundMessage, or None in a dry run
     now: dt.datetime          # UTC, naive
+    mail: Any = None          # the parsed mail (mailer.parse.Inbound): subject, rcpt_tos, references…
 
     @property
     def today(self) -> dt.date:

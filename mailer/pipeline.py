@@ -136,7 +136,8 @@ class Processor:
                 row.reason += ": " + ", ".join(verdict.bounced)
             row.save()
             return
-        ctx = Context(settings=self.settings, sender=inbound.sender, member=member, inbound=row, now=now)
+        ctx = Context(settings=self.settings, sender=inbound.sender, member=member, inbound=row, now=now,
+                      mail=inbound)
         try:
             with database.atomic():
                 replies = handle(command, ctx)

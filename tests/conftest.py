@@ -1,0 +1,173 @@
+"""Shared test fixtures: a real SQLite file per test, the real pipeline, a real SMTP server."""
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import smtplib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from db import connect, database, members
+from db.migrations import upgrade
+from db.models import InboundMessage, OutboundMessage
+from mailer import settings as settings_module
+from mailer.outbox import deliver_pending
+from mailer.pipeline import Processor, store
+
+SETTINGS_INI = Path(__file__).resolve().parent.parent / "settings.ini"
+
+
+class Clock:
+    """A clock the tests move by hand."""
+
+    def __init__(self, start=dt.datetime(2026, 11, 23, 10, 0, 0)):
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta):
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    for name in list(__import__("os").environ):
+        if name.startswith("LETS_"):
+            monkeypatch.delenv(name)
+    base = settings_module.load(SETTINGS_INI)
+    return settings_module.replace(
+        base,
+        database={"url": f"sqlite:///{tmp_path / 'lets.db'}"},
+        outbound={"mode": "maildir", "maildir": str(tmp_path / "outbox")},
+        security={"secret": "test-secret-not-for-production"},
+        inbound={"port": 0},
+    )
+
+
+@pytest.fixture
+def db(settings):
+    connect(settings.database_url)
+    upgrade()
+    members.ensure_system_accounts()
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@dataclass
+class Sent:
+    """One message from the outbox, parsed as a member's mail program would."""
+    recipient: str
+    message: email.message.EmailMessage
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"])
+
+    @property
+    def text(self) -> str:
+        return self.message.get_body(("plain",)).get_content()
+
+    @property
+    def html(self) -> str:
+        return self.message.get_body(("html",)).get_content()
+
+
+class Group:
+    """A test group: members, and a way to feed it mail and read what it sends back."""
+
+    def __init__(self, settings, clock):
+        self.settings = settings
+        self.clock = clock
+        self.processor = Processor(settings, clock=clock)
+        self.seen = 0
+
+    def member(self, name, address, **kw):
+        return members.add(name, address, **kw)
+
+    def receive(self, raw: bytes | str, mail_from: str | None = None, rcpt=None) -> int | None:
+        """Store and process one mail as the SMTP server would; the inbound id."""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+        if mail_from is None:
+            parsed = email.message_from_bytes(raw)
+            mail_from = email.utils.parseaddr(parsed.get("From", ""))[1]
+        inbound_id = store(raw, mail_from, rcpt or [self.settings.group.address])
+        if inbound_id is not None:
+            self.processor.process(inbound_id)
+        return inbound_id
+
+    def mail(self, sender: str, subject: str, body: str = "", *, headers: dict | None = None,
+             message_id: str | None = None, mail_from: str | None = None, rcpt=None) -> int | None:
+        self.seen += 1
+        lines = [f"From: {sender}", f"To: {self.settings.group.address}", f"Subject: {subject}",
+                 f"Message-ID: {message_id or f'<t{self.seen}.{time.monotonic_ns()}@example.org>'}",
+                 "Date: Mon, 23 Nov 2026 10:00:00 +0100", "MIME-Version: 1.0",
+                 "Content-Type: text/plain; charset=utf-8"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        raw = "\r\n".join(lines) + "\r\n\r\n" + body.replace("\n", "\r\n")
+        return self.receive(raw, mail_from=mail_from, rcpt=rcpt)
+
+    def outbox(self, to: str | None = None) -> list[Sent]:
+        """Queued and sent messages, oldest first."""
+        query = OutboundMessage.select().order_by(OutboundMessage.id)
+        if to:
+            query = query.where(OutboundMessage.recipient == to)
+        return [Sent(row.recipient, email.message_from_bytes(bytes(row.raw), policy=email.policy.default))
+                for row in query]
+
+    def last(self, to: str | None = None) -> Sent:
+        sent = self.outbox(to)
+        assert sent, f"nothing was sent to {to or 'anyone'}"
+        return sent[-1]
+
+    def inbound(self, inbound_id: int) -> InboundMessage:
+        return InboundMessage.get_by_id(inbound_id)
+
+    def deliver(self) -> int:
+        return deliver_pending(self.settings, clock=self.clock)
+
+
+@pytest.fixture
+def group(settings, db, clock):
+    return Group(settings, clock)
+
+
+@pytest.fixture
+def an(group):
+    return group.member("An de Vries", "an@example.org", language="nl")
+
+
+@pytest.fixture
+def sam(group):
+    return group.member("Sam Taylor", "sam@example.org", language="en")
+
+
+@pytest.fixture
+def claire(group):
+    return group.member("Claire Dubois", "claire@example.org", language="fr")
+
+
+def wait_for(condition, timeout: float = 10.0, interval: float = 0.02):
+    """Wait until `condition()` is truthy; fail after `timeout` seconds. No bare sleeps."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+def send_smtp(port: int, raw: bytes, sender: str, recipients) -> dict:
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        return client.sendmail(sender, recipients, raw)
