@@ -7,6 +7,7 @@ import secrets
 import signal
 import sys
 import threading
+from pathlib import Path
 
 import click
 
@@ -194,7 +195,7 @@ def check_mail(app, files):
     unreadable = 0
     for name in files or ("-",):
         try:
-            raw = sys.stdin.buffer.read() if name == "-" else open(name, "rb").read()
+            raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
         except OSError as exc:
             unreadable += 1
             click.echo(json.dumps({"file": name, "error": f"cannot read: {exc.strerror or exc}"}))
@@ -259,3 +260,7 @@ def process(app):
     while (batch := deliver_pending(settings)):
         sent += batch
     click.echo(f"processed {total} mails, sent {sent}")
+
+
+if __name__ == "__main__":
+    main()

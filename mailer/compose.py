@@ -115,7 +115,7 @@ class Composer:
         message = MIMEMultipart("alternative")
         message["From"] = email.utils.formataddr((header_safe(group.name), group.address), "utf-8")
         message["To"] = header_safe(to)
-        message["Subject"] = Header(subject, "utf-8").encode() if not subject.isascii() else subject
+        message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")
         message["Date"] = email.utils.formatdate(localtime=False)
         message_id = email.utils.make_msgid("lets", domain=group.domain)
         message["Message-ID"] = message_id

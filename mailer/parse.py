@@ -45,12 +45,33 @@ def decode_header(value) -> str:
     """An RFC 2047 header as one line of text; never raises, whatever the charset."""
     if value is None:
         return ""
+    if isinstance(value, email.header.Header):
+        # compat32 hands raw 8-bit header bytes over as a Header of "unknown-8bit" chunks.
+        value = "".join(_decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk
+                        for chunk, charset in email.header.decode_header(value))
     value = str(value)
+    if any("\udc80" <= c <= "\udcff" for c in value):
+        # Raw 8-bit header bytes (RFC 6532 allows UTF-8; older clients send latin-1).
+        data = value.encode("ascii", "surrogateescape")
+        try:
+            value = data.decode("utf-8")
+        except UnicodeDecodeError:
+            value = data.decode("windows-1252", "replace")
     try:
         text = str(email.header.make_header(email.header.decode_header(value)))
     except Exception:  # unknown charset, broken encoded word
         text = value
     return _one_line(text)
+
+
+def _decode_bytes(data: bytes, charset: str | None) -> str:
+    for candidate in (charset, "utf-8"):
+        if candidate and candidate != "unknown-8bit":
+            try:
+                return data.decode(candidate)
+            except (LookupError, UnicodeDecodeError):
+                continue
+    return data.decode("windows-1252", "replace")
 
 
 def _one_line(text: str) -> str:

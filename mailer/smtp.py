@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import socket
 from concurrent.futures import ThreadPoolExecutor
 
 from aiosmtpd.controller import Controller
@@ -56,13 +57,23 @@ class Handler:
         return "250 2.0.0 OK: queued"
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
 def controller(settings: Settings, on_stored=lambda inbound_id: None, port: int | None = None) -> Controller:
-    """An aiosmtpd server for the group, not yet started."""
+    """An aiosmtpd server for the group, not yet started. Port 0 picks a free port."""
     inbound = settings.inbound
+    port = inbound.port if port is None else port
+    if port == 0:
+        # aiosmtpd's Controller connects to its own port to see it is up, so it needs the number.
+        port = free_port(inbound.host)
     return Controller(
         Handler(settings, on_stored),
         hostname=inbound.host,
-        port=inbound.port if port is None else port,
+        port=port,
         data_size_limit=inbound.max_size,
         server_hostname=settings.group.domain,
         ident="lets-mail",
