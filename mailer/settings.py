@@ -74,7 +74,6 @@ class Privacy:
 class Trades:
     confirm_days: int = 14
     reminder_days: int = 7
-    coordinators: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
