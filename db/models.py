@@ -136,4 +136,53 @@ class SchemaVersion(BaseModel):
     applied_at = DateTimeField(default=utcnow)
 
 
-MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion]
+TRANSFER_STATES = ("pending", "open", "booked", "rejected", "expired", "cancelled")
+
+
+class Transfer(BaseModel):
+    """One movement of credit from `payer` to `payee`; written only by db/ledger.py.
+
+    pending: waiting for the payer's consent; open: consented, waiting for room under
+    the payee's upper limit; booked: in the journal, never edited again (a correction
+    is a reversing transfer); rejected, expired, cancelled: never booked."""
+    amount_cents = BigIntegerField()
+    payer = ForeignKeyField(Account, backref="debits")
+    payee = ForeignKeyField(Account, backref="credits")
+    description = CharField(max_length=500)
+    state = CharField(max_length=10, default="pending", index=True)
+    # Who asked for it: payer (BETAAL, SCHENK), payee (FACTUUR), admin (lets trade), proxy.
+    initiator = CharField(max_length=10, default="payer")
+    entered_by = CharField(max_length=320, default="")
+    source = ForeignKeyField(InboundMessage, null=True, backref="transfers", on_delete="SET NULL")
+    listing = ForeignKeyField(Listing, null=True, backref="transfers", on_delete="SET NULL")
+    reverses = ForeignKeyField("self", null=True, backref="reversals")
+    created = DateTimeField(default=utcnow, index=True)
+    expires = DateTimeField(null=True)
+    reminded = DateTimeField(null=True)
+    decided = DateTimeField(null=True)
+    # The journal: a running number, and a hash over the content and the previous hash.
+    number = IntegerField(null=True, unique=True)
+    booked = DateTimeField(null=True)
+    hash = CharField(max_length=64, null=True)
+    prev_hash = CharField(max_length=64, null=True)
+
+
+class ConsentToken(BaseModel):
+    """A single-use token mailed to a payer's address; only its SHA-256 is stored."""
+    digest = CharField(max_length=64, unique=True)
+    transfer = ForeignKeyField(Transfer, backref="tokens", on_delete="CASCADE")
+    address = CharField(max_length=320)
+    created = DateTimeField(default=utcnow)
+    expires = DateTimeField()
+    used = DateTimeField(null=True)
+
+
+class MemberLimit(BaseModel):
+    """An administrator's own limits for one member, overriding the member type's."""
+    member = ForeignKeyField(Member, unique=True, backref="limit_overrides", on_delete="CASCADE")
+    lower_cents = BigIntegerField(null=True)
+    upper_cents = BigIntegerField(null=True)
+
+
+MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion,
+          Transfer, ConsentToken, MemberLimit]

@@ -1,11 +1,24 @@
-"""SALDO / BALANCE / SOLDE: the member's balance."""
+"""SALDO / BALANCE / SOLDE: the member's balance, limits, last transfers and the journal's head."""
 from __future__ import annotations
 
-from db import members
+from db import ledger, limits, members
+from db.models import Account
 
 from . import Command, Context, Reply
 
 
 def handle(command: Command, ctx: Context) -> list[Reply]:
     account = members.account(ctx.member)
-    return [Reply("balance/shown", {"balance": account.balance_cents})]
+    lower, upper = limits.for_member(ctx.member, ctx.settings.limits, ctx.today)
+    names = {}
+    lines = []
+    for transfer in ledger.recent(account, 5):
+        incoming = transfer.payee_id == account.id
+        other = transfer.payer_id if incoming else transfer.payee_id
+        if other not in names:
+            names[other] = Account.get_by_id(other).name
+        lines.append({"number": transfer.number, "date": transfer.booked.date(), "other": names[other],
+                      "amount": transfer.amount_cents if incoming else -transfer.amount_cents,
+                      "description": transfer.description, "entered_by": transfer.entered_by})
+    return [Reply("balance/shown", {"balance": account.balance_cents, "lower": lower, "upper": upper,
+                                    "transfers": lines, "head": ledger.head_hash()})]

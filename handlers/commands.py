@@ -16,11 +16,16 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "mine": {"nl": ("mijn",), "en": ("mine",), "fr": ("mes",)},
     "balance": {"nl": ("saldo",), "en": ("balance",), "fr": ("solde",)},
     "help": {"nl": ("hulp",), "en": ("help",), "fr": ("aide",)},
+    "pay": {"nl": ("betaal", "betalen"), "en": ("pay",), "fr": ("payer", "paye")},
+    "invoice": {"nl": ("factuur",), "en": ("invoice",), "fr": ("facture",)},
+    "donate": {"nl": ("schenk", "schenken"), "en": ("donate",), "fr": ("donner", "don")},
+    "consent": {"nl": ("ja", "nee"), "en": ("yes", "no"), "fr": ("oui", "non")},
 }
 
 # Commands whose argument is short: a line that says more is a sentence, not a command
 # ("Mijn fiets is kapot" is not MIJN). Kinds not named take any argument.
-MAX_ARGUMENT_WORDS = {"mine": 0, "balance": 0, "help": 1, "list": 1, "withdraw": 1, "renew": 1}
+MAX_ARGUMENT_WORDS = {"mine": 0, "balance": 0, "help": 1, "list": 1, "withdraw": 1, "renew": 1,
+                      "donate": 1, "consent": 0}
 
 
 def fold(word: str) -> str:

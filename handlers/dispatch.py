@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from . import Command, Context, Reply
 from . import balance, help, list, listing, mine, nonmember, renew, withdraw
+from . import consent, trade
 
 HANDLERS = {
     "offer": listing.handle,
@@ -14,6 +15,10 @@ HANDLERS = {
     "balance": balance.handle,
     "help": help.handle,
     "unknown": help.handle,
+    "pay": trade.handle,
+    "invoice": trade.handle,
+    "donate": trade.handle,
+    "consent": consent.handle,
 }
 
 # Members in these states may use every command; others get an explanation.

@@ -262,5 +262,160 @@ def process(app):
     click.echo(f"processed {total} mails, sent {sent}")
 
 
+def _ledger_error(exc) -> click.ClickException:
+    details = ", ".join(f"{k}={v}" for k, v in exc.context.items())
+    return click.ClickException(f"{exc.code}{': ' + details if details else ''}")
+
+
+@main.group()
+def ledger():
+    """The journal of transfers: check, verify, reverse."""
+
+
+@ledger.command("check")
+@pass_app
+def ledger_check(app):
+    """Check that every balance equals its booked transfers and that all sum to zero.
+
+    Exits 1 and names each problem when they do not. Example: lets ledger check
+    """
+    from db import ledger as journal
+
+    app.db()
+    problems = journal.check()
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("balances match the booked transfers and sum to zero")
+
+
+@ledger.command("verify")
+@pass_app
+def ledger_verify(app):
+    """Recompute the journal's hash chain and name the first broken row.
+
+    Example: lets ledger verify
+    """
+    from db import ledger as journal
+
+    app.db()
+    checked, broken = journal.verify()
+    if broken:
+        click.echo(f"broken after {checked} good transfers: {broken}", err=True)
+        sys.exit(1)
+    click.echo(f"{checked} booked transfers verified; head {journal.head_hash()}")
+
+
+@ledger.command("reverse")
+@click.argument("number", type=int)
+@click.option("--by", "entered_by", default="admin", help="Who enters the correction.")
+@pass_app
+def ledger_reverse(app, number, entered_by):
+    """Correct a booked transfer with a new, reversing one (the original stays).
+
+    Example: lets ledger reverse 12
+    """
+    from db import ledger as journal
+
+    from . import trades
+    from .compose import now_utc
+
+    app.db()
+    try:
+        booking = trades.reverse(app.settings, number, now=now_utc(), entered_by=entered_by)
+    except journal.LedgerError as exc:
+        raise _ledger_error(exc) from exc
+    click.echo(f"booked #{booking.transfer.number}")
+
+
+@main.command()
+@click.argument("payer")
+@click.argument("payee")
+@click.argument("amount")
+@click.argument("description")
+@click.option("--by", "entered_by", default="admin", help="Who enters it, shown on statements.")
+@pass_app
+def trade(app, payer, payee, amount, description, entered_by):
+    """Book a trade made on paper or by phone at once and mail both members a receipt.
+
+    PAYER and PAYEE are member numbers, addresses, or a system account (solidarity).
+    Example: lets trade 3 piet@example.org 12,50 "fietsherstel"
+    """
+    from db import ledger as journal
+    from db.money import AmountError, parse_amount
+
+    from . import trades
+    from .compose import now_utc
+
+    app.db()
+    try:
+        cents = parse_amount(amount)
+        booking = trades.enter(app.settings, payer, payee, cents, description, now=now_utc(),
+                               entered_by=entered_by)
+    except AmountError as exc:
+        raise click.ClickException(f"not an amount: {amount!r} ({exc.code})") from exc
+    except journal.LedgerError as exc:
+        raise _ledger_error(exc) from exc
+    if booking.state == "open":
+        click.echo(f"kept open: the payee is at the upper limit (transfer id {booking.transfer.id})")
+    else:
+        click.echo(f"booked #{booking.transfer.number}")
+
+
+@main.group()
+def trades():
+    """Proposed trades: reminders and expiry."""
+
+
+@trades.command("expire")
+@pass_app
+def trades_expire(app):
+    """Remind payers once and expire unanswered proposals; run daily from the scheduler.
+
+    Example: lets trades expire
+    """
+    from . import trades as trade_mail
+    from .compose import now_utc
+
+    app.db()
+    reminded, expired = trade_mail.expire(app.settings, now_utc())
+    click.echo(f"reminded {reminded}, expired {expired}")
+
+
+@main.command("set-limits")
+@click.argument("member_key")
+@click.option("--lower", help="The member's own lower limit, e.g. -500.")
+@click.option("--upper", help="The member's own upper limit, e.g. 500.")
+@pass_app
+def set_limits(app, member_key, lower, upper):
+    """Give one member limits of their own, overriding the member type's.
+
+    Example: lets set-limits 3 --lower -500 --upper 800
+    """
+    from db import limits
+    from db.money import AmountError, parse_amount
+
+    app.db()
+    member_row = members.by_number_or_address(member_key)
+    if member_row is None:
+        raise click.ClickException(f"no member {member_key}")
+
+    def cents(text):
+        if text is None:
+            return None
+        try:
+            value = parse_amount(text.lstrip("-"), allow_zero=True)
+        except AmountError as exc:
+            raise click.ClickException(f"not an amount: {text!r}") from exc
+        return -value if text.strip().startswith("-") else value
+
+    from .compose import now_utc
+
+    limits.set_own(member_row, cents(lower), cents(upper))
+    low, high = limits.for_member(member_row, app.settings.limits, now_utc().date())
+    click.echo(f"{member_row.name}: {low / 100:.2f} to {high / 100:.2f}")
+
+
 if __name__ == "__main__":
     main()

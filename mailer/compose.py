@@ -115,7 +115,9 @@ class Composer:
         message = MIMEMultipart("alternative")
         message["From"] = email.utils.formataddr((header_safe(group.name), group.address), "utf-8")
         message["To"] = header_safe(to)
-        message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")
+        # A Header object, not its encoded string: the generator then folds it without
+        # an empty first line, which readers show as a leading space.
+        message["Subject"] = Header(subject, "utf-8", header_name="Subject") if not subject.isascii() else subject
         message["Date"] = email.utils.formatdate(localtime=False)
         message_id = email.utils.make_msgid("lets", domain=group.domain)
         message["Message-ID"] = message_id

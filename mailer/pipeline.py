@@ -16,6 +16,7 @@ from db import database, members
 from db.models import InboundMessage, Member, OutboundMessage
 from handlers import Command, Context, Refusal, Reply
 from handlers.commands import route
+from handlers.consent import recognise as recognise_consent
 from handlers.dispatch import handle
 from handlers.fields import parse as parse_fields
 
@@ -55,7 +56,9 @@ def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(
     command = None
     if verdict is None:
         is_reply = bool(inbound.in_reply_to)
-        command = route(inbound.subject, inbound.reply_text, is_reply=is_reply)
+        # A reply carrying a consent token is an answer to a proposal, whatever it says.
+        command = recognise_consent(inbound, settings) or route(inbound.subject, inbound.reply_text,
+                                                                 is_reply=is_reply)
     language = (member.language if member else None) or (command and command.language) or settings.group.language
     return Understood(inbound, verdict, member, command, language)
 

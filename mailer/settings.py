@@ -71,6 +71,29 @@ class Privacy:
 
 
 @dataclass(frozen=True)
+class Trades:
+    confirm_days: int = 14
+    reminder_days: int = 7
+
+
+@dataclass(frozen=True)
+class Limits:
+    regular_lower: int = -300
+    regular_upper: int = 300
+    household_lower: int = -300
+    household_upper: int = 300
+    guest_lower: int = -20
+    guest_upper: int = 300
+    honorary_lower: int = -500
+    honorary_upper: int = 1000
+    organisation_lower: int = -1000
+    organisation_upper: int = 1000
+    newcomer_lower: int = -150
+    newcomer_months: int = 6
+    warn_margin: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     group: Group = field(default_factory=Group)
     database: Database = field(default_factory=Database)
@@ -79,6 +102,8 @@ class Settings:
     security: Security = field(default_factory=Security)
     listings: Listings = field(default_factory=Listings)
     privacy: Privacy = field(default_factory=Privacy)
+    trades: Trades = field(default_factory=Trades)
+    limits: Limits = field(default_factory=Limits)
     # The folder relative paths are resolved against (the settings file's folder).
     base_dir: Path = PROJECT_ROOT
 

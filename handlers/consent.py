@@ -1,0 +1,93 @@
+"""JA / YES / OUI or NEE / NO / NON in reply to a confirmation: the payer's consent.
+
+Consent counts only when the mail carries a token we sent to the payer's own mailbox
+(in the plus-address it was sent to, or in the subject when a client drops Reply-To),
+comes from that same address, is not automatic (the guard drops auto-replies before
+this), and says yes or no on its first line. A forged From: without the token, a
+replay, an expired token or In-Reply-To alone books nothing.
+"""
+from __future__ import annotations
+
+import re
+
+from db import ledger
+from db.members import normalise_address
+from db.models import Account, Member, Transfer
+
+from . import Command, Context, Refusal, Reply
+from .commands import fold
+from .receipt import receipts
+
+TOKEN = r"([a-z2-7]{24})"
+SUBJECT_TOKEN = re.compile(r"\[t-" + TOKEN + r"\]", re.I)
+YES = {"ja", "yes", "oui"}
+NO = {"nee", "no", "non"}
+
+
+def find_token(inbound, settings) -> str | None:
+    """The token a mail carries: envelope recipient, then To/Cc, then the subject."""
+    group = settings.group
+    address = re.compile(re.escape(group.local_part) + r"\+t-" + TOKEN + "@" + re.escape(group.domain), re.I)
+    for text in (" ".join(inbound.rcpt_tos), inbound.header("To"), inbound.header("Cc")):
+        found = address.search(text)
+        if found:
+            return found.group(1).lower()
+    found = SUBJECT_TOKEN.search(inbound.subject)
+    return found.group(1).lower() if found else None
+
+
+def recognise(inbound, settings) -> Command | None:
+    token = find_token(inbound, settings)
+    return Command("consent", None, token, inbound.reply_text) if token else None
+
+
+def answer(text: str) -> str | None:
+    first = text.strip().split("\n", 1)[0] if text.strip() else ""
+    word = fold(re.sub(r"[^\w\s]", " ", first)).split()
+    if len(word) != 1:
+        return None
+    return "yes" if word[0] in YES else "no" if word[0] in NO else None
+
+
+def handle(command: Command, ctx: Context) -> list[Reply]:
+    if not command.argument:
+        # A bare JA/NEE to the group address: In-Reply-To alone authorises nothing.
+        raise Refusal("consent/no-token")
+    row = ledger.find_token(command.argument)
+    if row is None:
+        raise Refusal("consent/unknown")
+    transfer = Transfer.get_by_id(row.transfer_id)
+    if normalise_address(ctx.sender) != row.address:
+        raise Refusal("consent/wrong-address")
+    if row.used is not None or transfer.state != "pending":
+        raise Refusal("consent/already", transfer=transfer)
+    if row.expires <= ctx.now or transfer.expires <= ctx.now:
+        raise Refusal("consent/expired", transfer=transfer)
+    said = answer(command.body)
+    if said is None:
+        raise Refusal("consent/unclear", transfer=transfer)
+    if not ledger.use_token(row, ctx.now):
+        raise Refusal("consent/already", transfer=transfer)
+    settings = ctx.settings
+    if said == "no":
+        transfer = ledger.decline(transfer, "rejected" if transfer.initiator == "payee" else "cancelled", ctx.now)
+        replies = [Reply("consent/cancelled", {"transfer": transfer})]
+        payee = _member(transfer.payee_id)
+        if transfer.initiator == "payee" and payee is not None:
+            replies.append(Reply("consent/refused", {"transfer": transfer, "payer": ctx.member.name},
+                                 to=payee.primary_address))
+        return replies
+    try:
+        booking = ledger.book(transfer, limits=settings.limits, now=ctx.now)
+    except ledger.LedgerError as exc:
+        if exc.code != "over-lower":
+            raise Refusal("consent/already", transfer=transfer) from None
+        # The balance moved since the proposal. Rolled back with the rest of this mail:
+        # the token stays valid, so JA may be sent again once there is room.
+        raise Refusal("consent/over-lower", transfer=transfer, **exc.context) from None
+    return receipts(booking, settings, ctx.now)
+
+
+def _member(account_id: int) -> Member | None:
+    account = Account.get_by_id(account_id)
+    return account.member if account.member_id else None
