@@ -36,3 +36,12 @@ def is_sqlite() -> bool:
 
 def is_postgres() -> bool:
     return isinstance(database.obj, PostgresqlDatabase)
+
+
+def write_transaction():
+    """A transaction that will write. On SQLite it takes the write lock at BEGIN
+    (IMMEDIATE): a deferred transaction that reads first and writes later fails with
+    SQLITE_BUSY when another connection wrote in between, whatever busy_timeout says."""
+    if is_sqlite() and database.transaction_depth() == 0:
+        return database.atomic("IMMEDIATE")
+    return database.atomic()

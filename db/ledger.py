@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from peewee import fn
 
-from . import database, is_postgres, is_sqlite, limits as limit_rules
+from . import database, is_postgres, limits as limit_rules, write_transaction
 from .members import normalise_address
 from .models import Account, ConsentToken, Member, Notice, Transfer
 
@@ -47,9 +47,7 @@ class Booking:
 
 
 def _write():
-    if is_sqlite() and database.transaction_depth() == 0:
-        return database.atomic("IMMEDIATE")
-    return database.atomic()
+    return write_transaction()
 
 
 def _lock(*account_ids: int) -> None:

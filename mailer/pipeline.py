@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from db import database, members
+from db import database, members, write_transaction
 from db.models import InboundMessage, Member, OutboundMessage
 from handlers import Command, Context, Refusal, Reply
 from handlers.commands import route
@@ -112,7 +112,7 @@ class Processor:
     def process(self, inbound_id: int) -> str:
         """Process one stored mail; its final state. A bug marks it failed, never half-done."""
         try:
-            with database.atomic():
+            with write_transaction():
                 row = InboundMessage.get_by_id(inbound_id)
                 if row.state != "received":
                     return row.state
