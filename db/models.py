@@ -85,6 +85,10 @@ class InboundMessage(BaseModel):
     member = ForeignKeyField(Member, null=True, backref="inbound", on_delete="SET NULL")
     processed_at = DateTimeField(null=True)
 
+    class Meta:
+        # The flood throttle counts a sender's mails of the last hour.
+        indexes = ((("sender", "processed_at"), False),)
+
 
 class OutboundMessage(BaseModel):
     """The outbox: written in the same transaction as the change a mail reports."""

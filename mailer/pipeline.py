@@ -20,7 +20,7 @@ from handlers.consent import recognise as recognise_consent
 from handlers.dispatch import handle
 from handlers.fields import parse as parse_fields
 
-from . import guard
+from . import guard, throttle
 from .compose import Composer, Outgoing, now_utc
 from .parse import Inbound, message_id_from_bytes, parse
 
@@ -137,6 +137,14 @@ class Processor:
             row.state, row.kind, row.reason = "ignored", verdict.kind, verdict.reason
             if verdict.bounced:
                 row.reason += ": " + ", ".join(verdict.bounced)
+            row.save()
+            return
+        flood = throttle.check(inbound.sender, now, self.settings)
+        if flood is not None:
+            row.state, row.kind, row.reason = "ignored", "flood", flood.reason
+            if flood.notify:
+                self.queue(Reply("flood/throttled", {"limit": self.settings.inbound.max_per_hour},
+                                 language=understood.language), understood, row)
             row.save()
             return
         ctx = Context(settings=self.settings, sender=inbound.sender, member=member, inbound=row, now=now,

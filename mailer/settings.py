@@ -40,6 +40,7 @@ class Inbound:
     port: int = 8025
     max_size: int = 10 * 1024 * 1024
     nonmember_reply_hours: int = 24
+    max_per_hour: int = 60
 
 
 @dataclass(frozen=True)

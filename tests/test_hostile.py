@@ -97,3 +97,19 @@ def test_fuzz_check_mail_prints_one_json_line_for_any_file(tmp_path, monkeypatch
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert len(lines) == 1 and "kind" in json.loads(lines[0])
+
+
+def test_a_flooding_address_is_told_once_then_ignored_without_slowing_others(group, an, sam, settings, clock):
+    from mailer import settings as settings_module
+    group.processor.settings = settings_module.replace(settings, inbound={"max_per_hour": 3})
+    for i in range(6):
+        group.mail("an@example.org", "SALDO")
+        clock.advance(seconds=10)
+    group.mail("sam@example.org", "BALANCE")
+    replies = [s.subject for s in group.outbox("an@example.org")]
+    assert len(replies) == 4 and replies[-1] == "Even pauze: te veel mails"
+    assert InboundMessage.select().where(InboundMessage.kind == "flood").count() == 3
+    assert group.last("sam@example.org").subject.startswith("Your balance")
+    clock.advance(hours=1)
+    group.mail("an@example.org", "SALDO")
+    assert group.last("an@example.org").subject.startswith("Je saldo")
