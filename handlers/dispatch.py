@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import Command, Context, Reply
-from . import balance, help, list, listing, mine, nonmember, renew, withdraw
+from . import balance, help, list, listing, mine, nonmember, preferences, renew, respond, withdraw
 
 HANDLERS = {
     "offer": listing.handle,
@@ -14,6 +14,10 @@ HANDLERS = {
     "balance": balance.handle,
     "help": help.handle,
     "unknown": help.handle,
+    "digest": preferences.handle,
+    "language": preferences.handle,
+    "only": preferences.handle,
+    "respond": respond.handle,
 }
 
 # Members in these states may use every command; others get an explanation.

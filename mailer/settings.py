@@ -63,11 +63,23 @@ class Security:
 class Listings:
     days: int = 90
     max_days: int = 365
+    warn_days: int = 7
 
 
 @dataclass(frozen=True)
 class Privacy:
     show_addresses: bool = True
+
+
+@dataclass(frozen=True)
+class Digest:
+    schedule: str = "weekly monday 07:00"
+    blocks: tuple[str, ...] = ("alerts", "offers", "requests", "balance", "transfers", "expiring",
+                               "summary", "announcements")
+    public_url: str = ""
+    bounce_limit: int = 3
+    show_extremes: bool = True
+    batch: int = 200
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,7 @@ class Settings:
     security: Security = field(default_factory=Security)
     listings: Listings = field(default_factory=Listings)
     privacy: Privacy = field(default_factory=Privacy)
+    digest: Digest = field(default_factory=Digest)
     # The folder relative paths are resolved against (the settings file's folder).
     base_dir: Path = PROJECT_ROOT
 
