@@ -16,9 +16,9 @@ from .pipeline import enqueue
 
 def receive(settings, address: Address, understood, row, processor, now) -> tuple[str, str, str]:
     try:
-        permanent, temporary = all_failures(understood.inbound.message)
+        temporary, permanent = all_failures(understood.inbound.message)
     except Exception:
-        permanent, temporary = frozenset(), frozenset()
+        temporary, permanent = frozenset(), frozenset()
     if not permanent:
         return "ignored", "bounce", f"temporary or unreadable bounce for {address.email}"
     Bounce.create(address=address, inbound=row, received=now)
