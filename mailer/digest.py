@@ -20,6 +20,7 @@ from db import database
 from db import digest as queries
 from db.models import DigestDelivery, DigestRun, Member, OutboundMessage
 
+from . import bulkmime
 from .compose import Composer, Outgoing, now_utc
 from .schedule import LENGTH, latest_slot
 from .subaddress import bulk_envelope, plus_address
@@ -106,8 +107,8 @@ class Builder:
             "unsubscribe": plus_address(self.settings, "u", recipient.address_id),
             **self.fragments(language, since, recipient.only),
         }
-        return self.composer.compose("digest/digest", language, context, to=recipient.email,
-                                     kind="digest", headers=headers, mail_from=mail_from)
+        return bulkmime.compose(self.composer, "digest/digest", language, context, to=recipient.email,
+                                kind="digest", headers=headers, mail_from=mail_from)
 
     def batch(self, recipients: list[queries.Recipient]) -> list[Outgoing]:
         ids = [r.member.id for r in recipients]
