@@ -43,6 +43,7 @@ def compose(composer: Composer, template: str, language: str, context: dict, *, 
     head["Content-Language"] = language
     for name, value in headers.items():
         head[name] = header_safe(value)
+    head.set_payload("")  # headers only: the parts are joined below
     separator = f"\n--{boundary}\n".encode("ascii")
     raw = b"".join((head.as_bytes(), separator, _part("text/plain", text), separator,
                     _part("text/html", html), f"\n--{boundary}--\n".encode("ascii")))
