@@ -188,5 +188,53 @@ class MemberLimit(BaseModel):
     upper_cents = BigIntegerField(null=True)
 
 
+
+
+class MemberPreference(BaseModel):
+    """What a member chose by mail beyond Member.digest and Member.language."""
+    member = ForeignKeyField(Member, backref="preference", unique=True, on_delete="CASCADE")
+    # ALLEEN / ONLY: comma-separated categories the digest shows; empty means all.
+    categories = TextField(default="")
+
+
+class DigestRun(BaseModel):
+    """One scheduled period ("weekly:2026-11-23"): started once, finished once."""
+    period = CharField(max_length=40, unique=True)
+    cutoff = DateTimeField()          # listings up to this moment (UTC) belong to the period
+    started = DateTimeField(default=utcnow)
+    finished = DateTimeField(null=True)
+    sent = IntegerField(default=0)
+
+
+class DigestDelivery(BaseModel):
+    """A member's digest for a period; the unique key makes a resumed run skip it."""
+    member = ForeignKeyField(Member, backref="digests", on_delete="CASCADE")
+    period = CharField(max_length=40)
+    cutoff = DateTimeField()
+    outbound_key = CharField(max_length=64, default="")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("member", "period"), True),)
+
+
+class Bounce(BaseModel):
+    """A hard bounce that came back to an address's VERP return path."""
+    address = ForeignKeyField(Address, backref="bounces", on_delete="CASCADE")
+    inbound = ForeignKeyField(InboundMessage, null=True, on_delete="SET NULL")
+    received = DateTimeField(default=utcnow)
+
+
+class Announcement(BaseModel):
+    """A message from the administrators to every member, at once or in the next digest."""
+    subject = CharField(max_length=200)
+    body = TextField()
+    created = DateTimeField(default=utcnow, index=True)
+    # digest: shown in digests whose period covers `created`; now: sent at once
+    mode = CharField(max_length=10, default="digest")
+    sent = DateTimeField(null=True)
+
+
 MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion,
-          Transfer, ConsentToken, MemberLimit]
+          Transfer, ConsentToken, MemberLimit, MemberPreference, DigestRun, DigestDelivery, Bounce,
+          Announcement]

@@ -24,6 +24,8 @@ class Reply:
     to: str | None = None          # an address; None means the sender of the inbound mail
     language: str | None = None    # None: the recipient member's language, else the command's
     headers: dict[str, str] = field(default_factory=dict)
+    # Bulk mail (instant listings, announcements): List-* headers and a VERP return path.
+    bulk: bool = False
 
 
 class Refusal(Exception):

@@ -20,12 +20,20 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "invoice": {"nl": ("factuur",), "en": ("invoice",), "fr": ("facture",)},
     "donate": {"nl": ("schenk", "schenken"), "en": ("donate",), "fr": ("donner", "don")},
     "consent": {"nl": ("ja", "nee"), "en": ("yes", "no"), "fr": ("oui", "non")},
+    "digest": {"en": ("digest",), "fr": ("resume",)},
+    "language": {"nl": ("taal",), "en": ("language",), "fr": ("langue",)},
+    "only": {"nl": ("alleen",), "en": ("only",), "fr": ("seulement",)},
+    "respond": {"nl": ("reageer", "reageren"), "en": ("respond",), "fr": ("repondre",)},
 }
 
 # Commands whose argument is short: a line that says more is a sentence, not a command
 # ("Mijn fiets is kapot" is not MIJN). Kinds not named take any argument.
 MAX_ARGUMENT_WORDS = {"mine": 0, "balance": 0, "help": 1, "list": 1, "withdraw": 1, "renew": 1,
-                      "donate": 1, "consent": 0}
+                      "donate": 1, "consent": 0,
+                      "digest": 1, "language": 1, "only": 8}
+
+# Commands that fit on one line: a reply to a digest may hold several, one per line.
+LINE_KINDS = ("withdraw", "renew", "respond", "only", "digest", "language", "balance", "mine")
 
 
 def fold(word: str) -> str:
@@ -86,3 +94,21 @@ def route(subject: str, text: str, *, is_reply: bool = False) -> Command:
                 kind, language, argument = hit
                 return Command(kind, language, argument, body.strip())
     return Command("unknown", None, "", text.strip())
+
+
+def route_all(subject: str, text: str, *, is_reply: bool = False) -> list[Command]:
+    """Every command of a mail: consecutive one-line commands at the top of the body
+    ("VERLENG 12", "INTREKKEN 7", "REAGEER 9 Graag!") are each a command; otherwise
+    the one command `route` finds."""
+    commands = []
+    for line in text.strip().splitlines():
+        if not line.strip():
+            continue
+        hit = match(line)
+        if not hit or hit[0] not in LINE_KINDS:
+            break
+        kind, language, argument = hit
+        commands.append(Command(kind, language, argument, ""))
+    if len(commands) > 1:
+        return commands
+    return [route(subject, text, is_reply=is_reply)]

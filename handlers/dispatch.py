@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from . import Command, Context, Reply
-from . import balance, help, list, listing, mine, nonmember, renew, withdraw
-from . import consent, trade
+from . import balance, consent, help, list, listing, mine, nonmember, preferences, renew, respond, trade, withdraw
 
 HANDLERS = {
     "offer": listing.handle,
@@ -19,6 +18,10 @@ HANDLERS = {
     "invoice": trade.handle,
     "donate": trade.handle,
     "consent": consent.handle,
+    "digest": preferences.handle,
+    "language": preferences.handle,
+    "only": preferences.handle,
+    "respond": respond.handle,
 }
 
 # Members in these states may use every command; others get an explanation.

@@ -7,6 +7,7 @@ from db import listings
 
 from . import Command, Context, Refusal, Reply
 from .fields import parse
+from .instant import notify
 
 
 def handle(command: Command, ctx: Context) -> list[Reply]:
@@ -26,4 +27,4 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
         ctx.member, kind, title=fields.title, description=fields.description,
         category=fields.category, level=fields.level, rate_cents=fields.rate_cents,
         rate_text=fields.rate_text, expires=min(expires, longest), source=ctx.inbound)
-    return [Reply("listing/posted", {"listing": listing, "capped": capped})]
+    return [Reply("listing/posted", {"listing": listing, "capped": capped}), *notify(listing, ctx)]

@@ -417,5 +417,74 @@ def set_limits(app, member_key, lower, upper):
     click.echo(f"{member_row.name}: {low / 100:.2f} to {high / 100:.2f}")
 
 
+@main.group()
+def digest():
+    """The periodic digest: preview, send."""
+
+
+def _moment(value):
+    import datetime as dt
+
+    from .compose import now_utc
+    if not value:
+        return now_utc()
+    try:
+        return dt.datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError as exc:
+        raise click.ClickException(f"--at {value!r}: expected e.g. 2026-11-30T07:30 (UTC)") from exc
+
+
+@digest.command("preview")
+@click.argument("member_key")
+@click.option("--html", is_flag=True, help="Print the HTML alternative instead of the text.")
+@pass_app
+def digest_preview(app, member_key, html):
+    """Print the digest MEMBER (number or address) would get next; sends nothing.
+
+    Example: lets digest preview 12
+    """
+    import email
+    import email.policy
+
+    from .digest import preview
+
+    app.db()
+    found = members.by_number_or_address(member_key)
+    if found is None:
+        raise click.ClickException(f"no member {member_key}")
+    try:
+        outgoing = preview(app.settings, found, _moment(None))
+    except (LookupError, SettingsError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    message = email.message_from_bytes(outgoing.raw, policy=email.policy.default)
+    click.echo(f"To: {message['To']}\nSubject: {message['Subject']}\n")
+    click.echo(message.get_body(("html" if html else "plain",)).get_content())
+
+
+@digest.command("send")
+@click.option("--at", "at", default=None, help="Act as if it were this UTC moment (ISO format).")
+@click.option("--no-deliver", is_flag=True, help="Only queue the digests in the outbox.")
+@pass_app
+def digest_send(app, at, no_deliver):
+    """Queue the digests that are due (each member at most once a period), then deliver the outbox.
+
+    A run that was interrupted continues where it stopped. Example: lets digest send
+    """
+    from .digest import run_scheduled
+    from .outbox import deliver_pending
+    from .schedule import ScheduleError
+
+    settings = app.settings
+    app.db()
+    try:
+        queued = run_scheduled(settings, _moment(at))
+    except (ScheduleError, SettingsError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    sent = 0
+    while not no_deliver and (batch := deliver_pending(settings, limit=1000)):
+        sent += batch
+    click.echo(f"queued {queued} digests, sent {sent} mails")
+
+
 if __name__ == "__main__":
     main()

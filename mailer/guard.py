@@ -38,9 +38,9 @@ def check_bounce(inbound: Inbound, settings: Settings) -> Verdict | None:
     if not _looks_like_bounce(inbound):
         return None
     try:
-        permanent, temporary = all_failures(inbound.message)
+        temporary, permanent = all_failures(inbound.message)
     except Exception:
-        permanent, temporary = frozenset(), frozenset()
+        temporary, permanent = frozenset(), frozenset()
     failed = sorted({a.decode("utf-8", "replace").lower() for a in permanent | temporary})
     if failed or inbound.message.get_content_type() == "multipart/report":
         kind = "permanent" if permanent else "temporary"

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import peewee
 
 from db import database, members, write_transaction
-from db.models import InboundMessage, Member, OutboundMessage
+from db.models import Address, InboundMessage, Member, OutboundMessage
 from handlers import Command, Context, Refusal, Reply
-from handlers.commands import route
+from handlers.commands import route_all
 from handlers.consent import recognise as recognise_consent
 from handlers.dispatch import handle
 from handlers.fields import parse as parse_fields
@@ -23,6 +23,7 @@ from handlers.fields import parse as parse_fields
 from . import guard, throttle
 from .compose import Composer, Outgoing, now_utc
 from .parse import Inbound, message_id_from_bytes, parse
+from .subaddress import bulk_envelope
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ class Understood:
     member: Member | None
     command: Command | None
     language: str
+    # Every command of the mail: a reply to a digest may hold one per line.
+    commands: list[Command] = None
 
 
 def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(),
@@ -53,14 +56,15 @@ def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(
     inbound = parse(raw, mail_from=mail_from, rcpt_tos=rcpt_tos)
     verdict = guard.check(inbound, settings)
     member = lookup(inbound.sender) if inbound.sender else None
-    command = None
+    command, commands = None, []
     if verdict is None:
         is_reply = bool(inbound.in_reply_to)
         # A reply carrying a consent token is an answer to a proposal, whatever it says.
-        command = recognise_consent(inbound, settings) or route(inbound.subject, inbound.reply_text,
-                                                                 is_reply=is_reply)
+        consent = recognise_consent(inbound, settings)
+        commands = [consent] if consent else route_all(inbound.subject, inbound.reply_text, is_reply=is_reply)
+        command = commands[0]
     language = (member.language if member else None) or (command and command.language) or settings.group.language
-    return Understood(inbound, verdict, member, command, language)
+    return Understood(inbound, verdict, member, command, language, commands)
 
 
 def describe(understood: Understood) -> dict:
@@ -133,6 +137,14 @@ class Processor:
         inbound, verdict, member, command = (understood.inbound, understood.verdict,
                                              understood.member, understood.command)
         row.sender, row.member, row.processed_at = inbound.sender, member, now
+        # Mail to a signed plus address (unsubscribe, VERP bounce) is handled before the
+        # guard: a bounce is exactly what the guard would otherwise drop unread.
+        from .recipients import receive as receive_plus  # bounces.py imports enqueue from here
+        plus = receive_plus(self.settings, understood, row, self, now)
+        if plus is not None:
+            row.state, row.kind, row.reason = plus
+            row.save()
+            return
         if verdict is not None:
             row.state, row.kind, row.reason = "ignored", verdict.kind, verdict.reason
             if verdict.bounced:
@@ -149,12 +161,16 @@ class Processor:
             return
         ctx = Context(settings=self.settings, sender=inbound.sender, member=member, inbound=row, now=now,
                       mail=inbound)
-        try:
-            with database.atomic():
-                replies = handle(command, ctx)
-            outcome = "handled"
-        except Refusal as refusal:
-            replies, outcome = [refusal.reply], f"refused: {refusal.reply.template}"
+        replies, outcomes = [], []
+        for each in understood.commands:
+            try:
+                with database.atomic():
+                    replies += handle(each, ctx)
+                outcomes.append("handled")
+            except Refusal as refusal:
+                replies.append(refusal.reply)
+                outcomes.append(f"refused: {refusal.reply.template}")
+        outcome = "; ".join(outcomes)
         for reply in replies:
             self.queue(reply, understood, row)
         row.state, row.kind = "processed", command.kind
@@ -166,9 +182,14 @@ class Processor:
         recipient = members.by_address(to) if reply.to else understood.member
         language = (recipient.language if recipient else None) or reply.language or understood.language
         parent = (understood.inbound.message_id, understood.inbound.references) if not reply.to else None
+        headers, mail_from = reply.headers, None
+        if reply.bulk and recipient is not None:
+            address = Address.get(Address.email == to.lower())
+            extra, mail_from = bulk_envelope(self.settings, address.id)
+            headers = {**extra, **headers}
         outgoing = self.composer.compose(reply.template, language, reply.context, to=to,
                                          reply_to_message=parent, kind=reply.template,
-                                         headers=reply.headers)
+                                         headers=headers, mail_from=mail_from)
         return enqueue(outgoing, inbound=row)
 
 

@@ -64,6 +64,7 @@ class Security:
 class Listings:
     days: int = 90
     max_days: int = 365
+    warn_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,17 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Digest:
+    schedule: str = "weekly monday 07:00"
+    blocks: tuple[str, ...] = ("alerts", "offers", "requests", "balance", "transfers", "expiring",
+                               "summary", "announcements")
+    public_url: str = ""
+    bounce_limit: int = 3
+    show_extremes: bool = True
+    batch: int = 200
+
+
+@dataclass(frozen=True)
 class Settings:
     group: Group = field(default_factory=Group)
     database: Database = field(default_factory=Database)
@@ -105,6 +117,7 @@ class Settings:
     privacy: Privacy = field(default_factory=Privacy)
     trades: Trades = field(default_factory=Trades)
     limits: Limits = field(default_factory=Limits)
+    digest: Digest = field(default_factory=Digest)
     # The folder relative paths are resolved against (the settings file's folder).
     base_dir: Path = PROJECT_ROOT
 

@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import peewee
 
 from .outbox import deliver_pending
 from .pipeline import Processor
+from .scheduled import run_due
+
+# Scheduled mail (digests, expiry warnings) is looked at once a minute, not every turn.
+SCHEDULE_EVERY = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +25,7 @@ class Worker(threading.Thread):
         self.idle = idle
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
+        self.next_schedule = 0.0
 
     def wake(self, *_):
         self.wakeup.set()
@@ -30,6 +36,9 @@ class Worker(threading.Thread):
 
     def run_once(self) -> int:
         done = self.processor.process_pending()
+        if time.monotonic() >= self.next_schedule:
+            self.next_schedule = time.monotonic() + SCHEDULE_EVERY
+            done += run_due(self.settings, self.processor.clock(), self.processor.composer)
         deliver_pending(self.settings, clock=self.processor.clock)
         return done
 

@@ -1,0 +1,115 @@
+"""What a digest shows, read in batches: due members, new listings, own listings, the summary.
+
+Every query here is for a whole batch of members or for the whole period, never
+one per member per listing, so a run over 100,000 members costs a few queries a batch.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from peewee import JOIN, fn
+
+from . import models
+from .models import Account, Address, Announcement, DigestDelivery, Listing, Member, MemberPreference
+
+TRADING = ("active", "leaving")
+
+
+@dataclass
+class Recipient:
+    """One member due a digest, with what the batch query already knows."""
+    member: Member
+    address_id: int
+    email: str
+    balance_cents: int
+    only: tuple[str, ...]
+    since: dt.datetime | None = None
+
+
+def due(period: str, frequencies: tuple[str, ...], after_id: int, limit: int) -> list[Recipient]:
+    """The next `limit` members (by id, after `after_id`) with no digest for `period` yet."""
+    delivered = DigestDelivery.alias()
+    query = (Member.select(Member, Address.id.alias("address_id"), Address.email.alias("email"),
+                           Account.balance_cents.alias("balance"),
+                           MemberPreference.categories.alias("only"))
+             .join(Address).switch(Member)
+             .join(Account, JOIN.LEFT_OUTER, on=(Account.member == Member.id)).switch(Member)
+             .join(MemberPreference, JOIN.LEFT_OUTER).switch(Member)
+             .join(delivered, JOIN.LEFT_OUTER,
+                   on=((delivered.member == Member.id) & (delivered.period == period)))
+             .where(Member.id > after_id, Member.status.in_(TRADING), Member.digest.in_(frequencies),
+                    Address.primary == True, Address.failing == False,  # noqa: E712
+                    delivered.id.is_null())
+             .order_by(Member.id).limit(limit).objects())
+    return [Recipient(row, row.address_id, row.email, row.balance or 0,
+                      tuple(c for c in (row.only or "").split(",") if c)) for row in query]
+
+
+def previous_cutoffs(member_ids: list[int]) -> dict[int, dt.datetime]:
+    """When each member's previous digest stopped: the next one starts there."""
+    query = (DigestDelivery.select(DigestDelivery.member, fn.MAX(DigestDelivery.cutoff).alias("last"))
+             .where(DigestDelivery.member.in_(member_ids)).group_by(DigestDelivery.member).tuples())
+    return {member_id: _datetime(last) for member_id, last in query}
+
+
+def _datetime(value) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+
+
+def new_listings(since: dt.datetime, until: dt.datetime) -> list:
+    """Active listings posted in (since, until], with the poster and the poster's address."""
+    query = (Listing.select(Listing, Member, Address.email.alias("poster_email"))
+             .join(Member).join(Address, JOIN.LEFT_OUTER,
+                                on=((Address.member == Member.id) & (Address.primary == True)))  # noqa: E712
+             .where(Listing.created > since, Listing.created <= until, Listing.status == "active",
+                    Listing.expires >= until.date())
+             .order_by(Listing.kind, Listing.category, Listing.id))
+    rows = list(query)
+    for row in rows:
+        # peewee puts a joined column's alias on the joined model; the digest wants it here.
+        row.poster_email = getattr(row.member, "poster_email", None) or getattr(
+            getattr(row.member, "address", None), "poster_email", None)
+    return rows
+
+
+def own_listings(member_ids: list[int], today: dt.date, warn_until: dt.date, expired_since: dt.date):
+    """Per member: active offer/request counts, listings expiring soon, listings expired lately."""
+    counts = defaultdict(lambda: {"offer": 0, "request": 0})
+    expiring, expired = defaultdict(list), defaultdict(list)
+    query = (Listing.select().where(Listing.member.in_(member_ids), Listing.status.in_(("active", "expired")),
+                                    Listing.expires >= expired_since)
+             .order_by(Listing.expires, Listing.id))
+    for listing in query:
+        if listing.status == "active" and listing.expires >= today:
+            counts[listing.member_id][listing.kind] += 1
+            if listing.expires <= warn_until:
+                expiring[listing.member_id].append(listing)
+        else:
+            expired[listing.member_id].append(listing)
+    return counts, expiring, expired
+
+
+def summary(show_extremes: bool) -> dict:
+    """The open bookkeeping of the group: members, and (if the group allows) balance extremes."""
+    members = Member.select().where(Member.status.in_(TRADING))
+    balances = (Account.select(Account.balance_cents).join(Member)
+                .where(Member.status.in_(TRADING)))
+    result = {"members": members.count(), "highest": None, "lowest": None}
+    if show_extremes:
+        result["highest"] = balances.select(fn.MAX(Account.balance_cents)).scalar()
+        result["lowest"] = balances.select(fn.MIN(Account.balance_cents)).scalar()
+    return result
+
+
+def announcements(since: dt.datetime, until: dt.datetime) -> list[Announcement]:
+    return list(Announcement.select().where(Announcement.mode == "digest", Announcement.created > since,
+                                            Announcement.created <= until).order_by(Announcement.id))
+
+
+def last_transfers(member_ids: list[int], limit: int = 5) -> dict[int, list]:
+    """The block for a member's last transfers. Empty until the ledger (a Transfer model) exists."""
+    if not hasattr(models, "Transfer"):
+        return {}
+    return {}  # filled in when the ledger lands: the Transfer model's columns are not known here

@@ -1,0 +1,48 @@
+"""DIGEST / RÉSUMÉ, TAAL / LANGUAGE / LANGUE, ALLEEN / ONLY / SEULEMENT: a member's choices."""
+from __future__ import annotations
+
+from db.models import LANGUAGES, MemberPreference
+
+from . import Command, Context, Refusal, Reply
+from .commands import fold
+
+# The words for each digest frequency, compared without case and accents.
+FREQUENCIES = {
+    "weekly": ("wekelijks", "weekly", "week", "hebdomadaire", "semaine"),
+    "daily": ("dagelijks", "daily", "dag", "day", "quotidien", "jour"),
+    "instant": ("direct", "instant", "immediately", "immediat", "immediate"),
+    "off": ("uit", "off", "geen", "none", "stop", "aucun", "aucune"),
+}
+FREQUENCY = {word: name for name, words in FREQUENCIES.items() for word in words}
+
+
+def handle(command: Command, ctx: Context) -> list[Reply]:
+    return {"digest": digest, "language": language, "only": only}[command.kind](command, ctx)
+
+
+def digest(command: Command, ctx: Context) -> list[Reply]:
+    choice = FREQUENCY.get(fold(command.argument).strip())
+    if choice is None:
+        raise Refusal("preferences/digest-unknown", given=command.argument[:40])
+    ctx.member.digest = choice
+    ctx.member.save()
+    return [Reply("preferences/digest-set", {"choice": choice})]
+
+
+def language(command: Command, ctx: Context) -> list[Reply]:
+    choice = fold(command.argument).strip()[:2]
+    if choice not in LANGUAGES:
+        raise Refusal("preferences/language-unknown", given=command.argument[:40])
+    ctx.member.language = choice
+    ctx.member.save()
+    # The confirmation is already in the new language: the reader just chose it.
+    return [Reply("preferences/language-set", {"choice": choice}, language=choice)]
+
+
+def only(command: Command, ctx: Context) -> list[Reply]:
+    categories = sorted({fold(part).strip() for part in command.argument.split(",") if part.strip()})
+    categories = [c for c in categories if c not in ("alles", "all", "tout", "tous")]
+    preference, _ = MemberPreference.get_or_create(member=ctx.member)
+    preference.categories = ",".join(categories)[:2000]
+    preference.save()
+    return [Reply("preferences/only-set", {"categories": categories})]

@@ -1,0 +1,38 @@
+"""Expiry warnings and last notices, at most one per listing per week; run by the serve worker."""
+import datetime as dt
+
+from db.models import Listing
+from mailer.expiry import warn_expiring
+from mailer.worker import Worker
+
+
+def test_poster_is_warned_before_expiry_then_told_once_it_expired_never_twice_a_week(group, an):
+    group.mail("an@example.org", "AANBOD: Soep koken", "Geldig tot: 2026-12-05\n")
+    listing = Listing.get()
+    now = dt.datetime(2026, 11, 29, 8, 0)          # 6 days before: within warn_days (7)
+    assert warn_expiring(group.settings, now, group.processor.composer) == 1
+    warning = group.last("an@example.org")
+    assert warning.subject == f"Verloopt op 5 december 2026: Soep koken [{listing.id}]"
+    assert f"VERLENG {listing.id}" in warning.text
+    assert warn_expiring(group.settings, now + dt.timedelta(days=1), group.processor.composer) == 0
+    # Expired on the 6th, but the warning was less than a week ago: the notice waits.
+    assert warn_expiring(group.settings, dt.datetime(2026, 12, 6, 7), group.processor.composer) == 0
+    assert warn_expiring(group.settings, dt.datetime(2026, 12, 6, 9), group.processor.composer) == 1
+    notice = group.last("an@example.org")
+    assert notice.subject == f"Verlopen: Soep koken [{listing.id}]"
+    assert Listing.get().status == "expired"
+    assert warn_expiring(group.settings, dt.datetime(2026, 12, 20), group.processor.composer) == 0
+
+
+def test_serve_worker_sends_due_digests_on_its_schedule(group, an, sam):
+    group.clock.now = dt.datetime(2026, 11, 29, 12, 0)   # the group starts on a Sunday
+    worker = Worker(group.settings, processor=group.processor)
+    worker.run_once()
+    assert [m for m in group.outbox() if m.message["List-Id"]] == []
+    group.clock.now = dt.datetime(2026, 11, 30, 6, 30)   # Monday 07:30 in Amsterdam
+    worker.next_schedule = 0
+    worker.run_once()
+    assert [m.recipient for m in group.outbox() if m.message["List-Id"]] == ["an@example.org", "sam@example.org"]
+    worker.next_schedule = 0
+    worker.run_once()
+    assert len([m for m in group.outbox() if m.message["List-Id"]]) == 2
