@@ -184,5 +184,24 @@ class MemberLimit(BaseModel):
     upper_cents = BigIntegerField(null=True)
 
 
+class Contribution(BaseModel):
+    """One member's contribution for one period: charged (with its transfer) or waived.
+
+    The unique (member, period) key, written in the same transaction as the transfer,
+    is what makes a contribution run charge each member at most once per period."""
+    member = ForeignKeyField(Member, backref="contributions", on_delete="CASCADE")
+    period = CharField(max_length=10)          # 2026Q4, 2026-11 or 2026
+    # charged | waived
+    state = CharField(max_length=10)
+    amount_cents = BigIntegerField(default=0)
+    transfer = ForeignKeyField(Transfer, null=True, backref="contributions")
+    reason = TextField(default="")
+    entered_by = CharField(max_length=320, default="")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("member", "period"), True),)
+
+
 MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion,
-          Transfer, ConsentToken, MemberLimit]
+          Transfer, ConsentToken, MemberLimit, Contribution]

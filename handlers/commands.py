@@ -20,6 +20,7 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "invoice": {"nl": ("factuur",), "en": ("invoice",), "fr": ("facture",)},
     "donate": {"nl": ("schenk", "schenken"), "en": ("donate",), "fr": ("donner", "don")},
     "consent": {"nl": ("ja", "nee"), "en": ("yes", "no"), "fr": ("oui", "non")},
+    "objection": {"nl": ("bezwaar",), "en": ("object",), "fr": ("objection",)},
 }
 
 # Commands whose argument is short: a line that says more is a sentence, not a command

@@ -4,6 +4,7 @@ from __future__ import annotations
 from . import Command, Context, Reply
 from . import balance, help, list, listing, mine, nonmember, renew, withdraw
 from . import consent, trade
+from . import objection
 
 HANDLERS = {
     "offer": listing.handle,
@@ -19,6 +20,7 @@ HANDLERS = {
     "invoice": trade.handle,
     "donate": trade.handle,
     "consent": consent.handle,
+    "objection": objection.handle,
 }
 
 # Members in these states may use every command; others get an explanation.
