@@ -222,6 +222,26 @@ def transfer_now(payer: Account, payee: Account, amount_cents: int, description:
         return book(transfer, limits=limits, now=now)
 
 
+def levy(payer: Account, payee: Account, amount_cents: int, description: str, *,
+         now: dt.datetime, entered_by: str, limits) -> Booking:
+    """Book an obligation (a contribution, a fine) at once, whatever the payer's lower limit.
+
+    A levy is not a trade: the payer's consent and room are not asked. It is booked and
+    chained like every other transfer; only the lower-limit check is skipped."""
+    description = " ".join(description.split())[:500]
+    if payer.id == payee.id:
+        raise LedgerError("same-account")
+    if amount_cents <= 0:
+        raise LedgerError("amount")
+    if not description:
+        raise LedgerError("no-description")
+    with _write():
+        transfer = Transfer.create(payer=payer, payee=payee, amount_cents=amount_cents,
+                                   description=description, initiator="levy", entered_by=entered_by,
+                                   created=now)
+        return book(transfer, limits=limits, now=now, enforce_limits=False)
+
+
 def reverse(number: int, *, now: dt.datetime, entered_by: str, limits) -> Booking:
     """A correction: a new booked transfer back, the original stays as it is."""
     with _write():

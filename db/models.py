@@ -218,6 +218,25 @@ class DigestDelivery(BaseModel):
         indexes = ((("member", "period"), True),)
 
 
+class Contribution(BaseModel):
+    """One member's contribution for one period: charged (with its transfer) or waived.
+
+    The unique (member, period) key, written in the same transaction as the transfer,
+    is what makes a contribution run charge each member at most once per period."""
+    member = ForeignKeyField(Member, backref="contributions", on_delete="CASCADE")
+    period = CharField(max_length=10)          # 2026Q4, 2026-11 or 2026
+    # charged | waived
+    state = CharField(max_length=10)
+    amount_cents = BigIntegerField(default=0)
+    transfer = ForeignKeyField(Transfer, null=True, backref="contributions")
+    reason = TextField(default="")
+    entered_by = CharField(max_length=320, default="")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("member", "period"), True),)
+
+
 class Bounce(BaseModel):
     """A hard bounce that came back to an address's VERP return path."""
     address = ForeignKeyField(Address, backref="bounces", on_delete="CASCADE")
@@ -237,4 +256,4 @@ class Announcement(BaseModel):
 
 MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion,
           Transfer, ConsentToken, MemberLimit, MemberPreference, DigestRun, DigestDelivery, Bounce,
-          Announcement]
+          Announcement, Contribution]

@@ -24,6 +24,7 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "language": {"nl": ("taal",), "en": ("language",), "fr": ("langue",)},
     "only": {"nl": ("alleen",), "en": ("only",), "fr": ("seulement",)},
     "respond": {"nl": ("reageer", "reageren"), "en": ("respond",), "fr": ("repondre",)},
+    "objection": {"nl": ("bezwaar",), "en": ("object",), "fr": ("objection",)},
 }
 
 # Commands whose argument is short: a line that says more is a sentence, not a command

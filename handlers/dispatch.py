@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import Command, Context, Reply
-from . import balance, consent, help, list, listing, mine, nonmember, preferences, renew, respond, trade, withdraw
+from . import balance, consent, help, list, listing, mine, nonmember, objection, preferences, renew, respond, trade, withdraw
 
 HANDLERS = {
     "offer": listing.handle,
@@ -22,6 +22,7 @@ HANDLERS = {
     "language": preferences.handle,
     "only": preferences.handle,
     "respond": respond.handle,
+    "objection": objection.handle,
 }
 
 # Members in these states may use every command; others get an explanation.

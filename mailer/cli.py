@@ -486,5 +486,84 @@ def digest_send(app, at, no_deliver):
     click.echo(f"queued {queued} digests, sent {sent} mails")
 
 
+@main.group()
+def contributions():
+    """The contribution in the unit: advance notice, the run, waivers."""
+
+
+def _contribution_period(app, label):
+    from db.contributions import ContributionError
+
+    from . import contributions as contribution_mail
+    from .compose import now_utc
+
+    try:
+        return contribution_mail.period_for(app.settings, label, now_utc().date())
+    except ContributionError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@contributions.command("run")
+@click.option("--period", "label", help="2026Q4, 2026-11 or 2026; default: the period containing today.")
+@pass_app
+def contributions_run(app, label):
+    """Debit every member's contribution for the period to the association account, once.
+
+    Safe to repeat, restart or run late: members charged or waived before are skipped.
+    Example: lets contributions run --period 2026Q4
+    """
+    from . import contributions as contribution_mail
+    from .compose import now_utc
+
+    app.db()
+    period = _contribution_period(app, label)
+    outcome = contribution_mail.run(app.settings, period, now=now_utc())
+    click.echo(f"{period.label}: charged {len(outcome.charged)}, skipped {outcome.skipped}")
+
+
+@contributions.command("notify")
+@click.option("--period", "label", help="2026Q4, 2026-11 or 2026; default: the period containing today.")
+@pass_app
+def contributions_notify(app, label):
+    """Send each member who will be charged the amount and the date, once per period.
+
+    Example: lets contributions notify --period 2026Q4
+    """
+    from . import contributions as contribution_mail
+    from .compose import now_utc
+
+    app.db()
+    period = _contribution_period(app, label)
+    sent = contribution_mail.notify(app.settings, period, now=now_utc())
+    click.echo(f"{period.label}: notified {sent}")
+
+
+@contributions.command("waive")
+@click.argument("member_key")
+@click.argument("label")
+@click.option("--reason", required=True, help="Why the member pays nothing for this period.")
+@click.option("--by", "entered_by", default="admin", help="Who grants the waiver.")
+@pass_app
+def contributions_waive(app, member_key, label, reason, entered_by):
+    """Record that a member pays no contribution for a period; the run then skips them.
+
+    Example: lets contributions waive 3 2026Q4 --reason "abroad all quarter"
+    """
+    from db import contributions as contribution_rules
+
+    from .compose import now_utc
+
+    app.db()
+    member_row = members.by_number_or_address(member_key)
+    if member_row is None:
+        raise click.ClickException(f"no member {member_key}")
+    period = _contribution_period(app, label)
+    try:
+        contribution_rules.waive(member_row, period, reason, now=now_utc(), entered_by=entered_by)
+    except contribution_rules.ContributionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{member_row.name}: waived for {period.label}")
+
+
 if __name__ == "__main__":
     main()

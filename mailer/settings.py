@@ -107,6 +107,16 @@ class Digest:
 
 
 @dataclass(frozen=True)
+class Contributions:
+    period: str = "quarterly"
+    amount: int = 6
+    permille: int = 0
+    newcomer_exempt_months: int = 0
+    prorata: bool = True
+    notice_days: int = 7
+
+
+@dataclass(frozen=True)
 class Settings:
     group: Group = field(default_factory=Group)
     database: Database = field(default_factory=Database)
@@ -118,6 +128,7 @@ class Settings:
     trades: Trades = field(default_factory=Trades)
     limits: Limits = field(default_factory=Limits)
     digest: Digest = field(default_factory=Digest)
+    contributions: Contributions = field(default_factory=Contributions)
     # The folder relative paths are resolved against (the settings file's folder).
     base_dir: Path = PROJECT_ROOT
 

@@ -1,0 +1,78 @@
+"""Contribution runs and advance notices: each member in a transaction of their own that
+books the debit, records it and queues the member's notice together."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from db import contributions, limits, members, write_transaction
+from db.models import Account, Notice
+from handlers import Reply
+
+from .compose import Composer
+from .trades import queue
+
+
+@dataclass
+class Outcome:
+    charged: list[str] = field(default_factory=list)     # "number: amount" per member charged now
+    skipped: int = 0                                      # charged or waived before, or owes nothing
+
+
+def period_for(settings, label: str | None, today: dt.date) -> contributions.Period:
+    """The named period, or the one of the group's kind that contains today."""
+    if label:
+        return contributions.parse_period(label)
+    return contributions.period_of(today, settings.contributions.period)
+
+
+def run(settings, period: contributions.Period, *, now: dt.datetime, composer: Composer | None = None) -> Outcome:
+    """Charge every member who owes a contribution for `period` and has not been charged."""
+    composer = composer or Composer(settings)
+    outcome = Outcome()
+    for member in contributions.candidates():
+        with write_transaction():
+            owed = contributions.due(member, period, settings)
+            result = contributions.charge(owed, period, settings, now=now) if owed else None
+            if result is None:
+                outcome.skipped += 1
+                continue
+            row, booking = result
+            queue([charged_notice(row, period, settings, now)], settings, composer)
+        outcome.charged.append(f"{member.number}: {row.amount_cents}")
+    return outcome
+
+
+def charged_notice(row, period: contributions.Period, settings, now: dt.datetime) -> Reply:
+    member = row.member
+    balance = Account.get_by_id(members.account(member).id).balance_cents
+    lower, _ = limits.for_member(member, settings.limits, now.date())
+    return Reply("contributions/charged", {
+        "period": period.label, "amount": row.amount_cents, "balance": balance, "lower": lower,
+        "below": balance < lower, "number": row.transfer.number, "name": member.name,
+    }, to=member.primary_address)
+
+
+def notify(settings, period: contributions.Period, *, now: dt.datetime, composer: Composer | None = None) -> int:
+    """Tell every member who will be charged for `period` the amount and the date, once."""
+    composer = composer or Composer(settings)
+    sent = 0
+    for member in contributions.candidates():
+        if not member.primary_address:
+            continue
+        with write_transaction():
+            if contributions.settled(member, period) is not None:
+                continue
+            owed = contributions.due(member, period, settings)
+            if owed is None:
+                continue
+            _, created = Notice.get_or_create(address=f"contribution:{member.id}", kind=f"notify:{period.label}",
+                                              defaults={"sent_at": now})
+            if not created:
+                continue
+            queue([Reply("contributions/notice", {
+                "period": period.label, "amount": owed.amount_cents, "date": period.last_day,
+                "name": member.name,
+            }, to=member.primary_address)], settings, composer)
+            sent += 1
+    return sent

@@ -1,0 +1,233 @@
+"""The contribution in the unit: amounts, exemptions, pro rata, once per period, notices."""
+import datetime as dt
+
+import pytest
+from click.testing import CliRunner
+
+from db import contributions, database, ledger, members
+from db.models import Account, Contribution, Transfer
+from mailer import contributions as contribution_mail
+from mailer import settings as settings_module
+from mailer.cli import main
+from tests.conftest import SETTINGS_INI
+
+Q4 = contributions.parse_period("2026Q4")
+RUN_AT = dt.datetime(2026, 12, 31, 9, 0)
+LONG_AGO = dt.date(2025, 1, 1)
+
+
+@pytest.fixture
+def settings(settings):
+    return settings_module.replace(settings, limits={"newcomer_months": 0},
+                                   contributions={"amount": 6, "permille": 0, "newcomer_exempt_months": 0,
+                                                  "prorata": True, "period": "quarterly"})
+
+
+@pytest.fixture
+def trio(group):
+    return [group.member("An de Vries", "an@example.org", language="nl", joined=LONG_AGO),
+            group.member("Sam Taylor", "sam@example.org", language="en", joined=LONG_AGO),
+            group.member("Claire Dubois", "claire@example.org", language="fr", joined=LONG_AGO)]
+
+
+def balance(member):
+    return members.account(member).balance_cents
+
+
+def association():
+    return Account.get(Account.code == "association").balance_cents
+
+
+def run(settings, period=Q4, now=RUN_AT):
+    return contribution_mail.run(settings, period, now=now)
+
+
+def assert_books_sound():
+    assert ledger.check() == []
+    assert ledger.verify()[1] is None
+
+
+def test_periods_are_named_and_bounded():
+    assert (Q4.start, Q4.end, Q4.last_day) == (dt.date(2026, 10, 1), dt.date(2027, 1, 1), dt.date(2026, 12, 31))
+    assert contributions.parse_period("2026-2").label == "2026-02"
+    assert contributions.parse_period("2026").days == 365
+    assert contributions.period_of(dt.date(2026, 11, 23), "monthly").label == "2026-11"
+    assert contributions.period_of(dt.date(2026, 11, 23), "yearly").label == "2026"
+    with pytest.raises(contributions.ContributionError):
+        contributions.parse_period("2026Q5")
+
+
+def test_the_run_debits_each_member_to_the_association_and_tells_them_in_their_language(group, trio, settings):
+    outcome = run(settings)
+    assert len(outcome.charged) == 3
+    assert [balance(m) for m in trio] == [-600, -600, -600] and association() == 1800
+    transfers = list(Transfer.select().where(Transfer.initiator == "levy"))
+    assert len(transfers) == 3 and all(t.state == "booked" for t in transfers)
+    assert "De contributie voor 2026Q4, 6,00 zonnen" in group.last("an@example.org").text
+    assert "Je nieuwe saldo: -6,00" in group.last("an@example.org").text
+    assert group.last("sam@example.org").subject.startswith("Contribution 2026Q4")
+    assert "Your new balance: -6.00" in group.last("sam@example.org").text
+    assert group.last("claire@example.org").subject.startswith("Cotisation 2026Q4")
+    assert "lower limit" not in group.last("sam@example.org").text
+    assert_books_sound()
+
+
+def test_honorary_guest_and_inactive_members_pay_nothing(group, settings):
+    group.member("Hon", "hon@example.org", type="honorary", joined=LONG_AGO)
+    group.member("Guest", "guest@example.org", type="guest", joined=LONG_AGO)
+    group.member("Gone", "gone@example.org", status="left", joined=LONG_AGO)
+    group.member("Susp", "susp@example.org", status="suspended", joined=LONG_AGO)
+    leaving = group.member("Leaving", "leaving@example.org", status="leaving", joined=LONG_AGO)
+    outcome = run(settings)
+    assert outcome.charged == [f"{leaving.number}: 600"]
+    assert [s.recipient for s in group.outbox()] == ["leaving@example.org"]
+
+
+def test_newcomers_are_exempt_for_the_set_months_then_pay_pro_rata(group, settings):
+    settings = settings_module.replace(settings, contributions={"newcomer_exempt_months": 3})
+    fresh = group.member("Fresh", "fresh@example.org", joined=dt.date(2026, 10, 1))
+    # exempt until 2026-12-01: charged for December only, 31 of 92 days
+    half = group.member("Half", "half@example.org", joined=dt.date(2026, 9, 1))
+    old = group.member("Old", "old@example.org", joined=dt.date(2026, 7, 1))
+    run(settings)
+    assert balance(fresh) == 0
+    assert balance(half) == -(600 * 31 // 92)
+    assert balance(old) == -600
+
+
+def test_a_member_who_joined_during_the_period_pays_pro_rata_or_nothing(group, settings):
+    joined = group.member("Joined", "joined@example.org", joined=dt.date(2026, 11, 16))   # 46 of 92 days
+    run(settings)
+    assert balance(joined) == -300
+    other = group.member("Other", "other@example.org", joined=dt.date(2026, 11, 16))
+    run(settings_module.replace(settings, contributions={"prorata": False}))
+    assert balance(other) == 0
+    assert Contribution.get_or_none(Contribution.member == other) is None
+
+
+def test_the_permille_fee_is_charged_on_the_average_positive_balance(group, settings):
+    settings = settings_module.replace(settings, contributions={"permille": 10})
+    rich = group.member("Rich", "rich@example.org", joined=LONG_AGO)
+    poor = group.member("Poor", "poor@example.org", joined=LONG_AGO)
+    solidarity = Account.get(Account.code == "solidarity")
+    ledger.transfer_now(solidarity, members.account(rich), 10000, "gift", limits=settings.limits,
+                        now=dt.datetime(2026, 9, 1), entered_by="admin")
+    # 200 more from the middle of the quarter on (2026-11-16: 46 of 92 days): average 200 units
+    ledger.transfer_now(solidarity, members.account(rich), 20000, "gift", limits=settings.limits,
+                        now=dt.datetime(2026, 11, 16, 12), entered_by="admin")
+    ledger.transfer_now(members.account(poor), solidarity, 5000, "debt", limits=settings.limits,
+                        now=dt.datetime(2026, 9, 1), entered_by="admin")
+    run(settings)
+    assert balance(rich) == 30000 - 600 - 200        # 10 per mille of 200 units
+    assert balance(poor) == -5000 - 600               # a negative average pays no fee
+    assert_books_sound()
+
+
+def test_a_run_repeated_charges_each_member_once(group, trio, settings):
+    run(settings)
+    again = run(settings, now=RUN_AT + dt.timedelta(days=10))
+    assert again.charged == [] and again.skipped == 3
+    assert [balance(m) for m in trio] == [-600, -600, -600]
+    assert Contribution.select().count() == 3
+    assert len(group.outbox()) == 3
+    assert_books_sound()
+
+
+def test_a_run_interrupted_midway_then_rerun_charges_each_member_exactly_once(group, trio, settings, monkeypatch):
+    real = contribution_mail.charged_notice
+    calls = []
+
+    def failing_on_the_second(row, *args, **kw):
+        calls.append(row.member.number)
+        if len(calls) == 2:
+            raise RuntimeError("power cut")
+        return real(row, *args, **kw)
+
+    monkeypatch.setattr(contribution_mail, "charged_notice", failing_on_the_second)
+    with pytest.raises(RuntimeError):
+        run(settings)
+    # The first member's debit and notice are committed; the second's rolled back together.
+    assert [balance(m) for m in trio] == [-600, 0, 0]
+    assert [s.recipient for s in group.outbox()] == ["an@example.org"]
+    monkeypatch.setattr(contribution_mail, "charged_notice", real)
+    rerun = run(settings, now=RUN_AT + dt.timedelta(days=3))   # late, too
+    assert rerun.skipped == 1 and len(rerun.charged) == 2
+    assert [balance(m) for m in trio] == [-600, -600, -600]
+    assert Transfer.select().where(Transfer.initiator == "levy").count() == 3
+    assert sorted(s.recipient for s in group.outbox()) == sorted(
+        ["an@example.org", "sam@example.org", "claire@example.org"])
+    assert_books_sound()
+
+
+def test_the_debit_ignores_the_lower_limit_and_the_notice_says_so(group, settings):
+    low = group.member("Low", "low@example.org", language="en", joined=LONG_AGO)
+    solidarity = Account.get(Account.code == "solidarity")
+    ledger.transfer_now(members.account(low), solidarity, 29800, "repairs", limits=settings.limits,
+                        now=dt.datetime(2026, 10, 5), entered_by="admin")
+    run(settings)
+    assert balance(low) == -30400
+    text = group.last("low@example.org").text
+    assert "below your lower limit of -300.00" in text
+    assert_books_sound()
+
+
+def test_a_waived_member_is_skipped_and_a_waiver_is_given_once(group, trio, settings):
+    an, sam, claire = trio
+    contributions.waive(sam, Q4, "abroad all quarter", now=RUN_AT, entered_by="beheer")
+    with pytest.raises(contributions.ContributionError):
+        contributions.waive(sam, Q4, "again", now=RUN_AT, entered_by="beheer")
+    with pytest.raises(contributions.ContributionError):
+        contributions.waive(an, Q4, "  ", now=RUN_AT, entered_by="beheer")
+    run(settings)
+    assert [balance(m) for m in trio] == [-600, 0, -600]
+    assert group.outbox("sam@example.org") == []
+    with pytest.raises(contributions.ContributionError):
+        contributions.waive(an, Q4, "too late", now=RUN_AT, entered_by="beheer")
+
+
+def test_the_cli_waives_then_runs(group, trio, settings):
+    env = {"LETS_DATABASE_URL": settings.database.url, "LETS_SECURITY_SECRET": "x",
+           "LETS_OUTBOUND_MAILDIR": settings.outbound.maildir, "LETS_LIMITS_NEWCOMER_MONTHS": "0"}
+    runner = CliRunner()
+    base = ["--settings", str(SETTINGS_INI), "contributions"]
+    waived = runner.invoke(main, [*base, "waive", "2", "2026Q4", "--reason", "abroad"], env=env)
+    assert waived.exit_code == 0, waived.output
+    bad = runner.invoke(main, [*base, "run", "--period", "2026Q9"], env=env)
+    assert bad.exit_code == 1 and "not a period" in bad.output
+    first = runner.invoke(main, [*base, "run", "--period", "2026Q4"], env=env)
+    assert first.exit_code == 0 and "charged 2, skipped 1" in first.output
+    second = runner.invoke(main, [*base, "run", "--period", "2026q4"], env=env)
+    assert "charged 0, skipped 3" in second.output
+    database.connect(reuse_if_open=True)
+    assert [balance(m) for m in trio] == [-600, 0, -600]
+
+
+def test_the_advance_notice_goes_once_to_members_who_will_be_charged(group, trio, settings):
+    group.member("Guest", "guest@example.org", type="guest", joined=LONG_AGO)
+    contributions.waive(trio[2], Q4, "hardship", now=RUN_AT, entered_by="beheer")
+    at = dt.datetime(2026, 12, 24, 9, 0)
+    assert contribution_mail.notify(settings, Q4, now=at) == 2
+    assert contribution_mail.notify(settings, Q4, now=at) == 0
+    assert sorted(s.recipient for s in group.outbox()) == ["an@example.org", "sam@example.org"]
+    nl = group.last("an@example.org").text
+    assert "31 december 2026" in nl and "6,00 zonnen" in nl and "BEZWAAR" in nl
+    assert "OBJECT <your reason>" in group.last("sam@example.org").text
+    assert balance(trio[0]) == 0   # a notice debits nothing
+
+
+def test_an_objection_reaches_the_administrators_and_is_confirmed(group, trio, settings):
+    group.mail("an@example.org", "Re: Aankondiging contributie", "BEZWAAR ik was het hele kwartaal weg\n\n> quoted")
+    admin = group.last("beheer@lets.example")
+    assert "An de Vries" in admin.subject and "ik was het hele kwartaal weg" in admin.text
+    assert "quoted" not in admin.text
+    assert "lets contributions waive 1 2026Q4" in admin.text
+    assert "doorgestuurd" in group.last("an@example.org").text
+    group.mail("claire@example.org", "OBJECTION je n'ai pas pu échanger")
+    assert "transmise" in group.last("claire@example.org").subject
+    assert "je n'ai pas pu échanger" in group.last("beheer@lets.example").text
+
+
+def test_an_objection_without_a_reason_asks_for_one(group, trio, settings):
+    group.mail("sam@example.org", "OBJECT")
+    assert "reason" in group.last("sam@example.org").subject
+    assert group.outbox("beheer@lets.example") == []
