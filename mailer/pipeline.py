@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import peewee
 
 from db import database, members
+from db.claims import claim, exclusive
 from db.models import InboundMessage, Member, OutboundMessage
 from handlers import Command, Context, Refusal, Reply
 from handlers.commands import route
@@ -102,15 +103,19 @@ class Processor:
     def process_pending(self, limit: int = 100) -> int:
         done = 0
         for row in self.pending(limit):
-            self.process(row.id)
-            done += 1
+            if self.process(row.id) != "claimed":
+                done += 1
         return done
 
     def process(self, inbound_id: int) -> str:
         """Process one stored mail; its final state. A bug marks it failed, never half-done."""
         try:
-            with database.atomic():
-                row = InboundMessage.get_by_id(inbound_id)
+            # Several workers may run: the row is claimed for the whole transaction, so a
+            # mail is handled once even when two workers pick it at the same moment.
+            with exclusive():
+                row = claim(InboundMessage, inbound_id)
+                if row is None:
+                    return "claimed"
                 if row.state != "received":
                     return row.state
                 self._process(row)

@@ -1,10 +1,16 @@
-"""Shared test fixtures: a real SQLite file per test, the real pipeline, a real SMTP server."""
+"""Shared test fixtures: a real database per test, the real pipeline, a real SMTP server.
+
+The database is a SQLite file per test, or, when LETS_TEST_DATABASE names a PostgreSQL
+URL, a fresh schema per test in that database (dropped afterwards).
+"""
 from __future__ import annotations
 
 import datetime as dt
 import email
 import email.policy
+import os
 import smtplib
+import uuid
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +25,8 @@ from mailer.outbox import deliver_pending
 from mailer.pipeline import Processor, store
 
 SETTINGS_INI = Path(__file__).resolve().parent.parent / "settings.ini"
+# Read before the settings fixture clears LETS_* variables.
+TEST_DATABASE = os.environ.get("LETS_TEST_DATABASE", "")
 
 
 class Clock:
@@ -35,14 +43,37 @@ class Clock:
 
 
 @pytest.fixture
-def settings(tmp_path, monkeypatch):
+def database_url(tmp_path):
+    """A clean database for one test: a SQLite file, or a new PostgreSQL schema."""
+    if not TEST_DATABASE.startswith("postgres"):
+        yield f"sqlite:///{tmp_path / 'lets.db'}"
+        return
+    import psycopg2
+    from urllib.parse import quote
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = psycopg2.connect(TEST_DATABASE)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in TEST_DATABASE else "?"
+    yield f"{TEST_DATABASE}{separator}options={quote(f'-c search_path={schema}')}"
+    if not database.is_closed():
+        database.close()
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA {schema} CASCADE")
+    admin.close()
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch, database_url):
     for name in list(__import__("os").environ):
         if name.startswith("LETS_"):
             monkeypatch.delenv(name)
     base = settings_module.load(SETTINGS_INI)
     return settings_module.replace(
         base,
-        database={"url": f"sqlite:///{tmp_path / 'lets.db'}"},
+        database={"url": database_url},
         outbound={"mode": "maildir", "maildir": str(tmp_path / "outbox")},
         security={"secret": "test-secret-not-for-production"},
         inbound={"port": 0},
