@@ -10,6 +10,7 @@ import email
 import email.policy
 import os
 import smtplib
+import socket
 import uuid
 import time
 from dataclasses import dataclass
@@ -202,3 +203,46 @@ def wait_for(condition, timeout: float = 10.0, interval: float = 0.02):
 def send_smtp(port: int, raw: bytes, sender: str, recipients) -> dict:
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
         return client.sendmail(sender, recipients, raw)
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Certificate:
+    cert: Path   # PEM certificate, also usable as the CA file that trusts it
+    key: Path
+
+
+@pytest.fixture(scope="session")
+def tls_certificate(tmp_path_factory) -> Certificate:
+    """A self-signed certificate for 127.0.0.1 and localhost, made for this test run."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("tls")
+    paths = Certificate(folder / "cert.pem", folder / "key.pem")
+    paths.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths.key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption()))
+    paths.key.chmod(0o600)
+    return paths
