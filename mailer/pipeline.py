@@ -26,12 +26,15 @@ from .parse import Inbound, message_id_from_bytes, parse
 
 log = logging.getLogger(__name__)
 
-def store(raw: bytes, mail_from: str = "", rcpt_tos=()) -> int | None:
-    """Store a mail durably; its row id, or None when this Message-ID was stored before."""
+def store(raw: bytes, mail_from: str | None = "", rcpt_tos=()) -> int | None:
+    """Store a mail durably; its row id, or None when this Message-ID was stored before.
+
+    `mail_from` is the envelope sender: "" the null return path (a bounce), None unknown
+    (a mailbox), in which case `parse` reads the Return-Path header instead."""
     message_id = message_id_from_bytes(raw)
     try:
         with database.atomic():
-            row = InboundMessage.create(message_id=message_id, raw=raw, mail_from=mail_from or "",
+            row = InboundMessage.create(message_id=message_id, raw=raw, mail_from=mail_from,
                                         rcpt_tos=" ".join(rcpt_tos))
     except peewee.IntegrityError:
         return None
