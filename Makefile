@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test test-postgres bench clean
+
+# The PostgreSQL the suite runs against with `make test-postgres` (a fresh schema per test).
+TEST_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +21,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+test-postgres: $(STAMP)
+	LETS_TEST_DATABASE=$(TEST_POSTGRES) $(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/inbound.py

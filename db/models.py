@@ -74,7 +74,8 @@ class InboundMessage(BaseModel):
     """Every mail we accepted, stored before we answered 250 and processed from here."""
     message_id = CharField(max_length=998, unique=True)
     raw = BlobField()
-    mail_from = CharField(max_length=998, default="")
+    # The envelope sender: "" is the null return path, NULL unknown (read from a mailbox).
+    mail_from = CharField(max_length=998, null=True, default="")
     rcpt_tos = TextField(default="")
     received_at = DateTimeField(default=utcnow, index=True)
     # received → processed | ignored | failed
@@ -133,6 +134,14 @@ class Notice(BaseModel):
 
     class Meta:
         indexes = ((("address", "kind"), True),)
+
+
+class MailboxState(BaseModel):
+    """How far `lets poll` got in one IMAP folder: UIDs are only comparable within one UIDVALIDITY."""
+    mailbox = CharField(max_length=500, unique=True)   # user@host:port/folder
+    uidvalidity = BigIntegerField(default=0)
+    last_uid = BigIntegerField(default=0)
+    checked_at = DateTimeField(null=True)
 
 
 class SchemaVersion(BaseModel):
@@ -256,4 +265,4 @@ class Announcement(BaseModel):
 
 MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion,
           Transfer, ConsentToken, MemberLimit, MemberPreference, DigestRun, DigestDelivery, Bounce,
-          Announcement, Contribution]
+          Announcement, Contribution, MailboxState]

@@ -565,5 +565,37 @@ def contributions_waive(app, member_key, label, reason, entered_by):
     click.echo(f"{member_row.name}: waived for {period.label}")
 
 
+@main.command()
+@pass_app
+def poll(app):
+    """Read the group's mail from the IMAP mailbox in [imap], answer it, and deliver replies until stopped.
+
+    Messages are moved to the Processed, Ignored or Failed folder once stored.
+    The password comes best from the environment (LETS_IMAP_PASSWORD).
+
+    Example: lets poll
+    """
+    from .imap import Poller
+    from .worker import Worker
+
+    settings = app.settings
+    if not settings.imap.host or not settings.imap.user:
+        raise click.ClickException("set [imap] host and user (or LETS_IMAP_HOST, LETS_IMAP_USER) first")
+    app.db()
+    upgrade()
+    worker = Worker(settings)
+    poller = Poller(settings, processor=worker.processor, on_stored=worker.wake)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: poller.stop())
+    worker.start()
+    click.echo(f"lets-mail: {settings.group.name} reading {poller.name}; "
+               f"outbound: {_outbound_description(settings)}", err=True)
+    try:
+        poller.run()
+    finally:
+        worker.stop()
+        worker.join(timeout=30)
+
+
 if __name__ == "__main__":
     main()

@@ -1,9 +1,15 @@
-"""Delivering the outbox: into a local Maildir, or through an SMTP relay."""
+"""Delivering the outbox: into a local Maildir, or through an SMTP submission relay.
+
+Rows are claimed with one conditional UPDATE (a lease), so several workers never send
+the same message twice; a worker that dies mid-send leaves a lease that runs out and
+the row is tried again.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import os
+import re
 import smtplib
 import socket
 import ssl
@@ -12,13 +18,17 @@ from pathlib import Path
 from db.models import OutboundMessage
 
 from .compose import now_utc
+from .dkim import Signer
 from .settings import Settings
+from .tls import client_context
 
 log = logging.getLogger(__name__)
 
 # Retry a temporary failure after 1, 2, 4 … minutes, up to a day, then give up.
 MAX_BACKOFF = dt.timedelta(hours=6)
 GIVE_UP_AFTER = 12
+# How long a claimed row stays with its worker before another may try it.
+LEASE = dt.timedelta(minutes=10)
 
 
 class TemporaryFailure(Exception):
@@ -29,6 +39,10 @@ class PermanentFailure(Exception):
     pass
 
 
+class RelayUnavailable(TemporaryFailure):
+    """The relay could not be reached or refused our login: no point trying the next row."""
+
+
 class MaildirTransport:
     """Writes each message as one file in `new/`; a retried delivery finds its file and stops."""
 
@@ -37,7 +51,7 @@ class MaildirTransport:
         for sub in ("tmp", "new", "cur"):
             (path / sub).mkdir(parents=True, exist_ok=True)
 
-    def send(self, row: OutboundMessage) -> None:
+    def send(self, row: OutboundMessage, raw: bytes | None = None) -> None:
         name = f"{row.key}.lets"
         target = self.path / "new" / name
         if target.exists() or any((self.path / "cur").glob(name + "*")):
@@ -46,7 +60,7 @@ class MaildirTransport:
         try:
             with open(temporary, "wb") as handle:
                 handle.write(f"Return-Path: <{row.mail_from}>\r\nDelivered-To: {row.recipient}\r\n".encode())
-                handle.write(bytes(row.raw))
+                handle.write(bytes(row.raw) if raw is None else raw)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.rename(temporary, target)
@@ -64,24 +78,35 @@ class SmtpTransport:
         self.outbound = settings.outbound
         self.connection: smtplib.SMTP | None = None
 
+    def _context(self):
+        return client_context(self.outbound.verify_tls, self.outbound.ca_file)
+
     def _connect(self) -> smtplib.SMTP:
         out = self.outbound
-        if out.relay_port == 465:
-            connection = smtplib.SMTP_SSL(out.relay_host, out.relay_port, timeout=30,
-                                          context=ssl.create_default_context())
-        else:
-            connection = smtplib.SMTP(out.relay_host, out.relay_port, timeout=30)
-            if out.starttls:
-                connection.starttls(context=ssl.create_default_context())
-        if out.relay_user:
-            connection.login(out.relay_user, out.relay_password)
+        connection = None
+        try:
+            if out.implicit_tls or out.relay_port == 465:
+                connection = smtplib.SMTP_SSL(out.relay_host, out.relay_port, timeout=30,
+                                              context=self._context())
+            else:
+                connection = smtplib.SMTP(out.relay_host, out.relay_port, timeout=30)
+                if out.starttls:
+                    connection.starttls(context=self._context())
+            if out.relay_user:
+                # smtplib picks PLAIN or LOGIN (or CRAM-MD5) from what the relay offers.
+                connection.login(out.relay_user, out.relay_password)
+        except (smtplib.SMTPException, OSError) as exc:
+            if connection is not None:
+                connection.close()
+            # A refused login is our configuration, not the message: keep the mail queued.
+            raise RelayUnavailable(f"{out.relay_host}:{out.relay_port}: {exc.__class__.__name__}: {exc}") from exc
         return connection
 
-    def send(self, row: OutboundMessage) -> None:
+    def send(self, row: OutboundMessage, raw: bytes | None = None) -> None:
+        if self.connection is None:
+            self.connection = self._connect()
         try:
-            if self.connection is None:
-                self.connection = self._connect()
-            self.connection.sendmail(row.mail_from, [row.recipient], bytes(row.raw))
+            self.connection.sendmail(row.mail_from, [row.recipient], bytes(row.raw) if raw is None else raw)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             raise (PermanentFailure if code >= 500 else TemporaryFailure)(f"{code} {text!r}") from exc
@@ -108,32 +133,61 @@ def transport_for(settings: Settings):
     return MaildirTransport(settings.path(settings.outbound.maildir))
 
 
+def crlf(raw: bytes) -> bytes:
+    """SMTP lines end in CRLF (RFC 5321 2.3.8); smtplib sends bytes as they are, and a
+    relay reads a message with bare LFs as one overlong line. DKIM signs this form too."""
+    return re.sub(rb"\r?\n", b"\r\n", raw)
+
+
+def due(now, limit: int):
+    """Rows to try now: queued and due, or claimed by a worker whose lease ran out."""
+    return (OutboundMessage.select()
+            .where(OutboundMessage.state.in_(("queued", "sending")), OutboundMessage.next_attempt <= now)
+            .order_by(OutboundMessage.id).limit(limit))
+
+
+def claim(row: OutboundMessage, now) -> bool:
+    """Take the row for this worker; False when another worker took it first."""
+    return OutboundMessage.update(state="sending", next_attempt=now + LEASE).where(
+        OutboundMessage.id == row.id, OutboundMessage.state.in_(("queued", "sending")),
+        OutboundMessage.next_attempt <= now).execute() == 1
+
+
+def allowance(settings: Settings, now, limit: int) -> int:
+    """How many may go now under [outbound] rate_per_minute, counted over all workers."""
+    rate = settings.outbound.rate_per_minute
+    if rate <= 0:
+        return limit
+    recent = OutboundMessage.select().where(OutboundMessage.state == "sent",
+                                            OutboundMessage.sent_at > now - dt.timedelta(minutes=1)).count()
+    return max(0, min(limit, rate - recent))
+
+
 def deliver_pending(settings: Settings, transport=None, limit: int = 200, clock=now_utc) -> int:
     """Send what is due in the outbox; the number sent."""
     now = clock()
-    rows = list(OutboundMessage.select()
-                .where(OutboundMessage.state == "queued", OutboundMessage.next_attempt <= now)
-                .order_by(OutboundMessage.id).limit(limit))
+    limit = allowance(settings, now, limit)
+    rows = list(due(now, limit)) if limit else []
     if not rows:
         return 0
     own = transport is None
     transport = transport or transport_for(settings)
+    signer = Signer(settings)
     sent = 0
     try:
         for row in rows:
+            if not claim(row, now):
+                continue
             try:
-                transport.send(row)
+                transport.send(row, signer.sign(crlf(bytes(row.raw))))
             except PermanentFailure as exc:
                 _mark(row, "failed", str(exc), now)
                 continue
             except TemporaryFailure as exc:
-                row.attempts += 1
-                if row.attempts >= GIVE_UP_AFTER:
-                    _mark(row, "failed", f"gave up: {exc}", now)
-                else:
-                    delay = min(dt.timedelta(minutes=2 ** (row.attempts - 1)), MAX_BACKOFF)
-                    OutboundMessage.update(attempts=row.attempts, last_error=str(exc)[:2000],
-                                           next_attempt=now + delay).where(OutboundMessage.id == row.id).execute()
+                _retry(row, exc, now)
+                if isinstance(exc, RelayUnavailable):
+                    log.warning("relay unavailable, stopping this round: %s", exc)
+                    break
                 continue
             OutboundMessage.update(state="sent", sent_at=now, attempts=row.attempts + 1).where(
                 OutboundMessage.id == row.id).execute()
@@ -142,6 +196,17 @@ def deliver_pending(settings: Settings, transport=None, limit: int = 200, clock=
         if own:
             transport.close()
     return sent
+
+
+def _retry(row: OutboundMessage, exc: Exception, now) -> None:
+    if row.attempts + 1 >= GIVE_UP_AFTER:
+        _mark(row, "failed", f"gave up: {exc}", now)
+        return
+    row.attempts += 1
+    delay = min(dt.timedelta(minutes=2 ** (row.attempts - 1)), MAX_BACKOFF)
+    log.info("outbound %s to %s deferred %s: %s", row.id, row.recipient, delay, exc)
+    OutboundMessage.update(state="queued", attempts=row.attempts, last_error=str(exc)[:2000],
+                           next_attempt=now + delay).where(OutboundMessage.id == row.id).execute()
 
 
 def _mark(row: OutboundMessage, state: str, error: str, now) -> None:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import peewee
 
-from db import database, members, write_transaction
+from db import database, members
+from db.claims import claim, exclusive
 from db.models import Address, InboundMessage, Member, OutboundMessage
 from handlers import Command, Context, Refusal, Reply
 from handlers.commands import route_all
@@ -27,12 +28,15 @@ from .subaddress import bulk_envelope
 
 log = logging.getLogger(__name__)
 
-def store(raw: bytes, mail_from: str = "", rcpt_tos=()) -> int | None:
-    """Store a mail durably; its row id, or None when this Message-ID was stored before."""
+def store(raw: bytes, mail_from: str | None = "", rcpt_tos=()) -> int | None:
+    """Store a mail durably; its row id, or None when this Message-ID was stored before.
+
+    `mail_from` is the envelope sender: "" the null return path (a bounce), None unknown
+    (a mailbox), in which case `parse` reads the Return-Path header instead."""
     message_id = message_id_from_bytes(raw)
     try:
         with database.atomic():
-            row = InboundMessage.create(message_id=message_id, raw=raw, mail_from=mail_from or "",
+            row = InboundMessage.create(message_id=message_id, raw=raw, mail_from=mail_from,
                                         rcpt_tos=" ".join(rcpt_tos))
     except peewee.IntegrityError:
         return None
@@ -109,15 +113,19 @@ class Processor:
     def process_pending(self, limit: int = 100) -> int:
         done = 0
         for row in self.pending(limit):
-            self.process(row.id)
-            done += 1
+            if self.process(row.id) != "claimed":
+                done += 1
         return done
 
     def process(self, inbound_id: int) -> str:
         """Process one stored mail; its final state. A bug marks it failed, never half-done."""
         try:
-            with write_transaction():
-                row = InboundMessage.get_by_id(inbound_id)
+            # Several workers may run: the row is claimed for the whole transaction, so a
+            # mail is handled once even when two workers pick it at the same moment.
+            with exclusive():
+                row = claim(InboundMessage, inbound_id)
+                if row is None:
+                    return "claimed"
                 if row.state != "received":
                     return row.state
                 self._process(row)

@@ -52,6 +52,10 @@ class Outbound:
     relay_user: str = ""
     relay_password: str = ""
     starttls: bool = True
+    implicit_tls: bool = False
+    verify_tls: bool = True
+    ca_file: str = ""
+    rate_per_minute: int = 0
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,33 @@ class Contributions:
 
 
 @dataclass(frozen=True)
+class Dkim:
+    selector: str = ""
+    key_file: str = ""
+    domain: str = ""
+
+
+@dataclass(frozen=True)
+class Imap:
+    host: str = ""
+    port: int = 993
+    user: str = ""
+    password: str = ""
+    ssl: bool = True
+    starttls: bool = False
+    verify_tls: bool = True
+    ca_file: str = ""
+    folder: str = "INBOX"
+    processed_folder: str = "Processed"
+    failed_folder: str = "Failed"
+    ignored_folder: str = "Ignored"
+    batch: int = 100
+    idle_seconds: int = 300
+    poll_seconds: int = 60
+    max_backoff_seconds: int = 300
+
+
+@dataclass(frozen=True)
 class Settings:
     group: Group = field(default_factory=Group)
     database: Database = field(default_factory=Database)
@@ -129,6 +160,8 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     digest: Digest = field(default_factory=Digest)
     contributions: Contributions = field(default_factory=Contributions)
+    dkim: Dkim = field(default_factory=Dkim)
+    imap: Imap = field(default_factory=Imap)
     # The folder relative paths are resolved against (the settings file's folder).
     base_dir: Path = PROJECT_ROOT
 

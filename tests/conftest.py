@@ -1,10 +1,17 @@
-"""Shared test fixtures: a real SQLite file per test, the real pipeline, a real SMTP server."""
+"""Shared test fixtures: a real database per test, the real pipeline, a real SMTP server.
+
+The database is a SQLite file per test, or, when LETS_TEST_DATABASE names a PostgreSQL
+URL, a fresh schema per test in that database (dropped afterwards).
+"""
 from __future__ import annotations
 
 import datetime as dt
 import email
 import email.policy
+import os
 import smtplib
+import socket
+import uuid
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +26,8 @@ from mailer.outbox import deliver_pending
 from mailer.pipeline import Processor, store
 
 SETTINGS_INI = Path(__file__).resolve().parent.parent / "settings.ini"
+# Read before the settings fixture clears LETS_* variables.
+TEST_DATABASE = os.environ.get("LETS_TEST_DATABASE", "")
 
 
 class Clock:
@@ -35,14 +44,37 @@ class Clock:
 
 
 @pytest.fixture
-def settings(tmp_path, monkeypatch):
+def database_url(tmp_path):
+    """A clean database for one test: a SQLite file, or a new PostgreSQL schema."""
+    if not TEST_DATABASE.startswith("postgres"):
+        yield f"sqlite:///{tmp_path / 'lets.db'}"
+        return
+    import psycopg2
+    from urllib.parse import quote
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = psycopg2.connect(TEST_DATABASE)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in TEST_DATABASE else "?"
+    yield f"{TEST_DATABASE}{separator}options={quote(f'-c search_path={schema}')}"
+    if not database.is_closed():
+        database.close()
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA {schema} CASCADE")
+    admin.close()
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch, database_url):
     for name in list(__import__("os").environ):
         if name.startswith("LETS_"):
             monkeypatch.delenv(name)
     base = settings_module.load(SETTINGS_INI)
     return settings_module.replace(
         base,
-        database={"url": f"sqlite:///{tmp_path / 'lets.db'}"},
+        database={"url": database_url},
         outbound={"mode": "maildir", "maildir": str(tmp_path / "outbox")},
         security={"secret": "test-secret-not-for-production"},
         inbound={"port": 0},
@@ -171,3 +203,46 @@ def wait_for(condition, timeout: float = 10.0, interval: float = 0.02):
 def send_smtp(port: int, raw: bytes, sender: str, recipients) -> dict:
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
         return client.sendmail(sender, recipients, raw)
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Certificate:
+    cert: Path   # PEM certificate, also usable as the CA file that trusts it
+    key: Path
+
+
+@pytest.fixture(scope="session")
+def tls_certificate(tmp_path_factory) -> Certificate:
+    """A self-signed certificate for 127.0.0.1 and localhost, made for this test run."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("tls")
+    paths = Certificate(folder / "cert.pem", folder / "key.pem")
+    paths.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths.key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption()))
+    paths.key.chmod(0o600)
+    return paths

@@ -1,0 +1,31 @@
+"""Claiming a row for one worker, so several processes can share a table of work."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from . import database, is_postgres, is_sqlite
+
+
+@contextmanager
+def exclusive():
+    """A transaction for work that must happen once.
+
+    SQLite: BEGIN IMMEDIATE takes the write lock at the start, so a second process
+    waits (busy_timeout) and then sees the new state, instead of failing at its first
+    write with SQLITE_BUSY after reading a state that is already stale.
+    PostgreSQL: a plain transaction; `claim` locks the row itself.
+    """
+    with (database.atomic("IMMEDIATE") if is_sqlite() else database.atomic()):
+        yield
+
+
+def claim(model, row_id):
+    """The row, locked until the transaction ends; None when another worker holds it.
+
+    On PostgreSQL `FOR UPDATE SKIP LOCKED` lets a second worker move on to the next
+    row at once rather than wait and redo the check.
+    """
+    query = model.select().where(model.id == row_id)
+    if is_postgres():
+        query = query.for_update(skip_locked=True)
+    return query.first()
