@@ -12,6 +12,8 @@ found by `verify()`, and the head hash published in SALDO replies pins the histo
 """
 from __future__ import annotations
 
+import contextlib
+
 import base64
 import datetime as dt
 import hashlib
@@ -46,8 +48,15 @@ class Booking:
     settled: list[Transfer] = field(default_factory=list)   # open invoices booked as a result
 
 
+@contextlib.contextmanager
 def _write():
-    return write_transaction()
+    """A ledger write. On PostgreSQL every ledger transaction first locks the association
+    account, before any insert: an insert's foreign-key share locks on two accounts,
+    upgraded later to FOR UPDATE by two bookings at once, deadlock otherwise."""
+    with write_transaction():
+        if is_postgres():
+            list(Account.select(Account.id).where(Account.code == "association").for_update())
+        yield
 
 
 def _lock(*account_ids: int) -> None:
