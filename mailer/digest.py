@@ -116,10 +116,10 @@ class Builder:
         for recipient in recipients:
             recipient.since = previous.get(recipient.member.id)
         today = self.run.cutoff.date()
-        earliest = min((r.since or self.first_since) for r in recipients).date()
+        earliest = min((r.since or self.first_since) for r in recipients)
         own = queries.own_listings(ids, today, today + dt.timedelta(days=self.settings.listings.warn_days),
-                                   earliest)
-        transfers = queries.last_transfers(ids)
+                                   earliest.date())
+        transfers = queries.last_transfers(ids, earliest)
         announcements = queries.announcements(self.first_since, self.run.cutoff)
         return [self.compose(r, own, announcements, transfers) for r in recipients]
 

@@ -109,3 +109,16 @@ def test_the_serve_schedule_starts_at_the_next_slot_instead_of_mailing_everyone_
     next_week = MONDAY_AFTER + dt.timedelta(days=7)
     assert run_due(group.settings, next_week, group.processor.composer) >= 2
     assert len(digests(group, "an@example.org")) == 1
+
+
+def test_the_digest_shows_the_members_transfers_of_the_period_signed_from_their_side(group, an, sam):
+    from db import ledger, members
+    group.clock.now = MONDAY_AFTER - dt.timedelta(days=2)
+    ledger.transfer_now(members.account(an), members.account(sam), 1250, "Fietsherstel",
+                        limits=group.settings.limits, now=group.clock.now, entered_by="test")
+    group.clock.now = MONDAY_AFTER
+    run_scheduled(group.settings, MONDAY_AFTER, group.processor.composer)
+    dutch = digests(group, "an@example.org")[0].text
+    english = digests(group, "sam@example.org")[0].text
+    assert "JE LAATSTE TRANSACTIES" in dutch and "-12,50  Fietsherstel" in dutch
+    assert "12.50  Fietsherstel" in english and "-12.50  Fietsherstel" not in english

@@ -180,7 +180,9 @@ def test_balance_in_three_languages(group, an, sam, claire):
 def test_help_is_sent_in_the_members_language_with_an_example_per_command(group, an, word, language):
     group.mail("an@example.org", word)
     text = group.last("an@example.org").text
-    for command in ("AANBOD:", "VRAAG:", "INTREKKEN 12", "VERLENG 12", "LIJST", "MIJN", "SALDO", "HULP"):
+    for command in ("AANBOD:", "VRAAG:", "INTREKKEN 12", "VERLENG 12", "LIJST", "MIJN", "SALDO", "HULP",
+                    "BETAAL 12", "FACTUUR 12", "SCHENK 5", "DIGEST WEKELIJKS", "TAAL", "ALLEEN", "REAGEER 7",
+                    "BEZWAAR"):
         assert command in text
 
 
