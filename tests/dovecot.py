@@ -11,6 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from conftest import free_port
+
 USER, PASSWORD = "lets", "imap-test-password"
 
 CONFIG = """\
@@ -66,12 +68,6 @@ def binary() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Dovecot:
     """`start()`/`stop()` may be called repeatedly: the mail survives a restart, as on a real server."""
 
@@ -79,7 +75,7 @@ class Dovecot:
         self.root = Path(tempfile.mkdtemp(prefix="lets-dovecot-"))
         # Dovecot's unprivileged login processes must reach base_dir.
         self.root.chmod(0o755)
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
         if os.geteuid() == 0:
             # As root Dovecot drops privileges: mail as its own `dovecot` user, logins as `dovenull`.

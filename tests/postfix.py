@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from conftest import free_port
+
 MAIN_CF = """\
 compatibility_level = 3.6
 queue_directory = {root}/queue
@@ -82,12 +84,6 @@ def binary() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Postfix:
     """A relay that sends each of `routes` (domain → loopback port) to that port."""
 
@@ -95,7 +91,7 @@ class Postfix:
         self.root = Path(tempfile.mkdtemp(prefix="lets-postfix-"))
         # Postfix's daemons run as the `postfix` user and must reach the queue below root.
         self.root.chmod(0o755)
-        self.port = _free_port()
+        self.port = free_port()
         self.config = self.root / "conf"
         for sub in ("conf", "queue", "data"):
             (self.root / sub).mkdir()
