@@ -71,7 +71,7 @@ def settle(settings, member: Member, *, keep: bool, now: dt.datetime, entered_by
         departure, euro_cents = departures.settle(member, keep=keep, now=now, settings=settings,
                                                   entered_by=entered_by)
         send(settings, member, "leaving/kept" if keep else "leaving/settled",
-             {"balance": balance, "euro": departures.euros(euro_cents)})
+             {"balance": balance, "euro": euro_cents})
     return euro_cents
 
 
