@@ -180,6 +180,8 @@ def book(transfer: Transfer, *, limits, now: dt.datetime, enforce_limits: bool =
             raise LedgerError("not-pending", state=transfer.state)
         today = now.date()
         payer, payee = _fresh(transfer.payer_id), _fresh(transfer.payee_id)
+        if transfer.initiator in MEMBER_INITIATED:
+            _check_trading(payer, payee)
         if enforce_limits:
             _check_lower(payer, transfer.amount_cents, limits, today)
             if _over_upper(payee, transfer.amount_cents, limits, today):
@@ -188,6 +190,21 @@ def book(transfer: Transfer, *, limits, now: dt.datetime, enforce_limits: bool =
                 return Booking(transfer, "open")
         _post(transfer, now)
         return Booking(transfer, "booked", _settle(transfer.payer_id, limits, now))
+
+
+# Transfers a member asked for: booked only while both members may trade, so a member
+# suspended or expelled after a proposal is neither paid nor paying. Levies, settlements
+# and administrators' entries are not trades and are exempt.
+MEMBER_INITIATED = ("payer", "payee", "proxy", "claim")
+TRADING = ("active", "leaving")
+
+
+def _check_trading(*accounts: Account) -> None:
+    for account in accounts:
+        if account.member_id is not None:
+            member = Member.get_by_id(account.member_id)
+            if member.status not in TRADING:
+                raise LedgerError("inactive", name=member.name, status=member.status)
 
 
 def _settle(account_id: int, limits, now: dt.datetime) -> list[Transfer]:
@@ -292,7 +309,7 @@ def limit_warning(account: Account, limits, today: dt.date, now: dt.datetime) ->
 
     The warning is given once per approach: leaving the margin makes it due again."""
     lower, upper = limit_rules.for_account(account, limits, today)
-    if lower is None:
+    if lower is None or upper is None:
         return None
     balance, margin = _fresh(account.id).balance_cents, limits.warn_margin * 100
     side = "lower" if balance - lower <= margin else "upper" if upper - balance <= margin else None

@@ -27,9 +27,10 @@ def for_member(member: Member, limits, today: dt.date) -> tuple[int, int]:
 
 
 def for_account(account: Account, limits, today: dt.date) -> tuple[int | None, int | None]:
-    """System accounts (association, solidarity fund) have no limits: (None, None)."""
+    """System accounts (association, solidarity fund) have no limits: (None, None);
+    a budget (budget:NAME) cannot be overspent: (0, None)."""
     if account.member_id is None:
-        return None, None
+        return (0, None) if account.code.startswith("budget:") else (None, None)
     return for_member(Member.get_by_id(account.member_id), limits, today)
 
 

@@ -25,10 +25,15 @@ def ensure_system_accounts() -> None:
         Account.get_or_create(code=code, defaults={"name": name})
 
 
-def add(name: str, address: str, *, type: str = "regular", language: str = "nl",
-        status: str = "active", joined=None) -> Member:
-    """Create a member with an account and a primary address."""
-    address = normalise_address(address)
+def add(name: str, address: str | None, *, type: str = "regular", language: str = "nl",
+        status: str = "active", joined=None, household_of: Member | None = None) -> Member:
+    """Create a member with an account and a primary address.
+
+    `household_of`: the new member shares that member's address (by default its primary
+    one); each keeps an account of their own."""
+    if household_of is not None and not address:
+        address = household_of.primary_address or ""
+    address = normalise_address(address or "")
     if type not in MEMBER_TYPES:
         raise MemberError(f"unknown member type {type!r}; one of {', '.join(MEMBER_TYPES)}")
     if language not in LANGUAGES:
@@ -40,7 +45,8 @@ def add(name: str, address: str, *, type: str = "regular", language: str = "nl",
     if not name.strip() or any(c in name for c in "\r\n"):
         raise MemberError("a member needs a one-line name")
     with database.atomic():
-        if Address.get_or_none(Address.email == address):
+        holders = {m.id for m in at_address(address)}
+        if holders and (household_of is None or household_of.id not in holders):
             raise MemberError(f"{address} already belongs to a member")
         number = (Member.select(fn.MAX(Member.number)).scalar() or 0) + 1
         extra = {"joined": joined} if joined else {}
@@ -62,7 +68,13 @@ def by_address(address: str) -> Member | None:
     if not address:
         return None
     return (Member.select().join(Address)
-            .where(Address.email == normalise_address(address)).first())
+            .where(Address.email == normalise_address(address)).order_by(Member.id).first())
+
+
+def at_address(address: str) -> list[Member]:
+    """Every member with this address: one, or the members of a household."""
+    return list(Member.select().join(Address)
+                .where(Address.email == normalise_address(address)).order_by(Member.id))
 
 
 def by_number_or_address(key: str) -> Member | None:

@@ -10,10 +10,20 @@ from __future__ import annotations
 from playhouse.migrate import SchemaMigrator, migrate
 
 from . import database
-from .models import MODELS, SchemaVersion
+from .models import MODELS, Address, Budget, Claim, Departure, MemberEvent, SchemaVersion
+
+def _membership(migrator) -> None:
+    # Household members share an address: the unique key moves from the address alone
+    # to (member, address).
+    migrate(migrator.drop_index(Address._meta.table_name, "address_email"),
+            migrator.add_index(Address._meta.table_name, ("email",), False),
+            migrator.add_index(Address._meta.table_name, ("member_id", "email"), True))
+    database.create_tables([MemberEvent, Departure, Budget, Claim])
+
 
 STEPS: list[tuple[int, str, callable]] = [
     (1, "members, accounts, listings, inbound and outbound mail", None),
+    (2, "membership lifecycle, households, budgets and claims", _membership),
 ]
 
 LATEST = STEPS[-1][0]

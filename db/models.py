@@ -19,7 +19,7 @@ from peewee import (
 from . import database
 
 MEMBER_TYPES = ("regular", "household", "guest", "honorary", "organisation")
-MEMBER_STATUSES = ("applicant", "active", "suspended", "leaving", "left")
+MEMBER_STATUSES = ("applicant", "active", "suspended", "leaving", "left", "refused", "expelled")
 LANGUAGES = ("nl", "en", "fr")
 DIGEST_PREFERENCES = ("weekly", "daily", "instant", "off")
 LISTING_KINDS = ("offer", "request")
@@ -56,9 +56,13 @@ class Member(BaseModel):
 class Address(BaseModel):
     member = ForeignKeyField(Member, backref="addresses", on_delete="CASCADE")
     # Stored lower-cased: mail systems compare addresses case-insensitively in practice.
-    email = CharField(max_length=320, unique=True)
+    # Not unique: the members of a household share one address, each with an account.
+    email = CharField(max_length=320, index=True)
     primary = BooleanField(default=False)
     failing = BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("member", "email"), True),)
 
 
 class Account(BaseModel):
@@ -263,6 +267,50 @@ class Announcement(BaseModel):
     sent = DateTimeField(null=True)
 
 
+class MemberEvent(BaseModel):
+    """A change in a member's standing (approved, suspended, left …) with its reason: the record."""
+    member = ForeignKeyField(Member, backref="events", on_delete="CASCADE")
+    status = CharField(max_length=20)          # the status the member moved to
+    previous = CharField(max_length=20, default="")
+    reason = TextField(default="")
+    entered_by = CharField(max_length=320, default="")
+    created = DateTimeField(default=utcnow)
+
+
+class Departure(BaseModel):
+    """A member's notice of leaving, from the notice until the membership has ended.
+
+    given → effective (the day the membership ends: at once, or the end of next year for
+    a notice after the deadline) → left, or leaving until the balance is zero or the
+    administrators settle it (deadline)."""
+    member = ForeignKeyField(Member, backref="departures", on_delete="CASCADE")
+    kind = CharField(max_length=10)            # cancel (within the first month) | notice
+    given = DateField()
+    effective = DateField()
+    deadline = DateField(null=True)            # a leaving member's balance must be zero by then
+    # waiting (effective later) | leaving (negative balance) | due (admins told) | left | settled | kept
+    state = CharField(max_length=10, index=True)
+    closed = DateTimeField(null=True)
+    entered_by = CharField(max_length=320, default="")
+
+
+class Budget(BaseModel):
+    """A working group's budget in the unit: a system account and the member who approves claims."""
+    name = CharField(max_length=60, unique=True)
+    account = ForeignKeyField(Account, unique=True)
+    holder = ForeignKeyField(Member, backref="budgets")
+    created = DateTimeField(default=utcnow)
+
+
+class Claim(BaseModel):
+    """A member's claim for work done for the group, paid from a budget once its holder says yes."""
+    member = ForeignKeyField(Member, backref="claims", on_delete="CASCADE")
+    budget = ForeignKeyField(Budget, backref="claims")
+    transfer = ForeignKeyField(Transfer, unique=True, backref="claims")
+    work_month = CharField(max_length=7)       # 2026-11
+    created = DateTimeField(default=utcnow)
+
+
 MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion,
           Transfer, ConsentToken, MemberLimit, MemberPreference, DigestRun, DigestDelivery, Bounce,
-          Announcement, Contribution, MailboxState]
+          Announcement, Contribution, MailboxState, MemberEvent, Departure, Budget, Claim]

@@ -25,13 +25,16 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "only": {"nl": ("alleen",), "en": ("only",), "fr": ("seulement",)},
     "respond": {"nl": ("reageer", "reageren"), "en": ("respond",), "fr": ("repondre",)},
     "objection": {"nl": ("bezwaar",), "en": ("object",), "fr": ("objection",)},
+    "join": {"nl": ("aanmelden",), "en": ("join",), "fr": ("adherer",)},
+    "cancel": {"nl": ("opzeggen",), "en": ("cancel",), "fr": ("resilier",)},
+    "claim": {"nl": ("declaratie", "declareer"), "en": ("claim",), "fr": ("declaration",)},
 }
 
 # Commands whose argument is short: a line that says more is a sentence, not a command
 # ("Mijn fiets is kapot" is not MIJN). Kinds not named take any argument.
 MAX_ARGUMENT_WORDS = {"mine": 0, "balance": 0, "help": 1, "list": 1, "withdraw": 1, "renew": 1,
                       "donate": 1, "consent": 0,
-                      "digest": 1, "language": 1, "only": 8}
+                      "digest": 1, "language": 1, "only": 8, "join": 8, "cancel": 0}
 
 # Commands that fit on one line: a reply to a digest may hold several, one per line.
 LINE_KINDS = ("withdraw", "renew", "respond", "only", "digest", "language", "balance", "mine")

@@ -14,7 +14,7 @@ from db import ledger
 from db.members import normalise_address
 from db.models import Account, Member, Transfer
 
-from . import Command, Context, Refusal, Reply
+from . import Command, Context, Refusal, Reply, claim
 from .commands import fold
 from .receipt import receipts
 
@@ -68,24 +68,33 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
         raise Refusal("consent/unclear", transfer=transfer)
     if not ledger.use_token(row, ctx.now):
         raise Refusal("consent/already", transfer=transfer)
+    if transfer.initiator == "claim":
+        return claim.decide(transfer, said, row, ctx)
     settings = ctx.settings
     if said == "no":
         transfer = ledger.decline(transfer, "rejected" if transfer.initiator == "payee" else "cancelled", ctx.now)
         replies = [Reply("consent/cancelled", {"transfer": transfer})]
         payee = _member(transfer.payee_id)
         if transfer.initiator == "payee" and payee is not None:
-            replies.append(Reply("consent/refused", {"transfer": transfer, "payer": ctx.member.name},
+            replies.append(Reply("consent/refused", {"transfer": transfer, "payer": _name(transfer.payer_id)},
                                  to=payee.primary_address))
         return replies
     try:
         booking = ledger.book(transfer, limits=settings.limits, now=ctx.now)
     except ledger.LedgerError as exc:
+        if exc.code == "inactive":
+            raise Refusal("trade/inactive", kind="pay", **exc.context) from None
         if exc.code != "over-lower":
             raise Refusal("consent/already", transfer=transfer) from None
         # The balance moved since the proposal. Rolled back with the rest of this mail:
         # the token stays valid, so JA may be sent again once there is room.
         raise Refusal("consent/over-lower", transfer=transfer, **exc.context) from None
     return receipts(booking, settings, ctx.now)
+
+
+def _name(account_id: int) -> str:
+    member = _member(account_id)
+    return member.name if member else Account.get_by_id(account_id).name
 
 
 def _member(account_id: int) -> Member | None:

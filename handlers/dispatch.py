@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from . import Command, Context, Reply
 from . import balance, consent, help, list, listing, mine, nonmember, objection, preferences, renew, respond, trade, withdraw
+from . import cancel, claim, join
 
 HANDLERS = {
     "offer": listing.handle,
@@ -23,6 +24,9 @@ HANDLERS = {
     "only": preferences.handle,
     "respond": respond.handle,
     "objection": objection.handle,
+    "join": join.handle,
+    "cancel": cancel.handle,
+    "claim": claim.handle,
 }
 
 # Members in these states may use every command; others get an explanation.

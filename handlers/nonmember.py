@@ -5,10 +5,13 @@ import datetime as dt
 
 from db.models import Notice
 
-from . import Command, Context, Reply
+from . import Command, Context, Reply, join
 
 
 def handle(command: Command, ctx: Context) -> list[Reply]:
+    if command.kind == "join":
+        # Applying is the one thing a non-member may do, and is answered every time.
+        return join.handle(command, ctx)
     hours = ctx.settings.inbound.nonmember_reply_hours
     notice, created = Notice.get_or_create(address=ctx.sender, kind="nonmember",
                                            defaults={"sent_at": ctx.now})

@@ -25,6 +25,11 @@ def token_headers(settings, token: str) -> dict[str, str]:
 def counterparty(who: str, ctx: Context) -> Member:
     """The member named by address, number or a name that matches exactly one member."""
     who = who.strip().strip("<>").rstrip(".,;")
+    shared = members.at_address(who) if "@" in who else []
+    if len(shared) > 1:
+        # A household's address names several members: the number or the name says which.
+        raise Refusal("trade/ambiguous", who=who[:80],
+                      candidates=[{"number": m.number, "name": m.name} for m in shared[:10]])
     found = members.by_number_or_address(who) if ("@" in who or who.lstrip("#").isdigit()) else None
     if found is None and who.lstrip("#").isdigit():
         found = members.by_number_or_address(who.lstrip("#"))

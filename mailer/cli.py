@@ -92,25 +92,37 @@ def init(app, demo):
 
 @main.group()
 def member():
-    """Members: add, list."""
+    """Members: add, list, and their membership from application to leaving."""
 
 
 @member.command("add")
 @click.argument("name")
-@click.argument("address")
-@click.option("--type", "kind", default="regular",
-              type=click.Choice(["regular", "household", "guest", "honorary", "organisation"]))
+@click.argument("address", required=False)
+@click.option("--type", "kind", default=None,
+              type=click.Choice(["regular", "household", "guest", "honorary", "organisation"]),
+              help="Default: regular, or household with --household-of.")
 @click.option("--language", default=None, type=click.Choice(["nl", "en", "fr"]),
               help="Defaults to the group's language.")
+@click.option("--household-of", "household_of", default=None,
+              help="A member (number or address) whose address the new member shares; ADDRESS may be left out.")
 @pass_app
-def member_add(app, name, address, kind, language):
+def member_add(app, name, address, kind, language, household_of):
     """Add a member and print the new member's number.
 
     Example: lets member add "An de Vries" an@example.org --language nl
+    Example: lets member add "Bo de Vries" --household-of 1
     """
     app.db()
+    housemate = None
+    if household_of:
+        housemate = members.by_number_or_address(household_of)
+        if housemate is None:
+            raise click.ClickException(f"no member {household_of}")
+    elif not address:
+        raise click.ClickException("give the new member's ADDRESS (or --household-of MEMBER)")
     try:
-        new = members.add(name, address, type=kind, language=language or app.settings.group.language)
+        new = members.add(name, address, type=kind or ("household" if housemate else "regular"),
+                          language=language or app.settings.group.language, household_of=housemate)
     except members.MemberError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(new.number)
@@ -596,6 +608,8 @@ def poll(app):
         worker.stop()
         worker.join(timeout=30)
 
+
+from . import cli_budget, cli_members  # noqa: E402,F401  (registers their commands)
 
 if __name__ == "__main__":
     main()

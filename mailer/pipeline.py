@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from db import database, members
+from db import database, households, members
 from db.claims import claim, exclusive
 from db.models import Address, InboundMessage, Member, OutboundMessage
 from handlers import Command, Context, Refusal, Reply
@@ -53,13 +53,21 @@ class Understood:
     language: str
     # Every command of the mail: a reply to a digest may hold one per line.
     commands: list[Command] = None
+    # The members of a household when the sender's name did not say which one wrote.
+    household: list[Member] = None
 
 
 def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(),
                lookup=members.by_address) -> Understood:
     inbound = parse(raw, mail_from=mail_from, rcpt_tos=rcpt_tos)
     verdict = guard.check(inbound, settings)
-    member = lookup(inbound.sender) if inbound.sender else None
+    household = []
+    if lookup is members.by_address and inbound.sender:
+        identified = households.identify(inbound.sender, inbound.sender_name)
+        household = identified.ambiguous
+        member = identified.member or (household[0] if household else None)
+    else:
+        member = lookup(inbound.sender) if inbound.sender else None
     command, commands = None, []
     if verdict is None:
         is_reply = bool(inbound.in_reply_to)
@@ -68,7 +76,7 @@ def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(
         commands = [consent] if consent else route_all(inbound.subject, inbound.reply_text, is_reply=is_reply)
         command = commands[0]
     language = (member.language if member else None) or (command and command.language) or settings.group.language
-    return Understood(inbound, verdict, member, command, language, commands)
+    return Understood(inbound, verdict, member, command, language, commands, household)
 
 
 def describe(understood: Understood) -> dict:
@@ -165,6 +173,14 @@ class Processor:
             if flood.notify:
                 self.queue(Reply("flood/throttled", {"limit": self.settings.inbound.max_per_hour},
                                  language=understood.language), understood, row)
+            row.save()
+            return
+        if understood.household and command.kind != "consent":
+            # A consent carries its own token; anything else needs to know which member wrote.
+            names = [{"name": m.name, "number": m.number} for m in understood.household]
+            self.queue(Reply("household/which", {"members": names, "address": inbound.sender}),
+                       understood, row)
+            row.state, row.kind, row.reason = "processed", command.kind, "household member not identified"
             row.save()
             return
         ctx = Context(settings=self.settings, sender=inbound.sender, member=member, inbound=row, now=now,

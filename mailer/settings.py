@@ -148,6 +148,23 @@ class Imap:
 
 
 @dataclass(frozen=True)
+class Membership:
+    cancel_months: int = 1
+    leaving_months: int = 4
+    notice_by: str = "12-01"
+    euro_cents_per_unit: int = 10
+    offer_reminder_days: int = 60
+    positive_years: int = 2
+
+
+@dataclass(frozen=True)
+class Claims:
+    default_budget: str = ""
+    late_from_month: int = 11
+    late_until_month: int = 1
+
+
+@dataclass(frozen=True)
 class Settings:
     group: Group = field(default_factory=Group)
     database: Database = field(default_factory=Database)
@@ -162,6 +179,8 @@ class Settings:
     contributions: Contributions = field(default_factory=Contributions)
     dkim: Dkim = field(default_factory=Dkim)
     imap: Imap = field(default_factory=Imap)
+    membership: Membership = field(default_factory=Membership)
+    claims: Claims = field(default_factory=Claims)
     # The folder relative paths are resolved against (the settings file's folder).
     base_dir: Path = PROJECT_ROOT
 

@@ -1,0 +1,156 @@
+"""`lets member …`: approve or refuse applicants, suspend, expel, reinstate, cancel, settle."""
+from __future__ import annotations
+
+import click
+
+from db import departures, membership as standing, members
+from db.money import to_decimal
+from db.positive import not_positive
+
+from . import membership
+from .cli import member, pass_app
+from .compose import now_utc
+
+
+def _member(key: str):
+    found = members.by_number_or_address(key)
+    if found is None:
+        raise click.ClickException(f"no member {key}")
+    return found
+
+
+def _decide(app, key: str, action: str, reason: str, entered_by: str):
+    app.db()
+    found = _member(key)
+    try:
+        membership.decide(app.settings, found, action, reason=reason or "", now=now_utc(), entered_by=entered_by)
+    except standing.MembershipError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{found.number} {found.name}: {found.status}")
+
+
+BY = click.option("--by", "entered_by", default="admin", help="Who decides, kept with the change.")
+
+
+@member.command("approve")
+@click.argument("member_key")
+@BY
+@pass_app
+def member_approve(app, member_key, entered_by):
+    """Admit an applicant: active from today, with a welcome mail on how the group works by mail.
+
+    Example: lets member approve 12
+    """
+    _decide(app, member_key, "approve", "", entered_by)
+
+
+@member.command("refuse")
+@click.argument("member_key")
+@click.option("--reason", required=True, help="Why, in a sentence the applicant will read.")
+@BY
+@pass_app
+def member_refuse(app, member_key, reason, entered_by):
+    """Refuse an applicant politely; the application is kept as refused.
+
+    Example: lets member refuse 12 --reason "we only serve Nijmegen and surroundings"
+    """
+    _decide(app, member_key, "refuse", reason, entered_by)
+
+
+@member.command("suspend")
+@click.argument("member_key")
+@click.option("--reason", required=True, help="Why, in a sentence the member will read.")
+@BY
+@pass_app
+def member_suspend(app, member_key, reason, entered_by):
+    """Suspend a member: no trading and no digests until reinstated; the member is told why.
+
+    Example: lets member suspend 7 --reason "unpaid contribution, see our letter"
+    """
+    _decide(app, member_key, "suspend", reason, entered_by)
+
+
+@member.command("expel")
+@click.argument("member_key")
+@click.option("--reason", required=True, help="Why, in a sentence the member will read.")
+@BY
+@pass_app
+def member_expel(app, member_key, reason, entered_by):
+    """Expel a member: no trading, no digests, listings withdrawn; the member is told why.
+
+    Example: lets member expel 7 --reason "decision of the general meeting of 3 March"
+    """
+    _decide(app, member_key, "expel", reason, entered_by)
+
+
+@member.command("reinstate")
+@click.argument("member_key")
+@BY
+@pass_app
+def member_reinstate(app, member_key, entered_by):
+    """Lift a suspension or expulsion: the member may trade again and is told so.
+
+    Example: lets member reinstate 7
+    """
+    _decide(app, member_key, "reinstate", "", entered_by)
+
+
+@member.command("cancel")
+@click.argument("member_key")
+@BY
+@pass_app
+def member_cancel(app, member_key, entered_by):
+    """Record a member's notice (as OPZEGGEN by mail): ends at once, or sets the leaving date.
+
+    Example: lets member cancel 7
+    """
+    app.db()
+    found = _member(member_key)
+    try:
+        departure = membership.cancel(app.settings, found, now=now_utc(), entered_by=entered_by)
+    except departures.DepartureError as exc:
+        raise click.ClickException(f"member {found.number} is {found.status}"
+                                   + (f"; notice given {exc.departure.given}" if exc.departure else "")) from exc
+    click.echo(f"{found.number} {found.name}: {departure.kind}, {departure.state}, effective {departure.effective}"
+               + (f", balance to zero by {departure.deadline}" if departure.deadline else ""))
+
+
+@member.command("settle")
+@click.argument("member_key")
+@click.option("--euro", "mode", flag_value="euro", help="Book the balance to zero; the member owes its euro value.")
+@click.option("--keep", "mode", flag_value="keep", help="Keep the member on: active again.")
+@BY
+@pass_app
+def member_settle(app, member_key, mode, entered_by):
+    """Settle a leaving member: the negative balance in euros at the exchange rate, or keep them on.
+
+    Example: lets member settle 7 --euro
+    """
+    if mode is None:
+        raise click.ClickException("choose --euro or --keep")
+    app.db()
+    found = _member(member_key)
+    try:
+        euro_cents = membership.settle(app.settings, found, keep=mode == "keep", now=now_utc(),
+                                       entered_by=entered_by)
+    except departures.DepartureError as exc:
+        raise click.ClickException(f"member {found.number} is {found.status}, not leaving") from exc
+    if mode == "keep":
+        click.echo(f"{found.number} {found.name}: kept on")
+    else:
+        click.echo(f"{found.number} {found.name}: left; owes EUR {departures.euros(euro_cents)}")
+
+
+@member.command("not-positive")
+@pass_app
+def member_not_positive(app):
+    """Members whose balance was below zero all the time in the last [membership] positive_years.
+
+    Example: lets member not-positive
+    """
+    app.db()
+    rows = not_positive(now_utc().date(), app.settings.membership.positive_years)
+    for row in rows:
+        click.echo(f"{row.member.number:>5}  {row.member.name:<30} balance {to_decimal(row.balance):>9}  "
+                   f"highest {to_decimal(row.highest):>9}")
+    click.echo(f"{len(rows)} members not positive in {app.settings.membership.positive_years} years", err=True)

@@ -1,0 +1,142 @@
+"""The administrators' membership decisions and the scheduled membership mail.
+
+Each decision changes the member and queues the member's mail in one transaction.
+Scheduled work (`run_due` in mailer/scheduled.py): open departures are reviewed (a notice
+that takes effect, a balance back at zero, a deadline passed) and leaving members are
+reminded once a calendar month; members without an active offer get a gentle reminder
+at most once per `[membership] offer_reminder_days`. Both are idempotent: run twice or
+late, each mail goes once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from db import departures, members, membership, write_transaction
+from db.models import Departure, Listing, Member, Notice
+from handlers.cancel import context as departure_context, told
+
+from .compose import Composer
+from .pipeline import enqueue
+
+TEMPLATES = {"approve": "member/welcome", "refuse": "member/refused", "suspend": "member/suspended",
+             "expel": "member/expelled", "reinstate": "member/reinstated"}
+
+
+def send(settings, member: Member, template: str, context: dict, composer: Composer | None = None,
+         to: str | None = None) -> None:
+    """A mail to a member in the member's own language (a household shares the address, not the language)."""
+    address = to or member.primary_address
+    if not address:
+        return
+    composer = composer or Composer(settings)
+    enqueue(composer.compose(template, member.language, {"name": member.name, "number": member.number, **context},
+                             to=address, kind=template))
+
+
+def tell_admins(settings, template: str, context: dict, composer: Composer | None = None) -> None:
+    composer = composer or Composer(settings)
+    for admin in settings.group.admins:
+        enqueue(composer.compose(template, settings.group.language, context, to=admin, kind=template))
+
+
+def decide(settings, member: Member, action: str, *, reason: str = "", now: dt.datetime,
+           entered_by: str) -> None:
+    """approve, refuse, suspend, expel or reinstate, and tell the member (with the reason)."""
+    with write_transaction():
+        membership.change(member, action, reason=reason, entered_by=entered_by, now=now)
+        if action == "approve":
+            # EURO-WIRE (approve): euro.register_new_member(member, on=now.date()) — the
+            # registration fee and this year's euro contribution.
+            pass
+        send(settings, member, TEMPLATES[action], {"reason": reason.strip(), "status": member.status})
+
+
+def cancel(settings, member: Member, *, now: dt.datetime, entered_by: str) -> Departure:
+    """`lets member cancel`: the same as the member's OPZEGGEN."""
+    with write_transaction():
+        departure = departures.give_notice(member, now=now, settings=settings, entered_by=entered_by)
+        _told(settings, departure, member)
+    return departure
+
+
+def _told(settings, departure: Departure, member: Member, composer: Composer | None = None) -> None:
+    reply = told(departure, member)
+    send(settings, member, reply.template, reply.context, composer)
+
+
+def settle(settings, member: Member, *, keep: bool, now: dt.datetime, entered_by: str) -> int:
+    """Settle a leaving member's balance in euros, or keep the member on; euro cents owed."""
+    with write_transaction():
+        balance = members.account(member).balance_cents
+        departure, euro_cents = departures.settle(member, keep=keep, now=now, settings=settings,
+                                                  entered_by=entered_by)
+        send(settings, member, "leaving/kept" if keep else "leaving/settled",
+             {"balance": balance, "euro": euro_cents})
+    return euro_cents
+
+
+def review_departures(settings, now: dt.datetime, composer: Composer | None = None) -> int:
+    """Take open departures a step further and remind leaving members; mails queued."""
+    composer = composer or Composer(settings)
+    queued = 0
+    ids = [d.id for d in Departure.select(Departure.id).where(Departure.state.in_(departures.OPEN))]
+    for departure_id in ids:
+        with write_transaction():
+            departure = Departure.get_by_id(departure_id)
+            if departure.state not in departures.OPEN:
+                continue
+            member = Member.get_by_id(departure.member_id)
+            before = departure.state
+            after = departures.review(departure, now=now, settings=settings)
+            if after != before and after in ("left", "leaving"):
+                _told(settings, departure, member, composer)
+            elif after == "due" and before != "due":
+                tell_admins(settings, "leaving/due", departure_context(departure, member), composer)
+            elif after == "leaving" and _remind(member, departure, now):
+                send(settings, member, "leaving/reminder", departure_context(departure, member), composer)
+            else:
+                continue
+            queued += 1
+    return queued
+
+
+def _remind(member: Member, departure: Departure, now: dt.datetime) -> bool:
+    """Once per calendar month, not in the month the leaving period began."""
+    month = f"{now:%Y-%m}"
+    if month == f"{departure.given:%Y-%m}" or month == f"{departure.effective:%Y-%m}":
+        return False
+    _, created = Notice.get_or_create(address=f"leaving:{member.id}", kind=f"leaving:{month}",
+                                      defaults={"sent_at": now})
+    return created
+
+
+def remind_offers(settings, now: dt.datetime, composer: Composer | None = None) -> int:
+    """A gentle reminder, with an example, to active members who offer nothing."""
+    days = settings.membership.offer_reminder_days
+    if days <= 0:
+        return 0
+    composer = composer or Composer(settings)
+    today, quiet = now.date(), now - dt.timedelta(days=days)
+    offering = (Listing.select(Listing.member).where(Listing.kind == "offer", Listing.status == "active",
+                                                     Listing.expires >= today))
+    reminded = (Notice.select(Notice.address).where(Notice.kind == "offer-reminder", Notice.sent_at > quiet))
+    query = (Member.select().where(Member.status == "active", Member.id.not_in(offering),
+                                   Member.joined <= today - dt.timedelta(days=days))
+             .order_by(Member.id))
+    recent = {row.address for row in reminded}
+    queued = 0
+    for member in query.iterator():
+        key = f"offers:{member.id}"
+        if key in recent:
+            continue
+        with write_transaction():
+            notice = Notice.get_or_none(Notice.address == key, Notice.kind == "offer-reminder")
+            if notice is not None and notice.sent_at > quiet:
+                continue
+            if notice is None:
+                Notice.create(address=key, kind="offer-reminder", sent_at=now)
+            else:
+                Notice.update(sent_at=now).where(Notice.id == notice.id).execute()
+            send(settings, member, "offers/reminder", {}, composer)
+        queued += 1
+    return queued
