@@ -25,28 +25,31 @@ def ensure_system_accounts() -> None:
         Account.get_or_create(code=code, defaults={"name": name})
 
 
-def add(name: str, address: str, *, type: str = "regular", language: str = "nl",
+def add(name: str, address: str | None, *, type: str = "regular", language: str = "nl",
         status: str = "active", joined=None) -> Member:
-    """Create a member with an account and a primary address."""
-    address = normalise_address(address)
+    """Create a member with an account and a primary address.
+
+    A member without email (address None) trades through a coordinator (VOOR)."""
+    address = normalise_address(address) if address else None
     if type not in MEMBER_TYPES:
         raise MemberError(f"unknown member type {type!r}; one of {', '.join(MEMBER_TYPES)}")
     if language not in LANGUAGES:
         raise MemberError(f"unknown language {language!r}; one of {', '.join(LANGUAGES)}")
     if status not in MEMBER_STATUSES:
         raise MemberError(f"unknown status {status!r}")
-    if "@" not in address or any(c.isspace() for c in address):
+    if address is not None and ("@" not in address or any(c.isspace() for c in address)):
         raise MemberError(f"{address!r} is not an email address")
     if not name.strip() or any(c in name for c in "\r\n"):
         raise MemberError("a member needs a one-line name")
     with database.atomic():
-        if Address.get_or_none(Address.email == address):
+        if address and Address.get_or_none(Address.email == address):
             raise MemberError(f"{address} already belongs to a member")
         number = (Member.select(fn.MAX(Member.number)).scalar() or 0) + 1
         extra = {"joined": joined} if joined else {}
         member = Member.create(number=number, name=name.strip(), type=type, language=language,
                                status=status, **extra)
-        Address.create(member=member, email=address, primary=True)
+        if address:
+            Address.create(member=member, email=address, primary=True)
         Account.create(code=f"member:{number}", member=member, name=member.name)
     return member
 

@@ -10,10 +10,15 @@ from __future__ import annotations
 from playhouse.migrate import SchemaMigrator, migrate
 
 from . import database
-from .models import MODELS, SchemaVersion
+from .models import MODELS, ListingMail, SchemaVersion, Transfer
 
 STEPS: list[tuple[int, str, callable]] = [
     (1, "members, accounts, listings, inbound and outbound mail", None),
+    (2, "trades linked to listings, invoices at the payee's risk",
+     lambda m: (database.create_tables([ListingMail]),
+                migrate(m.add_column("transfer", "payee_risk", Transfer.payee_risk),
+                        m.add_index("outbound_message", ("message_id",)),
+                        m.add_index("digest_delivery", ("outbound_key",))))),
 ]
 
 LATEST = STEPS[-1][0]

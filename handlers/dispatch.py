@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from . import Command, Context, Reply
 from . import balance, consent, help, list, listing, mine, nonmember, objection, preferences, renew, respond, trade, withdraw
+from . import proxy
 
 HANDLERS = {
     "offer": listing.handle,
@@ -23,6 +24,7 @@ HANDLERS = {
     "only": preferences.handle,
     "respond": respond.handle,
     "objection": objection.handle,
+    "proxy": proxy.handle,
 }
 
 # Members in these states may use every command; others get an explanation.

@@ -97,7 +97,7 @@ def member():
 
 @member.command("add")
 @click.argument("name")
-@click.argument("address")
+@click.argument("address", required=False)
 @click.option("--type", "kind", default="regular",
               type=click.Choice(["regular", "household", "guest", "honorary", "organisation"]))
 @click.option("--language", default=None, type=click.Choice(["nl", "en", "fr"]),
@@ -106,6 +106,7 @@ def member():
 def member_add(app, name, address, kind, language):
     """Add a member and print the new member's number.
 
+    Without ADDRESS the member has no email and trades through a coordinator (VOOR).
     Example: lets member add "An de Vries" an@example.org --language nl
     """
     app.db()
@@ -596,6 +597,8 @@ def poll(app):
         worker.stop()
         worker.join(timeout=30)
 
+
+from . import cli_trades  # noqa: E402,F401  (registers its commands)
 
 if __name__ == "__main__":
     main()
