@@ -46,6 +46,8 @@ class Booking:
     transfer: Transfer
     state: str                                   # booked | open
     settled: list[Transfer] = field(default_factory=list)   # open invoices booked as a result
+    # Which limit an open transfer waits for: the payee's upper, or (payee_risk) the payer's lower.
+    waiting_for: str = "upper"
 
 
 @contextlib.contextmanager
@@ -74,8 +76,11 @@ def _fresh(account_id: int) -> Account:
 
 def propose(payer: Account, payee: Account, amount_cents: int, description: str, *, limits,
             now: dt.datetime, initiator: str = "payer", confirm_days: int = 14, source=None,
-            listing=None, entered_by: str = "") -> Transfer:
-    """A pending transfer, refused early when it could never be booked."""
+            listing=None, entered_by: str = "", payee_risk: bool = False) -> Transfer:
+    """A pending transfer, refused early when it could never be booked.
+
+    With `payee_risk` (FACTUUR OPEN) a payer at the lower limit is not refused: once
+    consented, the invoice waits open until the payer's balance leaves room."""
     description = " ".join(description.split())[:500]
     if payer.id == payee.id:
         raise LedgerError("same-account")
@@ -91,12 +96,20 @@ def propose(payer: Account, payee: Account, amount_cents: int, description: str,
             member = Member.get_by_id(account.member_id)
             if member.status != "active":
                 raise LedgerError("inactive", name=member.name, status=member.status)
-    _check_lower(_fresh(payer.id), amount_cents, limits, now.date())
+    if not payee_risk:
+        _check_lower(_fresh(payer.id), amount_cents, limits, now.date())
     with _write():
         return Transfer.create(payer=payer, payee=payee, amount_cents=amount_cents,
                                description=description, initiator=initiator, entered_by=entered_by,
-                               source=source, listing=listing, created=now,
+                               source=source, listing=listing, created=now, payee_risk=payee_risk,
                                expires=now + dt.timedelta(days=confirm_days))
+
+
+def link_listing(transfer: Transfer, listing) -> Transfer:
+    """Link an undecided transfer to the listing it trades; the first link stays."""
+    Transfer.update(listing=listing).where(Transfer.id == transfer.id, Transfer.listing.is_null(),
+                                           Transfer.state.in_(UNDECIDED)).execute()
+    return Transfer.get_by_id(transfer.id)
 
 
 def _check_lower(payer: Account, amount_cents: int, limits, today: dt.date) -> None:
@@ -170,7 +183,8 @@ def _post(transfer: Transfer, now: dt.datetime) -> None:
 
 
 def book(transfer: Transfer, *, limits, now: dt.datetime, enforce_limits: bool = True) -> Booking:
-    """Book a consented transfer, or keep it open while the payee is at the upper limit.
+    """Book a consented transfer, or keep it open while the payee is at the upper limit
+    (or, for an invoice at the payee's risk, while the payer is at the lower limit).
 
     Raises LedgerError("over-lower") when the payer may not spend this much."""
     with _write():
@@ -183,13 +197,20 @@ def book(transfer: Transfer, *, limits, now: dt.datetime, enforce_limits: bool =
         if transfer.initiator in MEMBER_INITIATED:
             _check_trading(payer, payee)
         if enforce_limits:
-            _check_lower(payer, transfer.amount_cents, limits, today)
+            try:
+                _check_lower(payer, transfer.amount_cents, limits, today)
+            except LedgerError:
+                if not transfer.payee_risk:
+                    raise
+                transfer.state, transfer.decided = "open", now
+                transfer.save()
+                return Booking(transfer, "open", waiting_for="lower")
             if _over_upper(payee, transfer.amount_cents, limits, today):
                 transfer.state, transfer.decided = "open", now
                 transfer.save()
                 return Booking(transfer, "open")
         _post(transfer, now)
-        return Booking(transfer, "booked", _settle(transfer.payer_id, limits, now))
+        return Booking(transfer, "booked", _settle(transfer.payer_id, transfer.payee_id, limits, now))
 
 
 # Transfers a member asked for: booked only while both members may trade, so a member
@@ -207,24 +228,44 @@ def _check_trading(*accounts: Account) -> None:
                 raise LedgerError("inactive", name=member.name, status=member.status)
 
 
-def _settle(account_id: int, limits, now: dt.datetime) -> list[Transfer]:
-    """Book open invoices, oldest first, for accounts whose balance just went down."""
-    booked, queue, today = [], [account_id], now.date()
+def _payer_has_room(transfer: Transfer, limits, today: dt.date) -> bool:
+    try:
+        _check_lower(_fresh(transfer.payer_id), transfer.amount_cents, limits, today)
+    except LedgerError:
+        return False
+    return True
+
+
+def _fits(transfer: Transfer, limits, today: dt.date) -> bool:
+    return (_payer_has_room(transfer, limits, today)
+            and not _over_upper(_fresh(transfer.payee_id), transfer.amount_cents, limits, today))
+
+
+def _settle(payer_id: int, payee_id: int, limits, now: dt.datetime) -> list[Transfer]:
+    """Book open invoices, oldest first, that the last booking made room for.
+
+    The payer's balance went down: invoices waiting under that account's upper limit
+    may fit. The payee's went up: invoices at the payee's risk that this account owes
+    may fit. Each booking found moves two balances again, so the search goes on."""
+    booked, queue, today = [], [("down", payer_id), ("up", payee_id)], now.date()
     while queue:
-        payee_id = queue.pop(0)
-        waiting = (Transfer.select().where(Transfer.payee == payee_id, Transfer.state == "open")
+        moved, account_id = queue.pop(0)
+        side = Transfer.payee if moved == "down" else Transfer.payer
+        waiting = (Transfer.select().where(side == account_id, Transfer.state == "open")
                    .order_by(Transfer.decided, Transfer.id))
         for transfer in waiting:
-            _lock(transfer.payer_id, payee_id)
-            if _over_upper(_fresh(payee_id), transfer.amount_cents, limits, today):
-                break   # oldest first: a younger, smaller invoice does not jump the queue
-            try:
-                _check_lower(_fresh(transfer.payer_id), transfer.amount_cents, limits, today)
-            except LedgerError:
+            _lock(transfer.payer_id, transfer.payee_id)
+            if not _fits(transfer, limits, today):
+                # Oldest first: a younger, smaller invoice does not jump the queue at the
+                # limit that just moved; one blocked by the other party's limit waits on.
+                blocked_here = (_over_upper(_fresh(account_id), transfer.amount_cents, limits, today)
+                                if moved == "down" else not _payer_has_room(transfer, limits, today))
+                if blocked_here:
+                    break
                 continue
             _post(transfer, now)
             booked.append(transfer)
-            queue.append(transfer.payer_id)
+            queue += [("down", transfer.payer_id), ("up", transfer.payee_id)]
     return booked
 
 
@@ -302,23 +343,43 @@ def expire_pending(now: dt.datetime) -> list[Transfer]:
         return [decline(transfer, "expired", now) for transfer in due]
 
 
+def expire_open(now: dt.datetime, days: int) -> list[Transfer]:
+    """Open invoices that waited `days` since they were consented, now `expired`.
+
+    `decided` is the moment a transfer became open; 0 days keeps them open for ever."""
+    if days <= 0:
+        return []
+    with _write():
+        due = list(Transfer.select().where(Transfer.state == "open",
+                                           Transfer.decided <= now - dt.timedelta(days=days))
+                   .order_by(Transfer.decided, Transfer.id))
+        return [decline(transfer, "expired", now) for transfer in due]
+
+
 # -- limits advice -----------------------------------------------------------------
 
-def limit_warning(account: Account, limits, today: dt.date, now: dt.datetime) -> dict | None:
-    """{"side": lower|upper, "limit": cents} the first time a balance comes near a limit.
-
-    The warning is given once per approach: leaving the margin makes it due again."""
+def near_limit(account: Account, limits, today: dt.date) -> dict | None:
+    """{"side": lower|upper, "limit": cents, "balance": cents} while within the margin."""
     lower, upper = limit_rules.for_account(account, limits, today)
     if lower is None or upper is None:
         return None
     balance, margin = _fresh(account.id).balance_cents, limits.warn_margin * 100
     side = "lower" if balance - lower <= margin else "upper" if upper - balance <= margin else None
+    return None if side is None else {"side": side, "limit": lower if side == "lower" else upper,
+                                      "balance": balance}
+
+
+def limit_warning(account: Account, limits, today: dt.date, now: dt.datetime) -> dict | None:
+    """{"side": lower|upper, "limit": cents} the first time a balance comes near a limit.
+
+    The warning is given once per approach: leaving the margin makes it due again."""
+    near = near_limit(account, limits, today)
     key = f"limit:{account.code}"
-    if side is None:
+    if near is None:
         Notice.delete().where(Notice.address == key).execute()
         return None
-    _, created = Notice.get_or_create(address=key, kind=f"near-{side}", defaults={"sent_at": now})
-    return {"side": side, "limit": lower if side == "lower" else upper} if created else None
+    _, created = Notice.get_or_create(address=key, kind=f"near-{near['side']}", defaults={"sent_at": now})
+    return {"side": near["side"], "limit": near["limit"]} if created else None
 
 
 # -- reading and checking ----------------------------------------------------------

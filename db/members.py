@@ -27,32 +27,34 @@ def ensure_system_accounts() -> None:
 
 def add(name: str, address: str | None, *, type: str = "regular", language: str = "nl",
         status: str = "active", joined=None, household_of: Member | None = None) -> Member:
-    """Create a member with an account and a primary address.
+    """Create a member with an account and, usually, a primary address.
 
     `household_of`: the new member shares that member's address (by default its primary
-    one); each keeps an account of their own."""
+    one); each keeps an account of their own. A member without email (address None and
+    no household) trades through a coordinator (VOOR)."""
     if household_of is not None and not address:
-        address = household_of.primary_address or ""
-    address = normalise_address(address or "")
+        address = household_of.primary_address
+    address = normalise_address(address) if address else None
     if type not in MEMBER_TYPES:
         raise MemberError(f"unknown member type {type!r}; one of {', '.join(MEMBER_TYPES)}")
     if language not in LANGUAGES:
         raise MemberError(f"unknown language {language!r}; one of {', '.join(LANGUAGES)}")
     if status not in MEMBER_STATUSES:
         raise MemberError(f"unknown status {status!r}")
-    if "@" not in address or any(c.isspace() for c in address):
+    if address is not None and ("@" not in address or any(c.isspace() for c in address)):
         raise MemberError(f"{address!r} is not an email address")
     if not name.strip() or any(c in name for c in "\r\n"):
         raise MemberError("a member needs a one-line name")
     with database.atomic():
-        holders = {m.id for m in at_address(address)}
+        holders = {m.id for m in at_address(address)} if address else set()
         if holders and (household_of is None or household_of.id not in holders):
             raise MemberError(f"{address} already belongs to a member")
         number = (Member.select(fn.MAX(Member.number)).scalar() or 0) + 1
         extra = {"joined": joined} if joined else {}
         member = Member.create(number=number, name=name.strip(), type=type, language=language,
                                status=status, **extra)
-        Address.create(member=member, email=address, primary=True)
+        if address:
+            Address.create(member=member, email=address, primary=True)
         Account.create(code=f"member:{number}", member=member, name=member.name)
     return member
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from playhouse.migrate import SchemaMigrator, migrate
 
 from . import database
-from .models import MODELS, Address, Budget, Claim, Departure, MemberEvent, SchemaVersion
+from .models import MODELS, Address, Budget, Claim, Departure, ListingMail, MemberEvent, SchemaVersion, Transfer
+
 
 def _membership(migrator) -> None:
     # Household members share an address: the unique key moves from the address alone
@@ -21,9 +22,17 @@ def _membership(migrator) -> None:
     database.create_tables([MemberEvent, Departure, Budget, Claim])
 
 
+def _listing_links(migrator) -> None:
+    database.create_tables([ListingMail])
+    migrate(migrator.add_column("transfer", "payee_risk", Transfer.payee_risk),
+            migrator.add_index("outbound_message", ("message_id",)),
+            migrator.add_index("digest_delivery", ("outbound_key",)))
+
+
 STEPS: list[tuple[int, str, callable]] = [
     (1, "members, accounts, listings, inbound and outbound mail", None),
     (2, "membership lifecycle, households, budgets and claims", _membership),
+    (3, "trades linked to listings, invoices at the payee's risk", _listing_links),
 ]
 
 LATEST = STEPS[-1][0]

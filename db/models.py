@@ -100,7 +100,8 @@ class OutboundMessage(BaseModel):
     created = DateTimeField(default=utcnow, index=True)
     # A unique name for the message, so a delivery retried after a crash is recognised.
     key = CharField(max_length=64, unique=True)
-    message_id = CharField(max_length=998)
+    # Indexed: a reply's In-Reply-To is looked up here to find the digest it answers.
+    message_id = CharField(max_length=998, index=True)
     mail_from = CharField(max_length=320)
     recipient = CharField(max_length=320)
     raw = BlobField()
@@ -182,6 +183,9 @@ class Transfer(BaseModel):
     booked = DateTimeField(null=True)
     hash = CharField(max_length=64, null=True)
     prev_hash = CharField(max_length=64, null=True)
+    # An invoice the payee chose to keep open "at the payee's risk" (FACTUUR OPEN) while
+    # the payer is at the lower limit: booked automatically once the payer has room.
+    payee_risk = BooleanField(default=False)
 
 
 class ConsentToken(BaseModel):
@@ -224,7 +228,7 @@ class DigestDelivery(BaseModel):
     member = ForeignKeyField(Member, backref="digests", on_delete="CASCADE")
     period = CharField(max_length=40)
     cutoff = DateTimeField()
-    outbound_key = CharField(max_length=64, default="")
+    outbound_key = CharField(max_length=64, default="", index=True)
     created = DateTimeField(default=utcnow)
 
     class Meta:
@@ -309,8 +313,13 @@ class Claim(BaseModel):
     transfer = ForeignKeyField(Transfer, unique=True, backref="claims")
     work_month = CharField(max_length=7)       # 2026-11
     created = DateTimeField(default=utcnow)
+class ListingMail(BaseModel):
+    """An outgoing mail that presents one listing (its confirmation, an instant mail), so a
+    trade that replies to it can be linked to the listing and its category."""
+    message_id = CharField(max_length=998, unique=True)
+    listing = ForeignKeyField(Listing, backref="mails", on_delete="CASCADE")
 
 
 MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion,
           Transfer, ConsentToken, MemberLimit, MemberPreference, DigestRun, DigestDelivery, Bounce,
-          Announcement, Contribution, MailboxState, MemberEvent, Departure, Budget, Claim]
+          Announcement, Contribution, MailboxState, MemberEvent, Departure, Budget, Claim, ListingMail]

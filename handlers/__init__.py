@@ -26,6 +26,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     # Bulk mail (instant listings, announcements): List-* headers and a VERP return path.
     bulk: bool = False
+    # The one listing this mail presents: a trade that replies to it is linked to it.
+    listing_id: int | None = None
 
 
 class Refusal(Exception):

@@ -21,4 +21,4 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
                       "amount": transfer.amount_cents if incoming else -transfer.amount_cents,
                       "description": transfer.description, "entered_by": transfer.entered_by})
     return [Reply("balance/shown", {"balance": account.balance_cents, "lower": lower, "upper": upper,
-                                    "transfers": lines, "head": ledger.head_hash()})]
+                                    "transfers": lines, "head": ledger.head_hash(), "on_behalf": ""})]

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 
-from db import ledger
+from db import ledger, listing_links
 from db.members import normalise_address
 from db.models import Account, Member, Transfer
 
 from . import Command, Context, Refusal, Reply, claim
 from .commands import fold
-from .receipt import receipts
+from .receipt import address, receipts
 
 TOKEN = r"([a-z2-7]{24})"
 SUBJECT_TOKEN = re.compile(r"\[t-" + TOKEN + r"\]", re.I)
@@ -75,10 +75,17 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
         transfer = ledger.decline(transfer, "rejected" if transfer.initiator == "payee" else "cancelled", ctx.now)
         replies = [Reply("consent/cancelled", {"transfer": transfer})]
         payee = _member(transfer.payee_id)
-        if transfer.initiator == "payee" and payee is not None:
+        if transfer.initiator == "payee" and address(payee, transfer):
             replies.append(Reply("consent/refused", {"transfer": transfer, "payer": _name(transfer.payer_id)},
-                                 to=payee.primary_address))
+                                 to=address(payee, transfer)))
         return replies
+    if transfer.listing_id is None and ctx.mail is not None:
+        # The confirmation may be what replies to the listing's mail or the digest.
+        listing = listing_links.referenced([*ctx.mail.in_reply_to.split(), *ctx.mail.references],
+                                           Account.get_by_id(transfer.payer_id),
+                                           Account.get_by_id(transfer.payee_id))
+        if listing is not None:
+            transfer = ledger.link_listing(transfer, listing)
     try:
         booking = ledger.book(transfer, limits=settings.limits, now=ctx.now)
     except ledger.LedgerError as exc:

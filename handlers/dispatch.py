@@ -4,6 +4,7 @@ from __future__ import annotations
 from . import Command, Context, Reply
 from . import balance, consent, help, list, listing, mine, nonmember, objection, preferences, renew, respond, trade, withdraw
 from . import cancel, claim, join
+from . import proxy
 
 HANDLERS = {
     "offer": listing.handle,
@@ -27,6 +28,7 @@ HANDLERS = {
     "join": join.handle,
     "cancel": cancel.handle,
     "claim": claim.handle,
+    "proxy": proxy.handle,
 }
 
 # Members in these states may use every command; others get an explanation.

@@ -27,5 +27,5 @@ def notify(listing: Listing, ctx: Context) -> list[Reply]:
         replies.append(Reply("instant/posted", {
             "listing": listing, "poster": listing.member,
             "show_addresses": ctx.settings.privacy.show_addresses,
-        }, to=member.email, bulk=True))
+        }, to=member.email, bulk=True, listing_id=listing.id))
     return replies

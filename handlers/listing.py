@@ -27,4 +27,5 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
         ctx.member, kind, title=fields.title, description=fields.description,
         category=fields.category, level=fields.level, rate_cents=fields.rate_cents,
         rate_text=fields.rate_text, expires=min(expires, longest), source=ctx.inbound)
-    return [Reply("listing/posted", {"listing": listing, "capped": capped}), *notify(listing, ctx)]
+    return [Reply("listing/posted", {"listing": listing, "capped": capped}, listing_id=listing.id),
+            *notify(listing, ctx)]

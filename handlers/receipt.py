@@ -1,7 +1,9 @@
 """What both parties are told when a transfer is booked, kept open, reminded or expired."""
 from __future__ import annotations
 
-from db import ledger
+import re
+
+from db import advice, ledger
 from db.models import Account, Member, Transfer
 
 from . import Reply
@@ -16,40 +18,51 @@ def _name(account: Account, member: Member | None) -> str:
     return member.name if member else account.name
 
 
+def address(member: Member | None, transfer: Transfer) -> str | None:
+    """Where a party's mail goes: their own address, or for a member without email the
+    coordinator who entered the transfer for them (VOOR), so it can be passed on."""
+    if member is None:
+        return None
+    if member.primary_address:
+        return member.primary_address
+    coordinator = re.search(r"<([^<>\s]+@[^<>\s]+)>$", transfer.entered_by)
+    return coordinator.group(1) if coordinator else None
+
+
 def booked(transfer: Transfer, settings, now) -> list[Reply]:
     """A receipt to each member party with the running number and the new balance."""
     payer_account, payer = _party(transfer.payer_id)
     payee_account, payee = _party(transfer.payee_id)
     replies = []
     for role, account, member in (("payer", payer_account, payer), ("payee", payee_account, payee)):
-        if member is None or not member.primary_address:
+        to = address(member, transfer)
+        if to is None:
             continue
         replies.append(Reply("receipt/booked", {
             "transfer": transfer, "role": role,
             "payer": _name(payer_account, payer), "payee": _name(payee_account, payee),
             "balance": Account.get_by_id(account.id).balance_cents,
-            "warning": ledger.limit_warning(account, settings.limits, now.date(), now),
-        }, to=member.primary_address))
+            "advice": advice.for_receipt(account, settings.limits, now),
+        }, to=to))
     return replies
 
 
-def kept_open(transfer: Transfer) -> list[Reply]:
-    """The payee is at the upper limit: the payment waits, and a donation would make room."""
+def kept_open(transfer: Transfer, waiting_for: str = "upper") -> list[Reply]:
+    """The payee is at the upper limit: the payment waits, and a donation would make room.
+    Or (FACTUUR OPEN) the payer is at the lower limit: it waits at the payee's risk."""
     payer_account, payer = _party(transfer.payer_id)
     payee_account, payee = _party(transfer.payee_id)
+    watched = payee_account if waiting_for == "upper" else payer_account
     context = {"transfer": transfer, "payer": _name(payer_account, payer), "payee": _name(payee_account, payee),
-               "balance": payee_account.balance_cents}
-    replies = []
-    if payer is not None:
-        replies.append(Reply("receipt/open-payer", context, to=payer.primary_address))
-    if payee is not None:
-        replies.append(Reply("receipt/open-payee", context, to=payee.primary_address))
-    return replies
+               "balance": watched.balance_cents}
+    prefix = "receipt/open" if waiting_for == "upper" else "receipt/open-lower"
+    return [Reply(f"{prefix}-{role}", context, to=address(member, transfer))
+            for role, member in (("payer", payer), ("payee", payee)) if address(member, transfer)]
 
 
 def receipts(booking: ledger.Booking, settings, now) -> list[Reply]:
     if booking.state == "open":
-        return kept_open(booking.transfer)
+        return kept_open(booking.transfer, booking.waiting_for)
     replies = []
     for transfer in [booking.transfer, *booking.settled]:
         replies += booked(transfer, settings, now)
@@ -71,5 +84,15 @@ def expired(transfer: Transfer) -> list[Reply]:
     # The payee hears of it only when the payee asked (an invoice); a payment that was
     # never confirmed stays between the payer and the group.
     told = [("payer", payer)] + ([("payee", payee)] if transfer.initiator == "payee" else [])
-    return [Reply("receipt/expired", {**context, "role": role}, to=member.primary_address)
-            for role, member in told if member is not None]
+    return [Reply("receipt/expired", {**context, "role": role}, to=address(member, transfer))
+            for role, member in told if address(member, transfer)]
+
+
+def open_expired(transfer: Transfer, days: int) -> list[Reply]:
+    """An open invoice that found no room in `days`: both parties are told, nothing is booked."""
+    payer_account, payer = _party(transfer.payer_id)
+    payee_account, payee = _party(transfer.payee_id)
+    context = {"transfer": transfer, "payer": _name(payer_account, payer), "payee": _name(payee_account, payee),
+               "days": days}
+    return [Reply("receipt/open-expired", {**context, "role": role}, to=address(member, transfer))
+            for role, member in (("payer", payer), ("payee", payee)) if address(member, transfer)]

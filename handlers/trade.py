@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import re
 
-from db import ledger, members
+from db import ledger, listing_links, members
 from db.models import Account, Member
 from db.money import AmountError, parse_amount
 
 from . import Command, Context, Refusal, Reply
+from .authenticated import authenticated
 from .commands import fold
+from .receipt import receipts
 
 # "12 aan piet@example.org voor fietsherstel", "12,50 to 7 for lessons", "12 à Claire pour …"
 TRADE = re.compile(r"^(?P<amount>\S+)\s+(?:aan|naar|to|à|a|au)\s+(?P<who>.+?)"
                    r"(?:\s+(?:voor|for|pour)\s+(?P<what>.+))?$", re.S)
+# FACTUUR OPEN 12 aan … : the payee accepts the risk of a payer at the lower limit.
+AT_PAYEE_RISK = re.compile(r"^(?:open|ouverte?)\s+", re.I)
+# "voor #7" or "voor soep #7": the listing the trade is about.
+LISTING_NUMBER = re.compile(r"(?:^|\s)#(\d{1,9})\b")
 
 
 def token_headers(settings, token: str) -> dict[str, str]:
@@ -60,14 +66,18 @@ def _refusal(exc: ledger.LedgerError, kind: str) -> Refusal:
     return Refusal(f"trade/{exc.code}", kind=kind, **exc.context)
 
 
-def handle(command: Command, ctx: Context) -> list[Reply]:
+def handle(command: Command, ctx: Context, *, entered_by: str = "") -> list[Reply]:
+    """`entered_by` is the coordinator who writes for ctx.member (VOOR piet …)."""
     kind, settings = command.kind, ctx.settings
     own = members.account(ctx.member)
+    argument, payee_risk = command.argument.strip(), False
+    if kind == "invoice" and AT_PAYEE_RISK.match(argument):
+        argument, payee_risk = AT_PAYEE_RISK.sub("", argument, count=1), True
     if kind == "donate":
-        amount = _amount(command.argument, kind)
+        amount = _amount(argument, kind)
         other, other_account, description = None, Account.get(Account.code == "solidarity"), "donation to the solidarity fund"
     else:
-        found = TRADE.match(command.argument.strip())
+        found = TRADE.match(argument)
         if not found:
             raise Refusal("trade/invalid", kind=kind, problem="format", text=command.argument[:80])
         amount = _amount(found.group("amount"), kind)
@@ -75,26 +85,63 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
         other = counterparty(found.group("who"), ctx)
         if other.id == ctx.member.id:
             raise Refusal("trade/same-account", kind=kind)
+        if kind == "invoice" and not other.primary_address:
+            # Nobody could confirm it: a member without email pays through a coordinator.
+            raise Refusal("trade/no-address", name=other.name)
         other_account = members.account(other)
     payer, payee = (other_account, own) if kind == "invoice" else (own, other_account)
+    listing = _listing(description, ctx, payer, payee)
+    if listing is not None and description.strip() == f"#{listing.id}":
+        description = f"#{listing.id} {listing.title}"
+    initiator = "payee" if kind == "invoice" else "proxy" if entered_by else "payer"
     try:
         transfer = ledger.propose(payer, payee, amount, description, limits=settings.limits, now=ctx.now,
-                                  initiator="payee" if kind == "invoice" else "payer",
-                                  confirm_days=settings.trades.confirm_days, source=ctx.inbound)
+                                  initiator=initiator, confirm_days=settings.trades.confirm_days,
+                                  source=ctx.inbound, listing=listing, entered_by=entered_by,
+                                  payee_risk=payee_risk)
     except ledger.LedgerError as exc:
         raise _refusal(exc, kind) from None
-    # The token goes to the payer's own mailbox: the sender's address for a payment,
-    # the payer's primary address for an invoice (never an address the mail named).
+    if initiator == "payer" and ctx.mail is not None and authenticated(ctx.mail.message,
+                                                                      settings.trades.trusted_authserv_id):
+        return receipts(_book(transfer, ctx, kind), settings, ctx.now)
+    # The token goes to the payer's own mailbox: the sender's address for a payment (a
+    # coordinator's for a member without email), the payer's primary address for an
+    # invoice (never an address the mail named).
     payer_address = ctx.sender if kind != "invoice" else other.primary_address
     token = ledger.issue_token(transfer, payer_address, now=ctx.now, days=settings.trades.confirm_days)
-    context = {"transfer": transfer, "token": token, "kind": kind,
+    context = {"transfer": transfer, "token": token, "kind": kind, "on_behalf": _on_behalf(ctx, entered_by),
                "payer": _name(payer), "payee": _name(payee), "expires": transfer.expires}
     ask = Reply("trade/confirm" if kind != "invoice" else "trade/invoice", context,
                 to=payer_address if kind == "invoice" else None, headers=token_headers(settings, token))
     if kind != "invoice":
         return [ask]
-    told = Reply("trade/invoice-sent", {"transfer": transfer, "payer": _name(payer), "expires": transfer.expires})
+    told = Reply("trade/invoice-sent", {"transfer": transfer, "payer": _name(payer), "expires": transfer.expires,
+                                        "on_behalf": _on_behalf(ctx, entered_by)})
     return [ask, told]
+
+
+def _on_behalf(ctx: Context, entered_by: str) -> str:
+    return ctx.member.name if entered_by else ""
+
+
+def _book(transfer, ctx: Context, kind: str) -> ledger.Booking:
+    """The fast path: the mail itself is the payer's consent."""
+    try:
+        return ledger.book(transfer, limits=ctx.settings.limits, now=ctx.now)
+    except ledger.LedgerError as exc:
+        raise _refusal(exc, kind) from None
+
+
+def _listing(description: str, ctx: Context, payer: Account, payee: Account):
+    """The listing this trade is about: named as #7, or the listing mail it replies to."""
+    named = LISTING_NUMBER.search(description)
+    if named:
+        found = listing_links.by_number(int(named.group(1)), payer, payee)
+        if found is not None:
+            return found
+    if ctx.mail is None:
+        return None
+    return listing_links.referenced([*ctx.mail.in_reply_to.split(), *ctx.mail.references], payer, payee)
 
 
 def _name(account: Account) -> str:

@@ -109,6 +109,7 @@ def member():
 def member_add(app, name, address, kind, language, household_of):
     """Add a member and print the new member's number.
 
+    Without ADDRESS the member has no email and trades through a coordinator (VOOR).
     Example: lets member add "An de Vries" an@example.org --language nl
     Example: lets member add "Bo de Vries" --household-of 1
     """
@@ -118,8 +119,6 @@ def member_add(app, name, address, kind, language, household_of):
         housemate = members.by_number_or_address(household_of)
         if housemate is None:
             raise click.ClickException(f"no member {household_of}")
-    elif not address:
-        raise click.ClickException("give the new member's ADDRESS (or --household-of MEMBER)")
     try:
         new = members.add(name, address, type=kind or ("household" if housemate else "regular"),
                           language=language or app.settings.group.language, household_of=housemate)
@@ -610,6 +609,7 @@ def poll(app):
 
 
 from . import cli_budget, cli_members  # noqa: E402,F401  (registers their commands)
+from . import cli_trades  # noqa: E402,F401  (registers its commands)
 
 if __name__ == "__main__":
     main()

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 import peewee
 
-from db import database, households, members
+from db import database, households, listing_links, members
 from db.claims import claim, exclusive
 from db.models import Address, InboundMessage, Member, OutboundMessage
 from handlers import Command, Context, Refusal, Reply
 from handlers.commands import route_all
 from handlers.consent import recognise as recognise_consent
 from handlers.dispatch import handle
+from handlers.proxy import recognise as recognise_proxy
 from handlers.fields import parse as parse_fields
 
 from . import guard, throttle
@@ -72,8 +73,9 @@ def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(
     if verdict is None:
         is_reply = bool(inbound.in_reply_to)
         # A reply carrying a consent token is an answer to a proposal, whatever it says.
-        consent = recognise_consent(inbound, settings)
-        commands = [consent] if consent else route_all(inbound.subject, inbound.reply_text, is_reply=is_reply)
+        # VOOR piet + a trade command on the next line: a coordinator acting for a member.
+        special = recognise_consent(inbound, settings) or recognise_proxy(inbound)
+        commands = [special] if special else route_all(inbound.subject, inbound.reply_text, is_reply=is_reply)
         command = commands[0]
     language = (member.language if member else None) or (command and command.language) or settings.group.language
     return Understood(inbound, verdict, member, command, language, commands, household)
@@ -214,6 +216,8 @@ class Processor:
         outgoing = self.composer.compose(reply.template, language, reply.context, to=to,
                                          reply_to_message=parent, kind=reply.template,
                                          headers=headers, mail_from=mail_from)
+        if reply.listing_id is not None:
+            listing_links.record(outgoing.message_id, reply.listing_id)
         return enqueue(outgoing, inbound=row)
 
 

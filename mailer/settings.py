@@ -80,6 +80,9 @@ class Privacy:
 class Trades:
     confirm_days: int = 14
     reminder_days: int = 7
+    coordinators: tuple[str, ...] = ()
+    trusted_authserv_id: str = ""
+    open_days: int = 90
 
 
 @dataclass(frozen=True)

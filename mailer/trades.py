@@ -26,7 +26,8 @@ def queue(replies: list[Reply], settings, composer: Composer | None = None) -> i
 
 
 def expire(settings, now: dt.datetime) -> tuple[int, int]:
-    """Remind payers once, then expire what stayed unanswered; (reminded, expired)."""
+    """Remind payers once, then expire what stayed unanswered, and open invoices that
+    found no room in `[trades] open_days`; (reminded, expired)."""
     with database.atomic():
         replies = []
         reminded = ledger.due_reminders(now, settings.trades.reminder_days)
@@ -39,8 +40,11 @@ def expire(settings, now: dt.datetime) -> tuple[int, int]:
         expired = ledger.expire_pending(now)
         for transfer in expired:
             replies += receipt.expired(transfer)
+        stale = ledger.expire_open(now, settings.trades.open_days)
+        for transfer in stale:
+            replies += receipt.open_expired(transfer, settings.trades.open_days)
         queue(replies, settings)
-    return len(reminded), len(expired)
+    return len(reminded), len(expired) + len(stale)
 
 
 def account_for(key: str) -> Account:
