@@ -10,10 +10,12 @@ from __future__ import annotations
 from playhouse.migrate import SchemaMigrator, migrate
 
 from . import database
-from .models import MODELS, SchemaVersion
+from .models import MODELS, SchemaVersion, Transfer
 
 STEPS: list[tuple[int, str, callable]] = [
     (1, "members, accounts, listings, inbound and outbound mail", None),
+    (2, "transfer.description_hash: erasable descriptions under the hash chain",
+     lambda m: migrate(m.add_column("transfer", "description_hash", Transfer.description_hash))),
 ]
 
 LATEST = STEPS[-1][0]

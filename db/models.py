@@ -19,7 +19,7 @@ from peewee import (
 from . import database
 
 MEMBER_TYPES = ("regular", "household", "guest", "honorary", "organisation")
-MEMBER_STATUSES = ("applicant", "active", "suspended", "leaving", "left")
+MEMBER_STATUSES = ("applicant", "active", "suspended", "leaving", "left", "expelled")
 LANGUAGES = ("nl", "en", "fr")
 DIGEST_PREFERENCES = ("weekly", "daily", "instant", "off")
 LISTING_KINDS = ("offer", "request")
@@ -178,6 +178,10 @@ class Transfer(BaseModel):
     booked = DateTimeField(null=True)
     hash = CharField(max_length=64, null=True)
     prev_hash = CharField(max_length=64, null=True)
+    # sha256 of the description, set at booking; the chain hashes this instead of the
+    # text, so a forgotten member's descriptions can be erased and the chain still
+    # verifies. NULL on rows booked before it existed: their chain hashes the text.
+    description_hash = CharField(max_length=64, null=True)
 
 
 class ConsentToken(BaseModel):

@@ -597,5 +597,7 @@ def poll(app):
         worker.join(timeout=30)
 
 
+from . import cli_privacy  # noqa: E402,F401  (registers its commands)
+
 if __name__ == "__main__":
     main()
