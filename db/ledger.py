@@ -335,9 +335,28 @@ def head_hash() -> str:
 
 
 def recent(account: Account, limit: int = 5) -> list[Transfer]:
-    return list(Transfer.select().where(
-        Transfer.state == "booked", (Transfer.payer == account) | (Transfer.payee == account))
-        .order_by(Transfer.number.desc()).limit(limit))
+    """The account's last `limit` booked transfers, newest first.
+
+    One query per side, each walking the (payer|payee, number) index backwards: an OR
+    of both sides would make the database scan the journal."""
+    found = {}
+    for side in (Transfer.payer, Transfer.payee):
+        for row in (Transfer.select().where(side == account, Transfer.state == "booked")
+                    .order_by(Transfer.number.desc()).limit(limit)):
+            found[row.id] = row
+    return sorted(found.values(), key=lambda row: row.number, reverse=True)[:limit]
+
+
+def statement(account: Account, limit: int = 50) -> list[dict]:
+    """The account's last `limit` booked transfers, newest first, signed from its side,
+    with the counterparty's name as the group shows it."""
+    rows = recent(account, limit)
+    others = {row.payer_id if row.payee_id == account.id else row.payee_id for row in rows}
+    names = dict(Account.select(Account.id, Account.name).where(Account.id.in_(list(others))).tuples())
+    return [{"number": row.number, "booked": row.booked, "description": row.description,
+             "amount_cents": row.amount_cents if row.payee_id == account.id else -row.amount_cents,
+             "counterparty": names[row.payer_id if row.payee_id == account.id else row.payee_id]}
+            for row in rows]
 
 
 def check() -> list[str]:

@@ -183,6 +183,11 @@ class Transfer(BaseModel):
     # verifies. NULL on rows booked before it existed: their chain hashes the text.
     description_hash = CharField(max_length=64, null=True)
 
+    class Meta:
+        # A member's statement and SALDO: the newest booked transfers on either side,
+        # found by index instead of walking the whole journal.
+        indexes = ((("payer", "number"), False), (("payee", "number"), False))
+
 
 class ConsentToken(BaseModel):
     """A single-use token mailed to a payer's address; only its SHA-256 is stored."""
