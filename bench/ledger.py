@@ -4,7 +4,7 @@
     python bench/ledger.py --transfers 100000     # a quick run
 
 A fresh SQLite file (WAL, synchronous=FULL, as `lets serve` runs). Booking every
-transfer one by one through db/ledger.py would take about an hour at one fsync each,
+transfer one by one through db/ledger.py would take hours (about 60 a second here),
 so the first --sample transfers (default 2,000) are booked through the normal path,
 `ledger.transfer_now` (proposal, limits, lock, balances, hash chain, one commit each),
 and timed; the rest are bulk-loaded with the same chain hash function, continuing the
