@@ -158,11 +158,29 @@ def use_token(row: ConsentToken, now: dt.datetime) -> bool:
 
 # -- booking -----------------------------------------------------------------------
 
-def content_hash(transfer: Transfer, payer_code: str, payee_code: str) -> str:
-    content = [transfer.number, transfer.booked.isoformat(timespec="microseconds"), payer_code,
-               payee_code, transfer.amount_cents, transfer.description, transfer.prev_hash]
+def description_digest(description: str) -> str:
+    return hashlib.sha256(description.encode()).hexdigest()
+
+
+def chain_hash(number: int, booked: dt.datetime, payer_code: str, payee_code: str, amount_cents: int,
+               description: str, description_hash: str | None, prev_hash: str) -> str:
+    """sha256 over a booked transfer's content and the previous hash.
+
+    Rows booked with a description hash chain the hash, not the text (marked "v2"), so
+    the text can be erased when a member is forgotten; older rows chain the text."""
+    if description_hash is None:
+        content = [number, booked.isoformat(timespec="microseconds"), payer_code, payee_code,
+                   amount_cents, description, prev_hash]
+    else:
+        content = ["v2", number, booked.isoformat(timespec="microseconds"), payer_code, payee_code,
+                   amount_cents, description_hash, prev_hash]
     canonical = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def content_hash(transfer: Transfer, payer_code: str, payee_code: str) -> str:
+    return chain_hash(transfer.number, transfer.booked, payer_code, payee_code, transfer.amount_cents,
+                      transfer.description, transfer.description_hash, transfer.prev_hash)
 
 
 def _post(transfer: Transfer, now: dt.datetime) -> None:
@@ -173,6 +191,7 @@ def _post(transfer: Transfer, now: dt.datetime) -> None:
     transfer.booked = now
     transfer.decided = transfer.decided or now
     transfer.state = "booked"
+    transfer.description_hash = description_digest(transfer.description)
     codes = {a.id: a.code for a in Account.select().where(Account.id.in_([transfer.payer_id, transfer.payee_id]))}
     transfer.hash = content_hash(transfer, codes[transfer.payer_id], codes[transfer.payee_id])
     transfer.save()
@@ -394,9 +413,28 @@ def head_hash() -> str:
 
 
 def recent(account: Account, limit: int = 5) -> list[Transfer]:
-    return list(Transfer.select().where(
-        Transfer.state == "booked", (Transfer.payer == account) | (Transfer.payee == account))
-        .order_by(Transfer.number.desc()).limit(limit))
+    """The account's last `limit` booked transfers, newest first.
+
+    One query per side, each walking the (payer|payee, number) index backwards: an OR
+    of both sides would make the database scan the journal."""
+    found = {}
+    for side in (Transfer.payer, Transfer.payee):
+        for row in (Transfer.select().where(side == account, Transfer.state == "booked")
+                    .order_by(Transfer.number.desc()).limit(limit)):
+            found[row.id] = row
+    return sorted(found.values(), key=lambda row: row.number, reverse=True)[:limit]
+
+
+def statement(account: Account, limit: int = 50) -> list[dict]:
+    """The account's last `limit` booked transfers, newest first, signed from its side,
+    with the counterparty's name as the group shows it."""
+    rows = recent(account, limit)
+    others = {row.payer_id if row.payee_id == account.id else row.payee_id for row in rows}
+    names = dict(Account.select(Account.id, Account.name).where(Account.id.in_(list(others))).tuples())
+    return [{"number": row.number, "booked": row.booked, "description": row.description,
+             "amount_cents": row.amount_cents if row.payee_id == account.id else -row.amount_cents,
+             "counterparty": names[row.payer_id if row.payee_id == account.id else row.payee_id]}
+            for row in rows]
 
 
 def check() -> list[str]:
@@ -420,20 +458,61 @@ def check() -> list[str]:
 
 
 def verify() -> tuple[int, str | None]:
-    """(booked transfers checked, the first broken row described, or None)."""
+    """(booked transfers checked, the first broken row described, or None).
+
+    Streams the journal in number order as plain tuples, so a chain of millions of
+    transfers is checked in constant memory. An erased description (empty, on a row
+    whose chain holds the description's hash) is not a break; any other change is."""
     codes = dict(Account.select(Account.id, Account.code).tuples())
     previous, expected, checked = GENESIS, 1, 0
-    rows = (Transfer.select().where(Transfer.number.is_null(False) | (Transfer.state == "booked"))
-            .order_by(Transfer.number))
-    for row in rows:
-        label = f"transfer #{row.number} (id {row.id})"
-        if row.number is None or row.state != "booked":
-            return checked, f"{label}: state {row.state!r} with journal number {row.number}"
-        if row.number != expected:
+    numbered = (Transfer.select(Transfer.id, Transfer.state).where(Transfer.number.is_null(True),
+                                                                   Transfer.state == "booked").first())
+    if numbered is not None:
+        return 0, f"transfer #None (id {numbered.id}): state 'booked' with journal number None"
+    rows = (Transfer.select(Transfer.id, Transfer.number, Transfer.state, Transfer.booked, Transfer.payer,
+                            Transfer.payee, Transfer.amount_cents, Transfer.description,
+                            Transfer.description_hash, Transfer.prev_hash, Transfer.hash)
+            .where(Transfer.number.is_null(False)).order_by(Transfer.number).tuples().iterator())
+    for (row_id, number, state, booked, payer, payee, amount, description, description_hash,
+         prev_hash, stored) in rows:
+        label = f"transfer #{number} (id {row_id})"
+        if state != "booked":
+            return checked, f"{label}: state {state!r} with journal number {number}"
+        if number != expected:
             return checked, f"{label}: expected journal number {expected}"
-        if row.prev_hash != previous:
+        if prev_hash != previous:
             return checked, f"{label}: previous hash does not match #{expected - 1}"
-        if row.hash != content_hash(row, codes.get(row.payer_id, "?"), codes.get(row.payee_id, "?")):
+        if description_hash is not None and description and description_digest(description) != description_hash:
+            return checked, f"{label}: description does not match its hash"
+        if stored != chain_hash(number, booked, codes.get(payer, "?"), codes.get(payee, "?"), amount,
+                                description, description_hash, prev_hash):
             return checked, f"{label}: content does not match its hash"
-        previous, expected, checked = row.hash, expected + 1, checked + 1
+        previous, expected, checked = stored, expected + 1, checked + 1
     return checked, None
+
+
+def anonymise(account_id: int, addresses: list[str], placeholder: str, *, now: dt.datetime,
+              erase_descriptions: bool = True) -> dict:
+    """A forgotten member's side of the ledger: undecided proposals cancelled, their
+    addresses replaced in `entered_by` and consent tokens, and (unless kept) the
+    descriptions of every transfer to or from the account erased.
+
+    Booked rows whose chain holds the description's hash lose the text and keep the
+    hash, so `verify` still passes; rows booked before that format chain the text itself
+    and keep it (counted as `kept`). Amounts, dates and account codes stay: the ledger
+    must still balance and verify."""
+    involves = (Transfer.payer == account_id) | (Transfer.payee == account_id)
+    with _write():
+        cancelled = Transfer.update(state="cancelled", decided=now).where(
+            involves, Transfer.state.in_(UNDECIDED)).execute()
+        if addresses:
+            Transfer.update(entered_by=placeholder).where(Transfer.entered_by.in_(addresses)).execute()
+            ConsentToken.update(address=placeholder).where(ConsentToken.address.in_(addresses)).execute()
+        erased = kept = 0
+        if erase_descriptions:
+            kept = Transfer.select().where(involves, Transfer.number.is_null(False),
+                                           Transfer.description_hash.is_null(True)).count()
+            erased = Transfer.update(description="").where(
+                involves, Transfer.description != "",
+                Transfer.number.is_null(True) | Transfer.description_hash.is_null(False)).execute()
+    return {"cancelled": cancelled, "descriptions_erased": erased, "descriptions_kept": kept}

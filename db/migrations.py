@@ -33,6 +33,11 @@ STEPS: list[tuple[int, str, callable]] = [
     (1, "members, accounts, listings, inbound and outbound mail", None),
     (2, "membership lifecycle, households, budgets and claims", _membership),
     (3, "trades linked to listings, invoices at the payee's risk", _listing_links),
+    (4, "transfer.description_hash: erasable descriptions under the hash chain",
+     lambda m: migrate(m.add_column("transfer", "description_hash", Transfer.description_hash))),
+    (5, "transfer (payer, number) and (payee, number) indexes: statements without a journal scan",
+     lambda m: migrate(m.add_index("transfer", ("payer_id", "number"), False),
+                       m.add_index("transfer", ("payee_id", "number"), False))),
 ]
 
 LATEST = STEPS[-1][0]

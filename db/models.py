@@ -186,6 +186,15 @@ class Transfer(BaseModel):
     # An invoice the payee chose to keep open "at the payee's risk" (FACTUUR OPEN) while
     # the payer is at the lower limit: booked automatically once the payer has room.
     payee_risk = BooleanField(default=False)
+    # sha256 of the description, set at booking; the chain hashes this instead of the
+    # text, so a forgotten member's descriptions can be erased and the chain still
+    # verifies. NULL on rows booked before it existed: their chain hashes the text.
+    description_hash = CharField(max_length=64, null=True)
+
+    class Meta:
+        # A member's statement and SALDO: the newest booked transfers on either side,
+        # found by index instead of walking the whole journal.
+        indexes = ((("payer", "number"), False), (("payee", "number"), False))
 
 
 class ConsentToken(BaseModel):

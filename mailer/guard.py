@@ -93,12 +93,23 @@ def check_sender(inbound: Inbound, settings: Settings) -> Verdict | None:
     return None
 
 
+def check_loop(inbound: Inbound, settings: Settings) -> Verdict | None:
+    # X-Loop is written by software that forwards or answers mail (another lets-mail
+    # group, procmail, a ticket system) to recognise its own mail coming back; a person's
+    # mail program never sets it. Answering it is how two such systems start a loop.
+    loop = inbound.header("X-Loop")
+    if loop:
+        return Verdict("autoreply", f"X-Loop: {loop[:200]}: sent by a mail system that answers mail")
+    return None
+
+
 RULES = (
     ("bounce", check_bounce),
     ("own", check_own),
     ("automatic", check_automatic),
     ("list", check_list),
     ("sender", check_sender),
+    ("loop", check_loop),
 )
 
 

@@ -22,7 +22,7 @@ from handlers.dispatch import handle
 from handlers.proxy import recognise as recognise_proxy
 from handlers.fields import parse as parse_fields
 
-from . import guard, throttle
+from . import guard, loops, throttle
 from .compose import Composer, Outgoing, now_utc
 from .parse import Inbound, message_id_from_bytes, parse
 from .subaddress import bulk_envelope
@@ -175,6 +175,11 @@ class Processor:
             if flood.notify:
                 self.queue(Reply("flood/throttled", {"limit": self.settings.inbound.max_per_hour},
                                  language=understood.language), understood, row)
+            row.save()
+            return
+        loop = loops.check(understood, now, self.settings)
+        if loop is not None:
+            row.state, row.kind, row.reason = "ignored", "loop", loop
             row.save()
             return
         if understood.household and command.kind != "consent":

@@ -246,3 +246,8 @@ def tls_certificate(tmp_path_factory) -> Certificate:
                                             serialization.NoEncryption()))
     paths.key.chmod(0o600)
     return paths
+
+
+@pytest.fixture
+def piet(group):
+    return group.member("Piet Jansen", "piet@example.org", language="nl")

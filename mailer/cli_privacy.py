@@ -1,0 +1,83 @@
+"""`lets member export|forget|set-status`: a member's data, and forgetting a departed member."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from db import members
+from db.models import MEMBER_STATUSES, Member
+
+from .cli import member, pass_app
+
+
+def _found(key: str) -> Member:
+    row = members.by_number_or_address(key)
+    if row is None:
+        raise click.ClickException(f"no member {key}")
+    return row
+
+
+@member.command("export")
+@click.argument("member_key")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the JSON here (default: standard output).")
+@pass_app
+def member_export(app, member_key, output):
+    """Write everything the group holds about MEMBER (number or address) as JSON.
+
+    Example: lets member export 12 --output member-12.json
+    """
+    from db.export import export
+
+    app.db()
+    text = json.dumps(export(_found(member_key)), ensure_ascii=False, indent=2) + "\n"
+    if output:
+        path = Path(output)
+        path.write_text(text, encoding="utf-8")
+        # The file holds personal data: readable by its owner only.
+        path.chmod(0o600)
+        click.echo(f"wrote {path}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@member.command("forget")
+@click.argument("member_key")
+@click.option("--force", is_flag=True, help="Also when the member has not left or the balance is not zero.")
+@click.option("--keep-descriptions", is_flag=True,
+              help="Keep the descriptions of the member's transfers (they are erased by default).")
+@pass_app
+def member_forget(app, member_key, force, keep_descriptions):
+    """Anonymise a member who left: name, addresses, listings and mail erased; the ledger stays valid.
+
+    Refused unless the status is left or expelled and the balance is zero (--force overrides).
+    Example: lets member forget 12
+    """
+    from db.forget import ForgetError, forget
+
+    from .compose import now_utc
+
+    app.db()
+    try:
+        done = forget(_found(member_key), now=now_utc(), group_language=app.settings.group.language,
+                      force=force, erase_descriptions=not keep_descriptions)
+    except ForgetError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in done.items()))
+
+
+@member.command("set-status")
+@click.argument("member_key")
+@click.argument("status", type=click.Choice(MEMBER_STATUSES))
+@pass_app
+def member_set_status(app, member_key, status):
+    """Change a member's status (applicant, active, suspended, leaving, left, expelled).
+
+    Example: lets member set-status 12 left
+    """
+    app.db()
+    row = _found(member_key)
+    Member.update(status=status).where(Member.id == row.id).execute()
+    click.echo(f"member {row.number}: {row.status} → {status}")

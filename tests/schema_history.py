@@ -1,0 +1,57 @@
+"""Older schemas for upgrade tests: how to take a fresh database back to any earlier version.
+
+Every migration step in db/migrations.py gets its undo here, so a test can build a real
+version-N database and check that upgrading it gives exactly the fresh schema.
+"""
+from playhouse.migrate import SchemaMigrator, migrate
+
+from db import database
+from db.models import MODELS, Budget, Claim, Departure, ListingMail, MemberEvent, SchemaVersion
+
+
+def _before_membership(m):
+    database.drop_tables([Claim, Budget, Departure, MemberEvent])
+    migrate(m.drop_index("address", "address_member_id_email"),
+            m.drop_index("address", "address_email"),
+            m.add_index("address", ("email",), True))
+
+
+def _before_listing_links(m):
+    database.drop_tables([ListingMail])
+    migrate(m.drop_index("outbound_message", "outbound_message_message_id"),
+            m.drop_index("digest_delivery", "digest_delivery_outbound_key"),
+            m.drop_column("transfer", "payee_risk"))
+
+
+def _before_description_hash(m):
+    migrate(m.drop_column("transfer", "description_hash"))
+
+
+def _before_statement_indexes(m):
+    migrate(m.drop_index("transfer", "transfer_payer_id_number"),
+            m.drop_index("transfer", "transfer_payee_id_number"))
+
+
+# step → what undoes it; a new migration step adds its undo here (a test checks that).
+UNDO = {2: _before_membership, 3: _before_listing_links, 4: _before_description_hash,
+        5: _before_statement_indexes}
+
+
+def downgrade_to(version: int) -> None:
+    migrator = SchemaMigrator.from_database(database.obj)
+    for number in sorted(UNDO, reverse=True):
+        if number > version:
+            UNDO[number](migrator)
+    SchemaVersion.delete().execute()
+    SchemaVersion.create(version=version)
+
+
+def shape() -> dict:
+    """Each table's columns and indexes, to compare an upgraded schema with a fresh one."""
+    tables = {}
+    for model in MODELS:
+        name = model._meta.table_name
+        columns = sorted((c.name, c.data_type.lower(), c.null) for c in database.get_columns(name))
+        indexes = sorted((tuple(i.columns), i.unique) for i in database.get_indexes(name))
+        tables[name] = (columns, indexes)
+    return tables
