@@ -10,10 +10,16 @@ from __future__ import annotations
 from playhouse.migrate import SchemaMigrator, migrate
 
 from . import database
-from .models import MODELS, SchemaVersion
+from .models import MODELS, EuroCharge, EuroPayment, EuroPostponement, EuroStep, Member, SchemaVersion
+
+
+def _euro(migrator) -> None:
+    migrate(migrator.add_column("member", "income_category", Member.income_category))
+    database.create_tables([EuroCharge, EuroPayment, EuroPostponement, EuroStep])
 
 STEPS: list[tuple[int, str, callable]] = [
     (1, "members, accounts, listings, inbound and outbound mail", None),
+    (2, "euro contributions: income category, charges, payments, postponements, steps", _euro),
 ]
 
 LATEST = STEPS[-1][0]

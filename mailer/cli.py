@@ -597,5 +597,8 @@ def poll(app):
         worker.join(timeout=30)
 
 
+from . import cli_euro  # noqa: E402,F401  (registers its commands)
+from . import cli_report  # noqa: E402,F401  (registers its commands)
+
 if __name__ == "__main__":
     main()
