@@ -57,7 +57,11 @@ def run(settings, now: dt.datetime, today: dt.date, composer: Composer | None = 
     outcome = Outcome()
     rules = settings.euro
     if rules.first_year and today.year >= rules.first_year and today >= notice_day(today.year, rules):
-        for member in contributions.candidates():
+        # Once told, a member is not looked at again this year: the daily run then
+        # only visits newcomers (and members whose debt is not yet noticed).
+        told = {row.member_id for row in EuroStep.select(EuroStep.member).where(
+            EuroStep.year == today.year, EuroStep.step == "notice")}
+        for member in (m for m in contributions.candidates() if m.id not in told):
             with write_transaction():
                 if _notify(member, today, settings, now, composer):
                     outcome.notices += 1
