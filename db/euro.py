@@ -29,6 +29,10 @@ class EuroError(ValueError):
     pass
 
 
+class ChargedConcurrently(EuroError):
+    """Another process wrote the same charge first: the caller's transaction rolls back."""
+
+
 def fraction(text: str, where: str = "[euro]") -> Fraction:
     """"2/3" → Fraction(2, 3); a setting that is no fraction between 0 and 1 is refused."""
     try:
@@ -121,7 +125,7 @@ def charge(member: Member, year: int, kind: str, amount_cents: int, key: str, *,
         return EuroCharge.create(member=member, year=year, kind=kind, amount_cents=amount_cents, key=key,
                                  charged_on=on, reason=reason)
     except IntegrityError:
-        raise EuroError(f"{key} was charged concurrently") from None
+        raise ChargedConcurrently(key) from None
 
 
 def charge_year(member: Member, year: int, rules, *, on: dt.date, joined: dt.date | None = None) -> list[EuroCharge]:

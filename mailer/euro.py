@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from peewee import IntegrityError
+
 from db import contributions, euro, euro_schedule, ledger, members, write_transaction
 from db.models import Account, EuroCharge, EuroPayment, EuroStep, Member
 from handlers import Reply
@@ -62,29 +64,34 @@ def run(settings, now: dt.datetime, today: dt.date, composer: Composer | None = 
         told = {row.member_id for row in EuroStep.select(EuroStep.member).where(
             EuroStep.year == today.year, EuroStep.step == "notice")}
         for member in (m for m in contributions.candidates() if m.id not in told):
-            with write_transaction():
-                if _notify(member, today, settings, now, composer):
-                    outcome.notices += 1
-                    outcome.steps.append(f"{member.number} {today.year} notice")
+            if _once(_notify, member, today, settings, now, composer):
+                outcome.notices += 1
+                outcome.steps.append(f"{member.number} {today.year} notice")
     for debt in euro_schedule.debts(today.year):
-        due = euro_schedule.due_steps(debt, settings.euro, today)
+        due = euro_schedule.due_steps(debt, rules, today)
         reminders = [step for step in due if step.startswith("reminder-")]
-        if reminders:
-            with write_transaction():
-                if _remind(debt, reminders, today, settings, now, composer):
-                    outcome.reminders += 1
-                    outcome.steps.append(f"{debt.member.number} {debt.year} {reminders[-1]}")
-        if "core" in due:
-            with write_transaction():
-                if _tell_core_group(debt, settings, now, composer):
-                    outcome.core += 1
-                    outcome.steps.append(f"{debt.member.number} {debt.year} core")
-        if "fine" in due:
-            with write_transaction():
-                if _fine(debt, settings, now, composer):
-                    outcome.fines += 1
-                    outcome.steps.append(f"{debt.member.number} {debt.year} fine")
+        taken = []
+        if reminders and _once(_remind, debt, reminders, today, settings, now, composer):
+            outcome.reminders += 1
+            taken.append(reminders[-1])
+        if "core" in due and _once(_tell_core_group, debt, settings, now, composer):
+            outcome.core += 1
+            taken.append("core")
+        if "fine" in due and _once(_fine, debt, settings, now, composer):
+            outcome.fines += 1
+            taken.append("fine")
+        outcome.steps += [f"{debt.member.number} {debt.year} {step}" for step in taken]
     return outcome
+
+
+def _once(step, *args) -> bool:
+    """Take one member's step in a transaction of its own; False when it was taken already,
+    also by another worker at the same moment (its unique key then refuses ours)."""
+    try:
+        with write_transaction():
+            return step(*args)
+    except (IntegrityError, euro.ChargedConcurrently):
+        return False
 
 
 def _notify(member: Member, today: dt.date, settings, now, composer) -> bool:

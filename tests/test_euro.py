@@ -300,3 +300,31 @@ def test_a_run_cut_short_then_repeated_takes_every_step_once(group, trio, settin
         assert [balance(m) for m in trio] == [-2000] * 3
         assert Transfer.select().where(Transfer.entered_by == "euro").count() == 3
     assert_books_sound()
+
+
+def test_lets_euro_run_sends_what_is_due_on_the_day_once(group, trio, settings):
+    first = lets(settings, "euro", "run", "--date", "2027-01-02")
+    assert first.exit_code == 0 and "notices 3, reminders 0" in first.output
+    again = lets(settings, "euro", "run", "--date", "2027-01-02")
+    assert "notices 0, reminders 0, core group 0, fines 0" in again.output
+    assert len(group.outbox()) == 3
+    assert lets(settings, "euro", "run", "--date", "2027-13-01").exit_code == 1
+
+
+def test_a_step_another_worker_took_first_is_skipped_not_an_error(group, trio, settings, monkeypatch):
+    day(settings, dt.date(2027, 1, 2))
+    from db import euro_schedule
+
+    real_take = euro_schedule.take
+
+    def raced(debt, step, *, now, transfer=None):
+        # The unique key refuses our row, as when another worker took the step first.
+        if step == "reminder-1" and debt.member.number == 2:
+            EuroStep.create(member=debt.member, year=debt.year, step=step, created=now)
+        return real_take(debt, step, now=now, transfer=transfer)
+
+    monkeypatch.setattr(euro_schedule, "take", lambda debt, step, **kw: raced(debt, step, **kw))
+    monkeypatch.setattr(euro_schedule.EuroStep, "get_or_none", classmethod(lambda cls, *a: None))
+    outcome = day(settings, dt.date(2027, 4, 2))
+    assert outcome.steps == ["1 2027 reminder-1", "3 2027 reminder-1"]
+    assert euro.outstanding_cents(trio[1], 2027) == 1800       # no surcharge without its step
