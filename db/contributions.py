@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from peewee import IntegrityError
 
 from . import ledger, limits as limit_rules, members
-from .models import Account, Contribution, Member, Transfer
+from .models import Account, Contribution, Member, Notice, Transfer
 
 PAYING_TYPES = ("regular", "household", "organisation")   # honorary and guest members pay none
 PAYING_STATUSES = ("active", "leaving")
@@ -162,6 +162,16 @@ def charge(owed: Due, period: Period, settings, *, now: dt.datetime) -> tuple[Co
         # A concurrent run charged this member first: the caller's transaction rolls back.
         raise ContributionError(f"member {owed.member.number} was charged for {period.label} concurrently")
     return row, booking
+
+
+def notice_key(member: Member, period: Period) -> tuple[str, str]:
+    """The (address, kind) of the Notice row that records the member's advance notice."""
+    return f"contribution:{member.id}", f"notify:{period.label}"
+
+
+def was_notified(member: Member, period: Period) -> bool:
+    address, kind = notice_key(member, period)
+    return Notice.select().where(Notice.address == address, Notice.kind == kind).exists()
 
 
 def waive(member: Member, period: Period, reason: str, *, now: dt.datetime, entered_by: str) -> Contribution:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from . import ledger, members
+from . import euro, ledger, members
 from .limits import add_months
 from .membership import TRADING, record, withdraw_listings
 from .models import Account, Departure, Member
@@ -34,11 +34,8 @@ def euros(cents: int) -> str:
 
 
 def euro_outstanding(member: Member, year: int) -> int:
-    """The member's unpaid euro contribution for `year`, in euro cents; leaving at once needs 0.
-
-    EURO-WIRE (leaving): return `euro.outstanding_cents(member, year)` here once the euro
-    contribution is merged. Until then no euro debt is known, so none holds a member back."""
-    return 0
+    """The member's unpaid euro contribution for `year`, in euro cents; leaving at once needs 0."""
+    return max(0, euro.outstanding_cents(member, year))
 
 
 def effective_day(given: dt.date, kind: str, settings) -> dt.date:
@@ -70,9 +67,8 @@ def give_notice(member: Member, *, now: dt.datetime, settings, entered_by: str) 
     departure = Departure.create(member=member, kind=kind, given=today, state="waiting",
                                  effective=effective_day(today, kind, settings), entered_by=entered_by)
     if kind == "cancel":
-        # EURO-WIRE (cancel): euro.refund_contributions(member, today.year,
-        #     "cancelled within the first month") — the registration fee is not refunded.
-        pass
+        # The regulations refund the year's euro contribution, never the registration fee.
+        euro.refund_contributions(member, today.year, "cancelled within the first month", on=today)
     if departure.effective <= today:
         end(departure, now=now, settings=settings)
     return departure
@@ -146,7 +142,9 @@ def settle(member: Member, *, keep: bool, now: dt.datetime, settings, entered_by
         ledger.transfer_now(association, account, debt,
                             f"settlement on leaving: EUR {euros(euro_cents)}",
                             limits=settings.limits, now=now, entered_by=entered_by)
-    # EURO-WIRE (settle): record the euro debt `euro_cents` for the member in the euro
-    # contribution's books once it is merged.
+    if euro_cents:
+        # The unit debt the association took over is now owed in euros, like a contribution.
+        euro.charge(member, now.year, "settlement", euro_cents, f"settlement:{departure.id}", on=now.date(),
+                    reason=f"balance of {debt // 100}.{debt % 100:02d} units settled on leaving")
     _leave(member, departure, now, reason=f"settled: EUR {euros(euro_cents)}", state="settled")
     return departure, euro_cents

@@ -10,7 +10,8 @@ from __future__ import annotations
 from playhouse.migrate import SchemaMigrator, migrate
 
 from . import database
-from .models import MODELS, Address, Budget, Claim, Departure, ListingMail, MemberEvent, SchemaVersion, Transfer
+from .models import (MODELS, Address, Budget, Claim, Departure, EuroCharge, EuroPayment, EuroPostponement, EuroStep,
+                     ListingMail, Member, MemberEvent, SchemaVersion, Transfer)
 
 
 def _membership(migrator) -> None:
@@ -29,6 +30,11 @@ def _listing_links(migrator) -> None:
             migrator.add_index("digest_delivery", ("outbound_key",)))
 
 
+def _euro(migrator) -> None:
+    migrate(migrator.add_column("member", "income_category", Member.income_category))
+    database.create_tables([EuroCharge, EuroPayment, EuroPostponement, EuroStep])
+
+
 STEPS: list[tuple[int, str, callable]] = [
     (1, "members, accounts, listings, inbound and outbound mail", None),
     (2, "membership lifecycle, households, budgets and claims", _membership),
@@ -38,6 +44,7 @@ STEPS: list[tuple[int, str, callable]] = [
     (5, "transfer (payer, number) and (payee, number) indexes: statements without a journal scan",
      lambda m: migrate(m.add_index("transfer", ("payer_id", "number"), False),
                        m.add_index("transfer", ("payee_id", "number"), False))),
+    (6, "euro contributions: income category, charges, payments, postponements, steps", _euro),
 ]
 
 LATEST = STEPS[-1][0]

@@ -45,6 +45,9 @@ class Member(BaseModel):
     digest = CharField(max_length=10, default="weekly")
     joined = DateField(default=dt.date.today)
     created = DateTimeField(default=utcnow)
+    # The euro contribution's income category: A up to the minimum wage, B up to the
+    # group's set income, C above (see [euro]).
+    income_category = CharField(max_length=1, default="A")
 
     @property
     def primary_address(self) -> str | None:
@@ -329,6 +332,61 @@ class ListingMail(BaseModel):
     listing = ForeignKeyField(Listing, backref="mails", on_delete="CASCADE")
 
 
+class EuroCharge(BaseModel):
+    """Euros a member owes the association for one year: the contribution, the
+    registration fee, a reminder's surcharge, or (negative) a refund of contributions.
+
+    `key` names what it is for ("contribution:2027:42"), unique: writing it in the same
+    transaction as the notice is what makes every scheduled step happen once."""
+    member = ForeignKeyField(Member, backref="euro_charges", on_delete="CASCADE")
+    year = IntegerField(index=True)
+    # contribution | registration | surcharge | refund
+    kind = CharField(max_length=15)
+    amount_cents = BigIntegerField()
+    key = CharField(max_length=60, unique=True)
+    charged_on = DateField()
+    reason = TextField(default="")
+    created = DateTimeField(default=utcnow)
+
+
+class EuroPayment(BaseModel):
+    """Euros received from a member (payment), forgiven (waiver) or paid back (repayment,
+    negative), counted against one year's charges."""
+    member = ForeignKeyField(Member, backref="euro_payments", on_delete="CASCADE")
+    year = IntegerField(index=True)
+    # payment | waiver | repayment
+    kind = CharField(max_length=10, default="payment")
+    amount_cents = BigIntegerField()
+    paid_on = DateField()
+    reason = TextField(default="")
+    entered_by = CharField(max_length=320, default="")
+    created = DateTimeField(default=utcnow)
+
+
+class EuroPostponement(BaseModel):
+    """An administrator's postponement: reminders for the year count from `until`."""
+    member = ForeignKeyField(Member, backref="euro_postponements", on_delete="CASCADE")
+    year = IntegerField()
+    until = DateField()
+    reason = TextField()
+    entered_by = CharField(max_length=320, default="")
+    created = DateTimeField(default=utcnow)
+
+
+class EuroStep(BaseModel):
+    """A scheduled step taken for one member's year: notice, reminder-1, reminder-2, core, fine.
+    The unique (member, year, step) key is written in the step's own transaction."""
+    member = ForeignKeyField(Member, backref="euro_steps", on_delete="CASCADE")
+    year = IntegerField()
+    step = CharField(max_length=20)
+    transfer = ForeignKeyField(Transfer, null=True, backref="euro_steps")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("member", "year", "step"), True),)
+
+
 MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion,
           Transfer, ConsentToken, MemberLimit, MemberPreference, DigestRun, DigestDelivery, Bounce,
-          Announcement, Contribution, MailboxState, MemberEvent, Departure, Budget, Claim, ListingMail]
+          Announcement, Contribution, MailboxState, MemberEvent, Departure, Budget, Claim, ListingMail,
+          EuroCharge, EuroPayment, EuroPostponement, EuroStep]

@@ -5,6 +5,8 @@ with its effective day (db/departures.py). The member is told what happens and w
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from db import departures, members
 from db.models import Departure, Member
 
@@ -28,7 +30,13 @@ def context(departure: Departure | None, member: Member) -> dict:
             "given": departure.given if departure else None,
             "effective": departure.effective if departure else None,
             "deadline": departure.deadline if departure else None,
-            "balance": members.account(member).balance_cents}
+            "balance": members.account(member).balance_cents,
+            # Leaving also waits for the year's euro contribution (the regulations' "paid up").
+            "euro_year": _year(departure), "euro_owed": departures.euro_outstanding(member, _year(departure))}
+
+
+def _year(departure: Departure | None) -> int:
+    return (departure.effective if departure else dt.date.today()).year
 
 
 def told(departure: Departure, member: Member) -> Reply:

@@ -611,6 +611,8 @@ def poll(app):
 from . import cli_budget, cli_members  # noqa: E402,F401  (registers their commands)
 from . import cli_trades  # noqa: E402,F401  (registers its commands)
 from . import cli_privacy  # noqa: E402,F401  (registers its commands)
+from . import cli_euro  # noqa: E402,F401  (registers its commands)
+from . import cli_report  # noqa: E402,F401  (registers its commands)
 
 if __name__ == "__main__":
     main()

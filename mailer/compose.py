@@ -21,7 +21,7 @@ from pathlib import Path
 
 import jinja2
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 from markupsafe import Markup, escape
 
 from db.money import to_decimal
@@ -61,7 +61,7 @@ class Composer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.env.filters.update(money=self._money, date=self._date, datetime=self._datetime)
+        self.env.filters.update(money=self._money, date=self._date, datetime=self._datetime, euro=self._euro)
         self.templates = templates
         self._html_exists: dict[str, bool] = {}
 
@@ -72,6 +72,10 @@ class Composer:
     @jinja2.pass_context
     def _money(self, ctx, cents) -> str:
         return _format_money(cents or 0, self._locale(ctx))
+
+    @jinja2.pass_context
+    def _euro(self, ctx, cents) -> str:
+        return _format_euro(cents or 0, self._locale(ctx))
 
     @jinja2.pass_context
     def _date(self, ctx, value, form="long") -> str:
@@ -151,6 +155,12 @@ def _format_money(cents: int, locale: str) -> str:
     # babel re-parses the locale and pattern on every call (~0.1 ms); a digest run
     # formats the same few amounts thousands of times.
     return format_decimal(to_decimal(cents), format="#,##0.00", locale=locale)
+
+
+@functools.lru_cache(maxsize=1024)
+def _format_euro(cents: int, locale: str) -> str:
+    # "€ 12,50" in Dutch, "€12.50" in English, "12,50 €" in French.
+    return format_currency(to_decimal(cents), "EUR", locale=locale)
 
 
 _URL = re.compile(r"(mailto:[^\s<>()]+|https?://[^\s<>()]+)")

@@ -66,8 +66,8 @@ def notify(settings, period: contributions.Period, *, now: dt.datetime, composer
             owed = contributions.due(member, period, settings)
             if owed is None:
                 continue
-            _, created = Notice.get_or_create(address=f"contribution:{member.id}", kind=f"notify:{period.label}",
-                                              defaults={"sent_at": now})
+            address, kind = contributions.notice_key(member, period)
+            _, created = Notice.get_or_create(address=address, kind=kind, defaults={"sent_at": now})
             if not created:
                 continue
             queue([Reply("contributions/notice", {

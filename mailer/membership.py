@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from db import departures, members, membership, write_transaction
+from db import departures, euro, members, membership, write_transaction
 from db.models import Departure, Listing, Member, Notice
 from handlers.cancel import context as departure_context, told
 
@@ -45,9 +45,9 @@ def decide(settings, member: Member, action: str, *, reason: str = "", now: dt.d
     with write_transaction():
         membership.change(member, action, reason=reason, entered_by=entered_by, now=now)
         if action == "approve":
-            # EURO-WIRE (approve): euro.register_new_member(member, on=now.date()) — the
-            # registration fee and this year's euro contribution.
-            pass
+            # The registration fee and this year's euro contribution; the notice follows
+            # with the next euro run.
+            euro.register_new_member(member, settings, on=now.date())
         send(settings, member, TEMPLATES[action], {"reason": reason.strip(), "status": member.status})
 
 

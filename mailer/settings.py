@@ -168,6 +168,28 @@ class Claims:
 
 
 @dataclass(frozen=True)
+class Euro:
+    first_year: int = 0
+    amount_a: int = 1800
+    amount_b: int = 2700
+    amount_c: int = 3600
+    household_factor: str = "2/3"
+    late_join_after: str = "07-01"
+    late_join_factor: str = "1/2"
+    registration: int = 1000
+    registration_household_percent: int = 50
+    iban: str = ""
+    holder: str = ""
+    reference_prefix: str = "LETS"
+    notice_day: int = 2
+    surcharge: int = 250
+    reminder_months: tuple[str, ...] = ("3", "6")
+    core_group_months: int = 9
+    core_group: tuple[str, ...] = ()
+    fine: int = 20
+
+
+@dataclass(frozen=True)
 class Settings:
     group: Group = field(default_factory=Group)
     database: Database = field(default_factory=Database)
@@ -184,6 +206,7 @@ class Settings:
     imap: Imap = field(default_factory=Imap)
     membership: Membership = field(default_factory=Membership)
     claims: Claims = field(default_factory=Claims)
+    euro: Euro = field(default_factory=Euro)
     # The folder relative paths are resolved against (the settings file's folder).
     base_dir: Path = PROJECT_ROOT
 

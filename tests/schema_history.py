@@ -6,7 +6,8 @@ version-N database and check that upgrading it gives exactly the fresh schema.
 from playhouse.migrate import SchemaMigrator, migrate
 
 from db import database
-from db.models import MODELS, Budget, Claim, Departure, ListingMail, MemberEvent, SchemaVersion
+from db.models import (MODELS, Budget, Claim, Departure, EuroCharge, EuroPayment, EuroPostponement, EuroStep,
+                       ListingMail, MemberEvent, SchemaVersion)
 
 
 def _before_membership(m):
@@ -32,9 +33,14 @@ def _before_statement_indexes(m):
             m.drop_index("transfer", "transfer_payee_id_number"))
 
 
+def _before_euro(m):
+    database.drop_tables([EuroStep, EuroPostponement, EuroPayment, EuroCharge])
+    migrate(m.drop_column("member", "income_category"))
+
+
 # step → what undoes it; a new migration step adds its undo here (a test checks that).
 UNDO = {2: _before_membership, 3: _before_listing_links, 4: _before_description_hash,
-        5: _before_statement_indexes}
+        5: _before_statement_indexes, 6: _before_euro}
 
 
 def downgrade_to(version: int) -> None:

@@ -216,6 +216,7 @@ def test_the_advance_notice_goes_once_to_members_who_will_be_charged(group, trio
 
 
 def test_an_objection_reaches_the_administrators_and_is_confirmed(group, trio, settings):
+    contribution_mail.notify(settings, Q4, now=group.clock())
     group.mail("an@example.org", "Re: Aankondiging contributie", "BEZWAAR ik was het hele kwartaal weg\n\n> quoted")
     admin = group.last("beheer@lets.example")
     assert "An de Vries" in admin.subject and "ik was het hele kwartaal weg" in admin.text
@@ -228,6 +229,28 @@ def test_an_objection_reaches_the_administrators_and_is_confirmed(group, trio, s
 
 
 def test_an_objection_without_a_reason_asks_for_one(group, trio, settings):
+    contribution_mail.notify(settings, Q4, now=group.clock())
     group.mail("sam@example.org", "OBJECT")
     assert "reason" in group.last("sam@example.org").subject
     assert group.outbox("beheer@lets.example") == []
+
+
+def test_object_lost_from_a_member_without_this_periods_notice_gets_help_not_the_administrators(group, trio, settings):
+    group.mail("sam@example.org", "Object lost", "I lost my umbrella at the market.")
+    assert group.outbox("beheer@lets.example") == []
+    reply = group.last("sam@example.org")
+    assert reply.subject.startswith("How LETS Demo works") and "did not recognise a command" in reply.text
+
+
+def test_last_periods_notice_does_not_make_this_periods_subject_an_objection(group, trio, settings):
+    contribution_mail.notify(settings, contributions.parse_period("2026Q3"), now=dt.datetime(2026, 9, 23))
+    group.mail("an@example.org", "Bezwaar tegen lawaai", "De buren maken herrie.")
+    assert group.outbox("beheer@lets.example") == []
+    assert "HULP" in group.last("an@example.org").text
+
+
+def test_after_the_notice_the_same_subject_is_an_objection(group, trio, settings):
+    contribution_mail.notify(settings, Q4, now=group.clock())
+    group.mail("sam@example.org", "Object lost", "")
+    assert "lost" in group.last("beheer@lets.example").text
+    assert group.last("sam@example.org").subject == "Your objection has been forwarded"

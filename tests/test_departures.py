@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from db import departures, ledger, members
-from db.models import Account, Departure, Listing, Member
+from db import departures, euro, ledger, members
+from db.models import Account, Departure, EuroCharge, Listing, Member
 from mailer import membership
 from mailer import settings as settings_module
 from mailer.scheduled import run_due
@@ -70,6 +70,10 @@ def test_a_notice_after_1_december_takes_effect_at_the_end_of_next_year(group, c
     assert Departure.select().count() == 1
     run_due(settings, dt.datetime(2027, 12, 30, 9))
     assert status(claire) == "active"
+    # The membership ran through 2027, so that year's euro contribution is owed and paid.
+    owed = euro.outstanding_cents(claire, 2027)
+    assert owed == settings.euro.amount_a
+    euro.record_payment(claire, owed, on=dt.date(2027, 12, 30), entered_by="treasurer")
     run_due(settings, dt.datetime(2027, 12, 31, 9))
     assert status(claire) == "left"
     assert group.last("claire@example.org").subject == "Votre adhésion à LETS Demo a pris fin"
@@ -83,7 +87,7 @@ def test_a_negative_member_is_leaving_may_trade_is_reminded_monthly_and_leaves_a
     departure = Departure.get()
     assert status(an) == "leaving" and departure.deadline == dt.date(2027, 3, 23)
     told = group.last("an@example.org")
-    assert told.subject == "Je opzegging bij LETS Demo: breng je saldo vóór 23 maart 2027 op nul"
+    assert told.subject == "Je opzegging bij LETS Demo: wat er nog moet vóór 23 maart 2027"
     assert "-50,00" in told.text
     # Leaving members may still be paid, but receive no new proposals from others.
     group.mail("piet@example.org", "FACTUUR 5 aan an@example.org voor soep")
@@ -104,6 +108,9 @@ def test_a_negative_member_is_leaving_may_trade_is_reminded_monthly_and_leaves_a
 
     pay(settings, piet, an, 5000, dt.datetime(2027, 2, 20))
     run_due(settings, dt.datetime(2027, 2, 21, 9))
+    assert status(an) == "leaving"          # the balance is zero, the 2027 euro contribution is not paid
+    euro.record_payment(an, euro.outstanding_cents(an, 2027), on=dt.date(2027, 2, 21), entered_by="treasurer")
+    run_due(settings, dt.datetime(2027, 2, 22, 9))
     assert status(an) == "left" and Departure.get().state == "left"
     assert group.last("an@example.org").subject == "Je lidmaatschap van LETS Demo is beëindigd"
 
@@ -137,3 +144,42 @@ def test_settle_keep_makes_the_member_active_again(group, clock, settings):
     assert group.last("an@example.org").subject == "Je blijft lid van LETS Demo"
     with pytest.raises(departures.DepartureError):
         membership.settle(settings, an, keep=True, now=clock.now, entered_by="admin")
+
+
+def test_leaving_waits_for_the_years_euro_contribution_and_ends_once_it_is_paid(group, clock, settings):
+    bo = group.member("Bo Peeters", "bo@example.org", language="en", joined=LONG_AGO)
+    clock.now = dt.datetime(2027, 3, 1, 9)
+    run_due(settings, clock.now)                 # the year's notice: 18.00 owed
+    group.mail("bo@example.org", "CANCEL")
+    assert status(bo) == "leaving"
+    told = group.last("bo@example.org")
+    assert told.subject == "Your notice to LETS Demo: what is left to do by 1 July 2027"
+    assert "You still owe €18.00 of the 2027 contribution" in told.text
+    assert "below zero" not in told.text
+
+    euro.record_payment(bo, 1800, on=dt.date(2027, 3, 5), entered_by="treasurer")
+    run_due(settings, dt.datetime(2027, 4, 1, 9))
+    assert status(bo) == "left"
+
+
+def test_approval_in_a_euro_year_charges_the_fee_and_cancelling_refunds_only_the_contribution(group, clock, settings):
+    clock.now = dt.datetime(2027, 9, 1, 10)
+    group.mail("jo@example.net", "JOIN Jo Smith")
+    jo = members.by_address("jo@example.net")
+    membership.decide(settings, jo, "approve", now=clock.now, entered_by="admin")
+    kinds = {c.kind: c.amount_cents for c in EuroCharge.select().where(EuroCharge.member == jo)}
+    # Joined after 1 July: half the year's contribution, and the registration fee.
+    assert kinds == {"registration": settings.euro.registration, "contribution": settings.euro.amount_a // 2}
+
+    clock.now = dt.datetime(2027, 9, 10, 10)
+    group.mail("jo@example.net", "CANCEL")
+    assert status(jo) == "left"
+    assert euro.outstanding_cents(jo, 2027) == settings.euro.registration
+
+
+def test_approval_before_the_groups_first_euro_year_charges_nothing(group, clock, settings):
+    group.mail("jo@example.net", "JOIN Jo Smith")
+    jo = members.by_address("jo@example.net")
+    membership.decide(settings, jo, "approve", now=clock.now, entered_by="admin")
+    assert clock.now.year < settings.euro.first_year
+    assert EuroCharge.select().count() == 0

@@ -1,0 +1,148 @@
+"""The year's accounts, as a list of sections: the unit side from the ledger, the euro side
+from the euro tables. A section is a function of the year returning a Section; a new
+part of the report (budgets, claims, members not positive in two years) is one more
+function appended to SECTIONS.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from peewee import JOIN, fn
+
+from . import contributions, euro
+from .models import Account, EuroCharge, EuroPayment, EuroStep, Member, Transfer
+
+FINE_BY = "euro"          # entered_by of the year-end fines (mailer/euro.py)
+UNIT, EUR, COUNT = "unit", "EUR", "count"
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    value: int                 # cents for UNIT and EUR, a number for COUNT
+    kind: str = UNIT
+
+
+@dataclass
+class Section:
+    name: str                  # a stable name: the first column of the CSV
+    title: str
+    rows: list[Row] = field(default_factory=list)
+
+
+def _bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
+    return dt.datetime(year, 1, 1), dt.datetime(year + 1, 1, 1)
+
+
+def _booked_in(year: int):
+    start, end = _bounds(year)
+    return (Transfer.state == "booked") & (Transfer.booked >= start) & (Transfer.booked < end)
+
+
+def _levies(year: int, entered_by: str) -> tuple[int, int]:
+    count, total = (Transfer.select(fn.COUNT(Transfer.id), fn.SUM(Transfer.amount_cents))
+                    .where(_booked_in(year), Transfer.initiator == "levy", Transfer.entered_by == entered_by)
+                    .tuples().get())
+    return int(count or 0), int(total or 0)
+
+
+def unit_contributions(year: int) -> Section:
+    count, total = _levies(year, contributions.LEVY_BY)
+    return Section("contributions", "Contributions received (unit)",
+                   [Row("members charged", count, COUNT), Row("received", total)])
+
+
+def fines(year: int) -> Section:
+    count, total = _levies(year, FINE_BY)
+    return Section("fines", "Fines for unpaid euro contributions (unit)",
+                   [Row("fines", count, COUNT), Row("received", total)])
+
+
+def volume(year: int) -> Section:
+    """Trades between members: booked transfers from one member's account to another's."""
+    payer, payee = Account.alias(), Account.alias()
+    count, total = (Transfer.select(fn.COUNT(Transfer.id), fn.SUM(Transfer.amount_cents))
+                    .join(payer, on=(Transfer.payer == payer.id))
+                    .switch(Transfer).join(payee, on=(Transfer.payee == payee.id))
+                    .where(_booked_in(year), Transfer.initiator != "levy",
+                           payer.member.is_null(False), payee.member.is_null(False))
+                    .tuples().get())
+    return Section("volume", "Volume traded between members",
+                   [Row("transfers", int(count or 0), COUNT), Row("volume", int(total or 0))])
+
+
+def balances(year: int) -> Section:
+    """Every account's balance at the end of the year (from the journal), and their total."""
+    _, end = _bounds(year)
+    booked = (Transfer.state == "booked") & (Transfer.booked < end)
+    sums: dict[int, int] = {}
+    for column, sign in ((Transfer.payer, -1), (Transfer.payee, 1)):
+        for account_id, total in (Transfer.select(column, fn.SUM(Transfer.amount_cents)).where(booked)
+                                  .group_by(column).tuples()):
+            sums[account_id] = sums.get(account_id, 0) + sign * int(total)
+    rows = []
+    query = (Account.select(Account, Member).join(Member, JOIN.LEFT_OUTER)
+             .order_by(Member.number.is_null(True), Member.number, Account.code))
+    for account in query:
+        label = f"{account.member.number} {account.member.name}" if account.member_id else account.code
+        rows.append(Row(label, sums.get(account.id, 0)))
+    rows.append(Row("total", sum(sums.values())))
+    return Section("balances", f"Balances at the end of {year}", rows)
+
+
+def euro_summary(year: int) -> Section:
+    def charged(*kinds):
+        return int(EuroCharge.select(fn.SUM(EuroCharge.amount_cents)).where(
+            EuroCharge.year == year, EuroCharge.kind.in_(kinds)).scalar() or 0)
+
+    def credited(kind):
+        return int(EuroPayment.select(fn.SUM(EuroPayment.amount_cents)).where(
+            EuroPayment.year == year, EuroPayment.kind == kind).scalar() or 0)
+
+    owed = [row for row in status(year) if row["owed"] > 0]
+    return Section("euro", f"Euro contributions {year}", [
+        Row("contributions due", charged("contribution"), EUR),
+        Row("registration fees due", charged("registration"), EUR),
+        Row("surcharges", charged("surcharge"), EUR),
+        Row("refunded", -charged("refund"), EUR),
+        Row("paid", credited("payment"), EUR),
+        Row("paid back", -credited("repayment"), EUR),
+        Row("waived", credited("waiver"), EUR),
+        Row("overdue", sum(row["owed"] for row in owed), EUR),
+        Row("members overdue", len(owed), COUNT),
+    ])
+
+
+def euro_overdue(year: int) -> Section:
+    return Section("euro-overdue", f"Members who still owe for {year}",
+                   [Row(f"{row['number']} {row['name']}", row["owed"], EUR)
+                    for row in status(year) if row["owed"] > 0])
+
+
+def status(year: int) -> list[dict]:
+    """Per member with euro charges in `year`: charged, paid, waived, owed, last step."""
+    members = (Member.select().join(EuroCharge).where(EuroCharge.year == year).distinct()
+               .order_by(Member.number))
+    rows = []
+    for member in members:
+        charges = EuroCharge.select(fn.SUM(EuroCharge.amount_cents)).where(
+            EuroCharge.member == member, EuroCharge.year == year)
+        credits = dict(EuroPayment.select(EuroPayment.kind, fn.SUM(EuroPayment.amount_cents)).where(
+            EuroPayment.member == member, EuroPayment.year == year).group_by(EuroPayment.kind).tuples())
+        last = (EuroStep.select().where(EuroStep.member == member, EuroStep.year == year)
+                .order_by(EuroStep.id.desc()).first())
+        rows.append({
+            "number": member.number, "name": member.name, "category": member.income_category,
+            "charged": int(charges.scalar() or 0), "paid": int(credits.get("payment") or 0),
+            "waived": int(credits.get("waiver") or 0), "owed": euro.outstanding_cents(member, year),
+            "postponed": euro.postponed_until(member, year), "step": last.step if last else "",
+        })
+    return rows
+
+
+SECTIONS = [unit_contributions, fines, volume, balances, euro_summary, euro_overdue]
+
+
+def build(year: int) -> list[Section]:
+    return [section(year) for section in SECTIONS]

@@ -1,0 +1,182 @@
+"""`lets euro …`: income categories, payments, postponements, waivers, status, the run."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import sys
+
+import click
+
+from db import database, euro, members
+from db.models import Member
+
+from .cli import main, pass_app
+
+
+@main.group("euro")
+def euro_group():
+    """The euro contribution and registration fee: categories, payments, reminders."""
+
+
+def _member(key: str) -> Member:
+    """A member by number, address, or payment reference (LETS-2027-0042-53)."""
+    found = euro.parse_reference(key)
+    member = Member.get_or_none(Member.number == found[0]) if found else members.by_number_or_address(key)
+    if member is None:
+        raise click.ClickException(f"no member {key}")
+    return member
+
+
+def _cents(text: str) -> int:
+    from db.money import AmountError, parse_amount
+
+    try:
+        return parse_amount(text.replace("€", ""))
+    except AmountError as exc:
+        raise click.ClickException(f"not an amount in euros: {text!r} ({exc.code})") from exc
+
+
+def _day(value: str | None) -> dt.date:
+    from .compose import now_utc
+
+    if not value:
+        return now_utc().date()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.ClickException(f"{value!r}: expected a date such as 2027-03-01") from exc
+
+
+@euro_group.command("category")
+@click.argument("member_key")
+@click.argument("category", type=click.Choice(euro.CATEGORIES, case_sensitive=False))
+@pass_app
+def euro_category(app, member_key, category):
+    """Set a member's income category: A up to the minimum wage, B up to the set income, C above.
+
+    Example: lets euro category 42 B
+    """
+    app.db()
+    member = euro.set_category(_member(member_key), category)
+    click.echo(f"{member.name}: income category {member.income_category}")
+
+
+@euro_group.command("paid")
+@click.argument("member_key")
+@click.argument("amount")
+@click.option("--date", "on", help="The day the money arrived (default today).")
+@click.option("--year", type=int, help="Count it for this year (default: the oldest unpaid year).")
+@click.option("--by", "entered_by", default="admin", help="Who records it.")
+@pass_app
+def euro_paid(app, member_key, amount, on, year, entered_by):
+    """Record a payment in euros (part payments too) and mail the member a receipt.
+
+    MEMBER is a number, an address or the payment reference. Example: lets euro paid 42 27,00 --date 2027-02-03
+    """
+    from . import euro as euro_mail
+    from .trades import queue
+
+    app.db()
+    member, cents, day = _member(member_key), _cents(amount), _day(on)
+    with database.atomic():
+        rows = euro.record_payment(member, cents, on=day, entered_by=entered_by, year=year)
+        if member.primary_address:
+            queue([euro_mail.receipt(member, rows, app.settings, day)], app.settings)
+    owed = euro.outstanding_by_year(member)
+    click.echo(f"{member.name}: paid {cents / 100:.2f} for {', '.join(str(r.year) for r in rows)}; "
+               f"still owed {sum(max(0, v) for v in owed.values()) / 100:.2f}")
+
+
+@euro_group.command("waive")
+@click.argument("member_key")
+@click.argument("amount")
+@click.option("--reason", required=True, help="Why the amount is forgiven.")
+@click.option("--year", type=int, help="The year (default: the oldest unpaid year).")
+@click.option("--by", "entered_by", default="admin", help="Who decides.")
+@pass_app
+def euro_waive(app, member_key, amount, reason, year, entered_by):
+    """Forgive part or all of a member's euro debt for a year, with a reason.
+
+    Example: lets euro waive 42 2,50 --reason "surcharge: bank delay"
+    """
+    app.db()
+    member = _member(member_key)
+    try:
+        row = euro.waive(member, _cents(amount), reason, on=_day(None), entered_by=entered_by, year=year)
+    except euro.EuroError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{member.name}: waived {row.amount_cents / 100:.2f} for {row.year}; "
+               f"still owed {euro.outstanding_cents(member, row.year) / 100:.2f}")
+
+
+@euro_group.command("postpone")
+@click.argument("member_key")
+@click.option("--until", "until", required=True, help="Reminders count from this day (YYYY-MM-DD).")
+@click.option("--reason", required=True, help="Why the member may pay later.")
+@click.option("--year", type=int, help="The year (default: the oldest unpaid year).")
+@click.option("--by", "entered_by", default="admin", help="Who decides.")
+@pass_app
+def euro_postpone(app, member_key, until, reason, year, entered_by):
+    """Give a member until a date: reminders, the core group's notice and the fine move with it.
+
+    Example: lets euro postpone 42 --until 2027-06-30 --reason "paid in instalments"
+    """
+    from .compose import now_utc
+
+    app.db()
+    member = _member(member_key)
+    try:
+        row = euro.postpone(member, _day(until), reason, entered_by=entered_by, now=now_utc(), year=year)
+    except euro.EuroError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{member.name}: {row.year} postponed until {row.until.isoformat()}")
+
+
+STATUS_COLUMNS = ("number", "name", "category", "charged", "paid", "waived", "owed", "postponed", "step")
+
+
+@euro_group.command("status")
+@click.option("--year", type=int, help="Default: this year.")
+@click.option("--csv", "as_csv", is_flag=True, help="Comma-separated, amounts in cents.")
+@pass_app
+def euro_status(app, year, as_csv):
+    """List who owes what for a year: charged, paid, waived, still owed, the last step taken.
+
+    Example: lets euro status --year 2027 --csv
+    """
+    from db.report import status
+
+    app.db()
+    rows = status(year or _day(None).year)
+    if as_csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=STATUS_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    for row in rows:
+        postponed = f" postponed until {row['postponed']}" if row["postponed"] else ""
+        click.echo(f"{row['number']:>5}  {row['name']:<30} {row['category']}  charged {row['charged'] / 100:>8.2f}"
+                   f"  paid {row['paid'] / 100:>8.2f}  waived {row['waived'] / 100:>7.2f}"
+                   f"  owed {row['owed'] / 100:>8.2f}  {row['step']}{postponed}")
+
+
+@euro_group.command("run")
+@click.option("--date", "on", help="Act as on this day (default today); for a run missed by days.")
+@pass_app
+def euro_run(app, on):
+    """Send what is due: January notices, reminders with surcharges, the core group's notices, fines.
+
+    `lets serve` does this daily; every step is taken once. Example: lets euro run
+    """
+    from . import euro as euro_mail
+    from .compose import now_utc
+    from .dues import local_date
+
+    app.db()
+    now = now_utc()
+    try:
+        outcome = euro_mail.run(app.settings, now, _day(on) if on else local_date(app.settings, now))
+    except euro.EuroError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"notices {outcome.notices}, reminders {outcome.reminders}, core group {outcome.core}, "
+               f"fines {outcome.fines}")
