@@ -159,11 +159,17 @@ def serve(app, port):
         signal.signal(signum, lambda *_: stop.set())
     worker.start()
     server.start()
+    from .web import start as start_web
+    web = start_web(settings, worker.processor.composer)   # None without [digest] public_url
     click.echo(f"lets-mail: {settings.group.name} listening on {settings.inbound.host}:{server.port}; "
                f"outbound: {_outbound_description(settings)}", err=True)
+    if web:
+        click.echo(f"lets-mail: one-click unsubscribe on {settings.web.host}:{web.port}", err=True)
     try:
         stop.wait()
     finally:
+        if web:
+            web.stop()
         server.stop()
         worker.stop()
         worker.join(timeout=30)

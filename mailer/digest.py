@@ -14,8 +14,6 @@ import itertools
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from markupsafe import Markup
-
 from db import database
 from db import digest as queries
 from db.models import DigestDelivery, DigestRun, Member, OutboundMessage
@@ -47,6 +45,7 @@ class Builder:
         self.first_since = run.cutoff - LENGTH[run.frequency]
         self._listings: dict = {}
         self._fragments: dict = {}
+        self.shared = bulkmime.Fragments()
 
     def listings(self, since: dt.datetime) -> list:
         if since not in self._listings:
@@ -63,9 +62,10 @@ class Builder:
                 groups = [(category, [self.view(r, language) for r in items]) for category, items in
                           itertools.groupby([r for r in rows if r.kind == kind], key=lambda r: r.category)]
                 context = {**self.composer.common(language), "kind": kind, "groups": groups}
-                found[block] = "" if not groups else self.env_render(f"{language}/digest/_listings.txt", context)
-                found[block + "_html"] = Markup("" if not groups else self.env_render(
-                    f"{language}/digest/_listings.html", context))
+                found[block] = self.shared.add(
+                    "" if not groups else self.env_render(f"{language}/digest/_listings.txt", context))
+                found[block + "_html"] = self.shared.add(
+                    "" if not groups else self.env_render(f"{language}/digest/_listings.html", context), html=True)
             self._fragments[key] = found
         return self._fragments[key]
 
@@ -108,7 +108,7 @@ class Builder:
             **self.fragments(language, since, recipient.only),
         }
         return bulkmime.compose(self.composer, "digest/digest", language, context, to=recipient.email,
-                                kind="digest", headers=headers, mail_from=mail_from)
+                                kind="digest", headers=headers, mail_from=mail_from, fragments=self.shared)
 
     def batch(self, recipients: list[queries.Recipient]) -> list[Outgoing]:
         ids = [r.member.id for r in recipients]
