@@ -41,8 +41,9 @@ class Builder:
 
     def __init__(self, settings, composer: Composer, run: Run):
         self.settings, self.composer, self.run = settings, composer, run
-        self.summary = queries.summary(settings.digest.show_extremes)
         self.first_since = run.cutoff - LENGTH[run.frequency]
+        self.summary = {**queries.summary(settings.digest.show_extremes), "volume": (
+            queries.volume(self.first_since, run.cutoff) if settings.digest.show_volume else None)}
         self._listings: dict = {}
         self._fragments: dict = {}
         self.shared = bulkmime.Fragments()
@@ -82,9 +83,10 @@ class Builder:
                 "level": listing.level, "rate_text": listing.rate_text, "poster": listing.member.name,
                 "number": listing.member.number, "reply": f"mailto:{to}?subject={quote(subject)}"}
 
-    def compose(self, recipient: queries.Recipient, own, announcements, transfers) -> Outgoing:
+    def compose(self, recipient: queries.Recipient, own, announcements, transfers, pending=None) -> Outgoing:
         member, language = recipient.member, recipient.member.language
         counts, expiring, expired = own
+        pending = (pending or {}).get(member.id, [])
         since = recipient.since or self.first_since
         blocks = [b for b in self.settings.digest.blocks
                   if not (member.digest == "instant" and b in LISTING_BLOCKS)]
@@ -97,12 +99,14 @@ class Builder:
             alerts.append("positive-no-request")
         if expired.get(member.id):
             alerts.append("expired")
+        if pending:
+            alerts.append("pending")
         headers, mail_from = bulk_envelope(self.settings, recipient.address_id)
         context = {
             "member": member, "blocks": blocks, "alerts": alerts, "balance": balance,
             "transfers": transfers.get(member.id, []),
             "expiring": expiring.get(member.id, []), "expired": expired.get(member.id, []),
-            "summary": self.summary, "announcements": announcements,
+            "summary": self.summary, "announcements": announcements, "pending": pending,
             "since": since.date(), "until": self.run.cutoff.date(), "only": list(recipient.only),
             "unsubscribe": plus_address(self.settings, "u", recipient.address_id),
             **self.fragments(language, since, recipient.only),
@@ -121,7 +125,8 @@ class Builder:
                                    earliest.date())
         transfers = queries.last_transfers(ids, earliest)
         announcements = queries.announcements(self.first_since, self.run.cutoff)
-        return [self.compose(r, own, announcements, transfers) for r in recipients]
+        pending = queries.pending_confirmations(ids, self.run.cutoff)
+        return [self.compose(r, own, announcements, transfers, pending) for r in recipients]
 
 
 def due_runs(settings, now: dt.datetime, catch_up: bool = True) -> list[Run]:
