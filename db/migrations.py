@@ -10,10 +10,12 @@ from __future__ import annotations
 from playhouse.migrate import SchemaMigrator, migrate
 
 from . import database
-from .models import MODELS, SchemaVersion
+from .models import MODELS, AnnouncementDelivery, AnnouncementDraft, SchemaVersion
 
 STEPS: list[tuple[int, str, callable]] = [
     (1, "members, accounts, listings, inbound and outbound mail", None),
+    (2, "announcements by mail: drafts waiting for confirmation, deliveries of those sent at once",
+     lambda m: database.create_tables([AnnouncementDraft, AnnouncementDelivery])),
 ]
 
 LATEST = STEPS[-1][0]

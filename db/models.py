@@ -263,6 +263,34 @@ class Announcement(BaseModel):
     sent = DateTimeField(null=True)
 
 
+class AnnouncementDraft(BaseModel):
+    """An announcement an administrator mailed, waiting for their confirmation by reply.
+
+    Like a consent token: only the token's SHA-256 is stored, it works once, only from
+    the address it was sent to, until `expires`."""
+    digest = CharField(max_length=64, unique=True)
+    address = CharField(max_length=320)
+    language = CharField(max_length=2, default="nl")
+    subject = CharField(max_length=200)
+    body = TextField()
+    mode = CharField(max_length=10, default="now")
+    created = DateTimeField(default=utcnow)
+    expires = DateTimeField()
+    used = DateTimeField(null=True)
+    announcement = ForeignKeyField(Announcement, null=True, on_delete="SET NULL")
+
+
+class AnnouncementDelivery(BaseModel):
+    """A member's copy of an announcement sent at once; the unique key makes a resumed run skip it."""
+    announcement = ForeignKeyField(Announcement, backref="deliveries", on_delete="CASCADE")
+    member = ForeignKeyField(Member, on_delete="CASCADE")
+    outbound_key = CharField(max_length=64, default="")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("announcement", "member"), True),)
+
+
 MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion,
           Transfer, ConsentToken, MemberLimit, MemberPreference, DigestRun, DigestDelivery, Bounce,
-          Announcement, Contribution, MailboxState]
+          Announcement, Contribution, MailboxState, AnnouncementDraft, AnnouncementDelivery]

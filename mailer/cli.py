@@ -480,12 +480,18 @@ def digest_send(app, at, no_deliver):
     from .outbox import deliver_pending
     from .schedule import ScheduleError
 
+    from .fanout import sender_for
+
     settings = app.settings
     app.db()
+    sender = sender_for(settings, deliver=not no_deliver)
     try:
-        queued = run_scheduled(settings, _moment(at))
+        queued = run_scheduled(settings, _moment(at), sender=sender)
     except (ScheduleError, SettingsError) as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        if sender is not None:
+            sender.close()
     sent = 0
     while not no_deliver and (batch := deliver_pending(settings, limit=1000)):
         sent += batch
@@ -602,6 +608,8 @@ def poll(app):
         worker.stop()
         worker.join(timeout=30)
 
+
+from . import cli_announce  # noqa: E402,F401  (registers its commands)
 
 if __name__ == "__main__":
     main()

@@ -16,9 +16,9 @@ from urllib.parse import quote
 
 from db import database
 from db import digest as queries
-from db.models import DigestDelivery, DigestRun, Member, OutboundMessage
+from db.models import DigestDelivery, DigestRun, Member
 
-from . import bulkmime
+from . import bulkmime, fanout
 from .compose import Composer, Outgoing, now_utc
 from .schedule import LENGTH, latest_slot
 from .subaddress import bulk_envelope, plus_address
@@ -147,8 +147,10 @@ def due_runs(settings, now: dt.datetime, catch_up: bool = True) -> list[Run]:
 
 
 def send_run(settings, run: Run, composer: Composer | None = None, clock=now_utc,
-             on_batch=lambda count: None) -> int:
-    """Queue the digests of `run` for every due member not yet served; the number queued."""
+             on_batch=lambda count: None, sender: fanout.Sender | None = None) -> int:
+    """Queue the digests of `run` for every due member not yet served; the number queued.
+
+    With a `sender`, each batch goes out as soon as it is committed (see mailer/fanout.py)."""
     composer = composer or Composer(settings)
     with database.atomic():
         DigestRun.get_or_create(period=run.period, defaults={"cutoff": run.cutoff, "started": clock()})
@@ -161,14 +163,11 @@ def send_run(settings, run: Run, composer: Composer | None = None, clock=now_utc
         after = recipients[-1].member.id
         outgoing = builder.batch(recipients)
         now = clock()
-        with database.atomic():
-            DigestDelivery.insert_many([
-                {"member": r.member.id, "period": run.period, "cutoff": run.cutoff,
-                 "outbound_key": o.key, "created": now} for r, o in zip(recipients, outgoing)]).execute()
-            OutboundMessage.insert_many([
-                {"key": o.key, "message_id": o.message_id, "mail_from": o.mail_from, "recipient": o.recipient,
-                 "raw": o.raw, "kind": o.kind, "created": now, "next_attempt": now, "state": "queued",
-                 "attempts": 0, "last_error": ""} for o in outgoing]).execute()
+        fanout.queue_batch(DigestDelivery, [
+            {"member": r.member.id, "period": run.period, "cutoff": run.cutoff, "outbound_key": o.key,
+             "created": now} for r, o in zip(recipients, outgoing)], outgoing, now, claimed=sender is not None)
+        if sender is not None:
+            sender.send(outgoing, now)
         queued += len(outgoing)
         on_batch(len(outgoing))
     DigestRun.update(finished=clock(), sent=DigestRun.sent + queued).where(
@@ -177,9 +176,9 @@ def send_run(settings, run: Run, composer: Composer | None = None, clock=now_utc
 
 
 def run_scheduled(settings, now: dt.datetime, composer: Composer | None = None, clock=None,
-                  catch_up: bool = True) -> int:
+                  catch_up: bool = True, sender: fanout.Sender | None = None) -> int:
     """Queue every due digest; what `lets serve` calls on each turn of its loop."""
-    return sum(send_run(settings, run, composer, clock=clock or (lambda: now))
+    return sum(send_run(settings, run, composer, clock=clock or (lambda: now), sender=sender)
                for run in due_runs(settings, now, catch_up=catch_up))
 
 
