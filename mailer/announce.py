@@ -40,11 +40,13 @@ def send(settings, announcement: Announcement, composer: Composer | None = None,
         now = clock()
         fanout.queue_batch(AnnouncementDelivery, [
             {"announcement": announcement.id, "member": m.id, "outbound_key": o.key, "created": now}
-            for m, o in zip(recipients, outgoing)], outgoing, now, claimed=sender is not None)
+            for m, o in zip(recipients, outgoing)], outgoing, now, sender=sender)
         if sender is not None:
             sender.send(outgoing, now)
         queued += len(outgoing)
         on_batch(len(outgoing))
+    if sender is not None:
+        sender.flush()
     Announcement.update(sent=clock()).where(Announcement.id == announcement.id).execute()
     return queued
 

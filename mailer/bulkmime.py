@@ -107,13 +107,16 @@ def compose(composer: Composer, template: str, language: str, context: dict, *, 
             kind: str, headers: dict[str, str], mail_from: str, fragments: Fragments | None = None) -> Outgoing:
     """A multipart/alternative bulk message to `to` (never a reply: Auto-Submitted: auto-generated)."""
     fragments = fragments or Fragments()
+    if fragments.text and not (composer.templates / f"{language}/{template}.html").exists():
+        # The HTML would be made from the text by paragraphs, so it needs the real text.
+        context = {k: fragments.expand(v) if isinstance(v, str) else v for k, v in context.items()}
     subject, text, html = composer.render(template, language, context)
     subject = fragments.expand(subject)
     group = composer.settings.group
     boundary = "=_lets_" + secrets.token_hex(12)
     message_id = email.utils.make_msgid("lets", domain=group.domain)
     head = "".join((
-        f'Content-Type: multipart/alternative; boundary="{boundary}"\r\nMIME-Version: 1.0\r\n',
+        f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\nMIME-Version: 1.0\r\n',
         _encoded_header("From", email.utils.formataddr((header_safe(group.name), group.address), "utf-8")),
         header("To", to), header("Subject", subject),
         header("Date", email.utils.formatdate(localtime=False)), header("Message-ID", message_id),

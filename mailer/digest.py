@@ -165,11 +165,13 @@ def send_run(settings, run: Run, composer: Composer | None = None, clock=now_utc
         now = clock()
         fanout.queue_batch(DigestDelivery, [
             {"member": r.member.id, "period": run.period, "cutoff": run.cutoff, "outbound_key": o.key,
-             "created": now} for r, o in zip(recipients, outgoing)], outgoing, now, claimed=sender is not None)
+             "created": now} for r, o in zip(recipients, outgoing)], outgoing, now, sender=sender)
         if sender is not None:
             sender.send(outgoing, now)
         queued += len(outgoing)
         on_batch(len(outgoing))
+    if sender is not None:
+        sender.flush()
     DigestRun.update(finished=clock(), sent=DigestRun.sent + queued).where(
         DigestRun.period == run.period).execute()
     return queued

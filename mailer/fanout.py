@@ -7,10 +7,12 @@ Exactly once per member, in two steps:
    builds it again; after the commit, the unique key keeps every member from a second one.
 2. Send. With a `Sender` the rows are inserted already claimed by this run (state
    `sending` with a lease, as `outbox.claim` would) and sent from memory over parallel SMTP
-   connections, then marked sent in one UPDATE. A crash before that UPDATE leaves them
+   connections while the next batch is built, then marked sent in one UPDATE. A crash
+   before that UPDATE leaves them
    claimed; when the lease runs out the ordinary outbox delivery sends them. So no member
-   is left without the mail; the only duplicates possible are the messages of the one
-   batch in flight that the relay had accepted when the process died (SMTP cannot close
+   is left without the mail; the only duplicates possible are messages of the batch in
+   flight (at most one, [digest] batch members) that the relay had accepted when the
+   process died (SMTP cannot close
    that window: a 250 and our commit can never be one atomic step).
 The raw copy of a bulk message that went out is cleared: it is needed only until then,
 and 40 KB per member per week would grow the database by gigabytes.
@@ -28,10 +30,13 @@ from .outbox import LEASE, PermanentFailure, TemporaryFailure, crlf, transport_f
 
 
 def queue_batch(delivery_model, deliveries: list[dict], outgoing: list[Outgoing], now, *,
-                claimed: bool = False) -> None:
-    """Commit a batch's delivery rows and outbox rows together (step 1)."""
-    state, attempt = ("sending", now + LEASE) if claimed else ("queued", now)
+                sender: "Sender | None" = None) -> None:
+    """Commit a batch's delivery rows and outbox rows together (step 1); with a sender, claimed
+    for it, and in the same commit what became of the batch it sent before (one fsync, not two)."""
+    state, attempt = ("sending", now + LEASE) if sender is not None else ("queued", now)
     with database.atomic():
+        if sender is not None:
+            sender.flush()
         delivery_model.insert_many(deliveries).execute()
         OutboundMessage.insert_many([
             {"key": o.key, "message_id": o.message_id, "mail_from": o.mail_from, "recipient": o.recipient,
@@ -52,6 +57,8 @@ class Sender:
         self.transports = [transport_for(settings) for _ in range(count)]
         self.signer = Signer(settings)
         self.pool = ThreadPoolExecutor(count, thread_name_prefix="lets-fanout")
+        self.pending: tuple[list, object] = ([], None)
+        self.accepted = 0
 
     def _send_chunk(self, transport, chunk: list[Outgoing]) -> list[tuple[Outgoing, Exception | None]]:
         results = []
@@ -64,12 +71,23 @@ class Sender:
         return results
 
     def send(self, outgoing: list[Outgoing], now) -> int:
-        """Send a claimed batch (step 2); the number the relay accepted. Failures go back to the outbox."""
+        """Send a claimed batch (step 2) in the background; the number the relay accepted
+        of the batch before, whose results are recorded now. The caller composes the next
+        batch while this one goes out; `flush` waits for the last one."""
+        accepted = self.flush()
         count = len(self.transports)
         chunks = [outgoing[i::count] for i in range(count)]
-        futures = [self.pool.submit(self._send_chunk, t, c) for t, c in zip(self.transports, chunks) if c]
+        self.pending = ([self.pool.submit(self._send_chunk, t, c) for t, c in zip(self.transports, chunks) if c], now)
+        return accepted
+
+    def flush(self) -> int:
+        """Wait for the batch in flight and record what became of it; the number accepted.
+        Failures go back to the outbox, which retries them with its usual backoff."""
+        futures, now = self.pending
+        self.pending = ([], None)
         results = [item for future in futures for item in future.result()]
         sent = [m.key for m, error in results if error is None]
+        self.accepted += len(sent)
         with database.atomic():
             for start in range(0, len(sent), 500):
                 OutboundMessage.update(state="sent", sent_at=now, attempts=1, raw=b"").where(
@@ -78,15 +96,18 @@ class Sender:
                 if isinstance(error, PermanentFailure):
                     OutboundMessage.update(state="failed", attempts=1, last_error=str(error)[:2000], sent_at=now
                                            ).where(OutboundMessage.key == message.key).execute()
-                elif error is not None:   # the outbox retries it with its usual backoff
+                elif error is not None:
                     OutboundMessage.update(state="queued", attempts=1, last_error=str(error)[:2000],
                                            next_attempt=now).where(OutboundMessage.key == message.key).execute()
         return len(sent)
 
     def close(self) -> None:
-        self.pool.shutdown()
-        for transport in self.transports:
-            transport.close()
+        try:
+            self.flush()
+        finally:
+            self.pool.shutdown()
+            for transport in self.transports:
+                transport.close()
 
 
 def sender_for(settings, deliver: bool = True) -> Sender | None:
