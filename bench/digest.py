@@ -1,12 +1,15 @@
 """Benchmark: a digest run for many members, delivered to a loopback SMTP sink.
 
-    python bench/digest.py                      # 10,000 members × 50 and × 500 new listings
-    python bench/digest.py --members 100000     # the memory check (needs ~4 GB of disk)
+    python bench/digest.py     # 10,000 members × 50 and × 500 new listings, and peak
+                               # memory building every digest of 10,000 and 100,000 members
 
 Each case runs in its own process (so peak RSS is that case's alone) against a fresh
 SQLite file and Postfix's `smtp-sink` on 127.0.0.1 (Debian package `postfix`; run as
-root it needs `-u nobody`). "ours" is the real path: `send_run` queues every digest in
-the outbox in batches, `deliver_pending` sends them over one SMTP connection.
+root it needs `-u nobody`). "ours" is the real path of `lets digest send`: `send_run`
+commits each batch with its delivery rows and sends it over [digest] connections
+parallel SMTP connections while the next batch is built (mailer/fanout.py). "build"
+builds every member's digest and drops it, to show that memory does not grow with the
+number of members (the rows a full send leaves behind would take minutes to write).
 "baseline" renders the same templates, builds each message as an EmailMessage on
 policy.default and sends it with smtplib, one by one; it runs on the first
 --baseline-members members (bounded in time). Loopback only.
@@ -75,23 +78,20 @@ def prepare(members: int, listings: int, sink_port: int, tmp: Path):
 
 
 def case_ours(settings) -> int:
+    from db.models import OutboundMessage
     from mailer.compose import Composer
     from mailer.digest import Run, send_run
-    from mailer.outbox import SmtpTransport, deliver_pending
+    from mailer.fanout import Sender
 
     run = Run("weekly", "weekly:2026-11-30", CUTOFF)
-    transport = SmtpTransport(settings)
-    sent = 0
-
-    def deliver(_count):
-        nonlocal sent
-        # Deliver as the run goes: the outbox never holds more than a batch of raw mail.
-        while (done := deliver_pending(settings, transport, limit=200, clock=lambda: CUTOFF)):
-            sent += done
-
-    send_run(settings, run, Composer(settings), clock=lambda: CUTOFF, on_batch=deliver)
-    transport.close()
-    return sent
+    # The real path of `lets digest send`: each batch is committed with its delivery rows,
+    # then sent from memory over [digest] connections parallel SMTP connections.
+    sender = Sender(settings)
+    try:
+        send_run(settings, run, Composer(settings), clock=lambda: CUTOFF, sender=sender)
+    finally:
+        sender.close()
+    return OutboundMessage.select().where(OutboundMessage.state == "sent").count()
 
 
 def case_baseline(settings, limit: int) -> int:
@@ -134,12 +134,28 @@ def case_baseline(settings, limit: int) -> int:
     return sent
 
 
+def case_build(settings) -> int:
+    """Every member's digest built (queries, templates, MIME) batch by batch and dropped:
+    the memory a run needs when nothing is kept but the batch at hand."""
+    from db import digest as queries
+    from mailer.compose import Composer
+    from mailer.digest import Builder, Run
+
+    builder = Builder(settings, Composer(settings), Run("weekly", "weekly:build", CUTOFF))
+    after, built = 0, 0
+    while (recipients := queries.due("weekly:build", ("weekly",), after, settings.digest.batch)):
+        after = recipients[-1].member.id
+        built += len(builder.batch(recipients))
+    return built
+
+
 def child(args) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="lets-bench-"))
     try:
         settings = prepare(args.members, args.listings, args.port, tmp)
         start = time.perf_counter()
-        count = case_ours(settings) if args.case == "ours" else case_baseline(settings, args.baseline_members)
+        count = {"ours": lambda: case_ours(settings), "build": lambda: case_build(settings),
+                 "baseline": lambda: case_baseline(settings, args.baseline_members)}[args.case]()
         elapsed = time.perf_counter() - start
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({"sent": count, "seconds": elapsed, "peak_mb": peak}))
@@ -162,7 +178,9 @@ def main() -> None:
     parser.add_argument("--listings", type=int, nargs="*", default=[50, 500])
     parser.add_argument("--baseline-members", type=int, default=2000)
     parser.add_argument("--timeout", type=int, default=1800, help="Seconds per case before giving up.")
-    parser.add_argument("--child", choices=["ours", "baseline"])
+    parser.add_argument("--memory-members", type=int, nargs="*", default=[10_000, 100_000],
+                        help="Also build (not send) every member's digest at these sizes: peak memory.")
+    parser.add_argument("--child", choices=["ours", "baseline", "build"])
     parser.add_argument("--port", type=int)
     args = parser.parse_args()
     if args.child:
@@ -192,6 +210,10 @@ def main() -> None:
                     rate = result["sent"] / result["seconds"]
                     print(f"{members:>8} {listings:>8} {name:>9} {result['sent']:>7} {result['seconds']:>8.1f} "
                           f"{rate:>8.0f} {result['peak_mb']:>8.0f} {rate / base_rate:>7.1f}x", flush=True)
+        for members in args.memory_members:
+            built = run_case("build", members, args.listings[0], port, 0, args.timeout)
+            print(f"{members:>8} {args.listings[0]:>8} {'build':>9} {built['sent']:>7} {built['seconds']:>8.1f} "
+                  f"{built['sent'] / built['seconds']:>8.0f} {built['peak_mb']:>8.0f} {'-':>8}", flush=True)
     finally:
         process.kill()
         process.wait()

@@ -126,3 +126,34 @@ def last_transfers(member_ids: list[int], since: dt.datetime, limit: int = 5) ->
         rows.sort(key=lambda row: row["number"], reverse=True)
         del rows[limit:]
     return found
+
+
+def volume(since: dt.datetime, until: dt.datetime) -> int:
+    """Credit that changed hands between members in (since, until]: booked member-to-member
+    transfers, without contributions, gifts to the fund, reversals and what they reversed."""
+    payer, payee, reversal = Account.alias(), Account.alias(), Transfer.alias()
+    reversed_ids = reversal.select(reversal.reverses).where(reversal.reverses.is_null(False))
+    total = (Transfer.select(fn.SUM(Transfer.amount_cents))
+             .join(payer, on=(Transfer.payer == payer.id)).switch(Transfer)
+             .join(payee, on=(Transfer.payee == payee.id))
+             .where(Transfer.state == "booked", Transfer.booked > since, Transfer.booked <= until,
+                    payer.member.is_null(False), payee.member.is_null(False),
+                    Transfer.reverses.is_null(), Transfer.id.not_in(reversed_ids))
+             .scalar())
+    return int(total or 0)
+
+
+def pending_confirmations(member_ids: list[int], now: dt.datetime) -> dict[int, list[dict]]:
+    """Per member: proposals still waiting for that member's JA/YES (the member pays)."""
+    payer, payee = Account.alias(), Account.alias()
+    query = (Transfer.select(Transfer, payer.member.alias("member_id"), payee.name.alias("payee_name"))
+             .join(payer, on=(Transfer.payer == payer.id)).switch(Transfer)
+             .join(payee, on=(Transfer.payee == payee.id))
+             .where(Transfer.state == "pending", Transfer.expires > now, payer.member.in_(member_ids))
+             .order_by(Transfer.created, Transfer.id).dicts())
+    found: dict[int, list[dict]] = defaultdict(list)
+    for row in query:
+        found[row["member_id"]].append({"amount": row["amount_cents"], "payee": row["payee_name"],
+                                        "description": row["description"], "created": row["created"],
+                                        "expires": row["expires"]})
+    return found

@@ -10,8 +10,9 @@ from __future__ import annotations
 from playhouse.migrate import SchemaMigrator, migrate
 
 from . import database
-from .models import (MODELS, Address, Budget, Claim, Departure, EuroCharge, EuroPayment, EuroPostponement, EuroStep,
-                     ListingMail, Member, MemberEvent, SchemaVersion, Transfer)
+from .models import (MODELS, Address, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, Departure, EuroCharge,
+                     EuroPayment, EuroPostponement, EuroStep, ListingMail, Member, MemberEvent, SchemaVersion,
+                     Transfer)
 
 
 def _membership(migrator) -> None:
@@ -45,6 +46,8 @@ STEPS: list[tuple[int, str, callable]] = [
      lambda m: migrate(m.add_index("transfer", ("payer_id", "number"), False),
                        m.add_index("transfer", ("payee_id", "number"), False))),
     (6, "euro contributions: income category, charges, payments, postponements, steps", _euro),
+    (7, "announcements by mail: drafts waiting for confirmation, deliveries of those sent at once",
+     lambda m: database.create_tables([AnnouncementDraft, AnnouncementDelivery])),
 ]
 
 LATEST = STEPS[-1][0]

@@ -325,6 +325,8 @@ class Claim(BaseModel):
     transfer = ForeignKeyField(Transfer, unique=True, backref="claims")
     work_month = CharField(max_length=7)       # 2026-11
     created = DateTimeField(default=utcnow)
+
+
 class ListingMail(BaseModel):
     """An outgoing mail that presents one listing (its confirmation, an instant mail), so a
     trade that replies to it can be linked to the listing and its category."""
@@ -386,7 +388,35 @@ class EuroStep(BaseModel):
         indexes = ((("member", "year", "step"), True),)
 
 
+class AnnouncementDraft(BaseModel):
+    """An announcement an administrator mailed, waiting for their confirmation by reply.
+
+    Like a consent token: only the token's SHA-256 is stored, it works once, only from
+    the address it was sent to, until `expires`."""
+    digest = CharField(max_length=64, unique=True)
+    address = CharField(max_length=320)
+    language = CharField(max_length=2, default="nl")
+    subject = CharField(max_length=200)
+    body = TextField()
+    mode = CharField(max_length=10, default="now")
+    created = DateTimeField(default=utcnow)
+    expires = DateTimeField()
+    used = DateTimeField(null=True)
+    announcement = ForeignKeyField(Announcement, null=True, on_delete="SET NULL")
+
+
+class AnnouncementDelivery(BaseModel):
+    """A member's copy of an announcement sent at once; the unique key makes a resumed run skip it."""
+    announcement = ForeignKeyField(Announcement, backref="deliveries", on_delete="CASCADE")
+    member = ForeignKeyField(Member, on_delete="CASCADE")
+    outbound_key = CharField(max_length=64, default="")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("announcement", "member"), True),)
+
+
 MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion,
           Transfer, ConsentToken, MemberLimit, MemberPreference, DigestRun, DigestDelivery, Bounce,
           Announcement, Contribution, MailboxState, MemberEvent, Departure, Budget, Claim, ListingMail,
-          EuroCharge, EuroPayment, EuroPostponement, EuroStep]
+          EuroCharge, EuroPayment, EuroPostponement, EuroStep, AnnouncementDraft, AnnouncementDelivery]

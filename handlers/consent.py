@@ -24,15 +24,17 @@ YES = {"ja", "yes", "oui"}
 NO = {"nee", "no", "non"}
 
 
-def find_token(inbound, settings) -> str | None:
-    """The token a mail carries: envelope recipient, then To/Cc, then the subject."""
+def find_token(inbound, settings, prefix: str = "t") -> str | None:
+    """The token a mail carries: envelope recipient, then To/Cc, then the subject.
+    `prefix` tells the kinds of token apart: t for payments, a for announcements."""
     group = settings.group
-    address = re.compile(re.escape(group.local_part) + r"\+t-" + TOKEN + "@" + re.escape(group.domain), re.I)
+    address = re.compile(re.escape(group.local_part) + rf"\+{prefix}-" + TOKEN + "@" + re.escape(group.domain), re.I)
     for text in (" ".join(inbound.rcpt_tos), inbound.header("To"), inbound.header("Cc")):
         found = address.search(text)
         if found:
             return found.group(1).lower()
-    found = SUBJECT_TOKEN.search(inbound.subject)
+    subject_token = SUBJECT_TOKEN if prefix == "t" else re.compile(rf"\[{prefix}-" + TOKEN + r"\]", re.I)
+    found = subject_token.search(inbound.subject)
     return found.group(1).lower() if found else None
 
 

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from . import Command, Context, Reply
-from . import balance, consent, help, list, listing, mine, nonmember, objection, preferences, renew, respond, trade, withdraw
-from . import cancel, claim, join
-from . import proxy
+from . import announce, balance, consent, help, list, listing, mine, nonmember, objection, preferences, renew, respond, trade, withdraw
+from . import cancel, claim, join, proxy
 
 HANDLERS = {
     "offer": listing.handle,
@@ -29,7 +28,12 @@ HANDLERS = {
     "cancel": cancel.handle,
     "claim": claim.handle,
     "proxy": proxy.handle,
+    "announce": announce.handle,
+    "announce-consent": announce.confirm,
 }
+
+# Kinds whose handler decides itself who may use them: administrators need not be members.
+ADMIN_KINDS = ("announce", "announce-consent")
 
 # Members in these states may use every command; others get an explanation.
 TRADING_STATUSES = ("active", "leaving")
@@ -37,6 +41,8 @@ TRADING_STATUSES = ("active", "leaving")
 
 def handle(command: Command, ctx: Context) -> list[Reply]:
     """The replies for `command`; a Refusal raised here carries a reply too."""
+    if command.kind in ADMIN_KINDS:
+        return HANDLERS[command.kind](command, ctx)
     if ctx.member is None:
         return nonmember.handle(command, ctx)
     if ctx.member.status not in TRADING_STATUSES:

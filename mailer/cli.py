@@ -170,11 +170,17 @@ def serve(app, port):
         signal.signal(signum, lambda *_: stop.set())
     worker.start()
     server.start()
+    from .web import start as start_web
+    web = start_web(settings, worker.processor.composer)   # None without [digest] public_url
     click.echo(f"lets-mail: {settings.group.name} listening on {settings.inbound.host}:{server.port}; "
                f"outbound: {_outbound_description(settings)}", err=True)
+    if web:
+        click.echo(f"lets-mail: one-click unsubscribe on {settings.web.host}:{web.port}", err=True)
     try:
         stop.wait()
     finally:
+        if web:
+            web.stop()
         server.stop()
         worker.stop()
         worker.join(timeout=30)
@@ -485,12 +491,18 @@ def digest_send(app, at, no_deliver):
     from .outbox import deliver_pending
     from .schedule import ScheduleError
 
+    from .fanout import sender_for
+
     settings = app.settings
     app.db()
+    sender = sender_for(settings, deliver=not no_deliver)
     try:
-        queued = run_scheduled(settings, _moment(at))
+        queued = run_scheduled(settings, _moment(at), sender=sender)
     except (ScheduleError, SettingsError) as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        if sender is not None:
+            sender.close()
     sent = 0
     while not no_deliver and (batch := deliver_pending(settings, limit=1000)):
         sent += batch
@@ -613,6 +625,7 @@ from . import cli_trades  # noqa: E402,F401  (registers its commands)
 from . import cli_privacy  # noqa: E402,F401  (registers its commands)
 from . import cli_euro  # noqa: E402,F401  (registers its commands)
 from . import cli_report  # noqa: E402,F401  (registers its commands)
+from . import cli_announce  # noqa: E402,F401  (registers its commands)
 
 if __name__ == "__main__":
     main()

@@ -14,13 +14,11 @@ import itertools
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from markupsafe import Markup
-
 from db import database
 from db import digest as queries
-from db.models import DigestDelivery, DigestRun, Member, OutboundMessage
+from db.models import DigestDelivery, DigestRun, Member
 
-from . import bulkmime
+from . import bulkmime, fanout
 from .compose import Composer, Outgoing, now_utc
 from .schedule import LENGTH, latest_slot
 from .subaddress import bulk_envelope, plus_address
@@ -43,10 +41,12 @@ class Builder:
 
     def __init__(self, settings, composer: Composer, run: Run):
         self.settings, self.composer, self.run = settings, composer, run
-        self.summary = queries.summary(settings.digest.show_extremes)
         self.first_since = run.cutoff - LENGTH[run.frequency]
+        self.summary = {**queries.summary(settings.digest.show_extremes), "volume": (
+            queries.volume(self.first_since, run.cutoff) if settings.digest.show_volume else None)}
         self._listings: dict = {}
         self._fragments: dict = {}
+        self.shared = bulkmime.Fragments()
 
     def listings(self, since: dt.datetime) -> list:
         if since not in self._listings:
@@ -63,9 +63,10 @@ class Builder:
                 groups = [(category, [self.view(r, language) for r in items]) for category, items in
                           itertools.groupby([r for r in rows if r.kind == kind], key=lambda r: r.category)]
                 context = {**self.composer.common(language), "kind": kind, "groups": groups}
-                found[block] = "" if not groups else self.env_render(f"{language}/digest/_listings.txt", context)
-                found[block + "_html"] = Markup("" if not groups else self.env_render(
-                    f"{language}/digest/_listings.html", context))
+                found[block] = self.shared.add(
+                    "" if not groups else self.env_render(f"{language}/digest/_listings.txt", context))
+                found[block + "_html"] = self.shared.add(
+                    "" if not groups else self.env_render(f"{language}/digest/_listings.html", context), html=True)
             self._fragments[key] = found
         return self._fragments[key]
 
@@ -82,9 +83,10 @@ class Builder:
                 "level": listing.level, "rate_text": listing.rate_text, "poster": listing.member.name,
                 "number": listing.member.number, "reply": f"mailto:{to}?subject={quote(subject)}"}
 
-    def compose(self, recipient: queries.Recipient, own, announcements, transfers) -> Outgoing:
+    def compose(self, recipient: queries.Recipient, own, announcements, transfers, pending=None) -> Outgoing:
         member, language = recipient.member, recipient.member.language
         counts, expiring, expired = own
+        pending = (pending or {}).get(member.id, [])
         since = recipient.since or self.first_since
         blocks = [b for b in self.settings.digest.blocks
                   if not (member.digest == "instant" and b in LISTING_BLOCKS)]
@@ -97,18 +99,20 @@ class Builder:
             alerts.append("positive-no-request")
         if expired.get(member.id):
             alerts.append("expired")
+        if pending:
+            alerts.append("pending")
         headers, mail_from = bulk_envelope(self.settings, recipient.address_id)
         context = {
             "member": member, "blocks": blocks, "alerts": alerts, "balance": balance,
             "transfers": transfers.get(member.id, []),
             "expiring": expiring.get(member.id, []), "expired": expired.get(member.id, []),
-            "summary": self.summary, "announcements": announcements,
+            "summary": self.summary, "announcements": announcements, "pending": pending,
             "since": since.date(), "until": self.run.cutoff.date(), "only": list(recipient.only),
             "unsubscribe": plus_address(self.settings, "u", recipient.address_id),
             **self.fragments(language, since, recipient.only),
         }
         return bulkmime.compose(self.composer, "digest/digest", language, context, to=recipient.email,
-                                kind="digest", headers=headers, mail_from=mail_from)
+                                kind="digest", headers=headers, mail_from=mail_from, fragments=self.shared)
 
     def batch(self, recipients: list[queries.Recipient]) -> list[Outgoing]:
         ids = [r.member.id for r in recipients]
@@ -121,7 +125,8 @@ class Builder:
                                    earliest.date())
         transfers = queries.last_transfers(ids, earliest)
         announcements = queries.announcements(self.first_since, self.run.cutoff)
-        return [self.compose(r, own, announcements, transfers) for r in recipients]
+        pending = queries.pending_confirmations(ids, self.run.cutoff)
+        return [self.compose(r, own, announcements, transfers, pending) for r in recipients]
 
 
 def due_runs(settings, now: dt.datetime, catch_up: bool = True) -> list[Run]:
@@ -142,8 +147,10 @@ def due_runs(settings, now: dt.datetime, catch_up: bool = True) -> list[Run]:
 
 
 def send_run(settings, run: Run, composer: Composer | None = None, clock=now_utc,
-             on_batch=lambda count: None) -> int:
-    """Queue the digests of `run` for every due member not yet served; the number queued."""
+             on_batch=lambda count: None, sender: fanout.Sender | None = None) -> int:
+    """Queue the digests of `run` for every due member not yet served; the number queued.
+
+    With a `sender`, each batch goes out as soon as it is committed (see mailer/fanout.py)."""
     composer = composer or Composer(settings)
     with database.atomic():
         DigestRun.get_or_create(period=run.period, defaults={"cutoff": run.cutoff, "started": clock()})
@@ -156,25 +163,24 @@ def send_run(settings, run: Run, composer: Composer | None = None, clock=now_utc
         after = recipients[-1].member.id
         outgoing = builder.batch(recipients)
         now = clock()
-        with database.atomic():
-            DigestDelivery.insert_many([
-                {"member": r.member.id, "period": run.period, "cutoff": run.cutoff,
-                 "outbound_key": o.key, "created": now} for r, o in zip(recipients, outgoing)]).execute()
-            OutboundMessage.insert_many([
-                {"key": o.key, "message_id": o.message_id, "mail_from": o.mail_from, "recipient": o.recipient,
-                 "raw": o.raw, "kind": o.kind, "created": now, "next_attempt": now, "state": "queued",
-                 "attempts": 0, "last_error": ""} for o in outgoing]).execute()
+        fanout.queue_batch(DigestDelivery, [
+            {"member": r.member.id, "period": run.period, "cutoff": run.cutoff, "outbound_key": o.key,
+             "created": now} for r, o in zip(recipients, outgoing)], outgoing, now, sender=sender)
+        if sender is not None:
+            sender.send(outgoing, now)
         queued += len(outgoing)
         on_batch(len(outgoing))
+    if sender is not None:
+        sender.flush()
     DigestRun.update(finished=clock(), sent=DigestRun.sent + queued).where(
         DigestRun.period == run.period).execute()
     return queued
 
 
 def run_scheduled(settings, now: dt.datetime, composer: Composer | None = None, clock=None,
-                  catch_up: bool = True) -> int:
+                  catch_up: bool = True, sender: fanout.Sender | None = None) -> int:
     """Queue every due digest; what `lets serve` calls on each turn of its loop."""
-    return sum(send_run(settings, run, composer, clock=clock or (lambda: now))
+    return sum(send_run(settings, run, composer, clock=clock or (lambda: now), sender=sender)
                for run in due_runs(settings, now, catch_up=catch_up))
 
 

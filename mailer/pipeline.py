@@ -16,6 +16,7 @@ from db import database, households, listing_links, members
 from db.claims import claim, exclusive
 from db.models import Address, InboundMessage, Member, OutboundMessage
 from handlers import Command, Context, Refusal, Reply
+from handlers.announce import recognise as recognise_announcement
 from handlers.commands import route_all
 from handlers.consent import recognise as recognise_consent
 from handlers.dispatch import handle
@@ -74,7 +75,8 @@ def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(
         is_reply = bool(inbound.in_reply_to)
         # A reply carrying a consent token is an answer to a proposal, whatever it says.
         # VOOR piet + a trade command on the next line: a coordinator acting for a member.
-        special = recognise_consent(inbound, settings) or recognise_proxy(inbound)
+        special = (recognise_consent(inbound, settings) or recognise_announcement(inbound, settings)
+                   or recognise_proxy(inbound))
         commands = [special] if special else route_all(inbound.subject, inbound.reply_text, is_reply=is_reply)
         command = commands[0]
     language = (member.language if member else None) or (command and command.language) or settings.group.language

@@ -111,6 +111,8 @@ class Digest:
     bounce_limit: int = 3
     show_extremes: bool = True
     batch: int = 200
+    show_volume: bool = True
+    connections: int = 4
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,20 @@ class Euro:
 
 
 @dataclass(frozen=True)
+class Web:
+    host: str = "127.0.0.1"
+    port: int = 8026
+    cert_file: str = ""
+    key_file: str = ""
+
+
+@dataclass(frozen=True)
+class Announce:
+    mode: str = "now"
+    confirm_days: int = 2
+
+
+@dataclass(frozen=True)
 class Settings:
     group: Group = field(default_factory=Group)
     database: Database = field(default_factory=Database)
@@ -207,6 +223,8 @@ class Settings:
     membership: Membership = field(default_factory=Membership)
     claims: Claims = field(default_factory=Claims)
     euro: Euro = field(default_factory=Euro)
+    web: Web = field(default_factory=Web)
+    announce: Announce = field(default_factory=Announce)
     # The folder relative paths are resolved against (the settings file's folder).
     base_dir: Path = PROJECT_ROOT
 

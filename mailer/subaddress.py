@@ -49,7 +49,7 @@ def split(settings, recipient: str) -> tuple[str, str] | None:
 
 def unsubscribe_url(settings, address_id: int) -> str:
     base = settings.digest.public_url.rstrip("/")
-    return f"{base}/unsubscribe/{quote(sign(settings, 'u', address_id))}" if base else ""
+    return f"{base}/u/{quote(sign(settings, 'u', address_id))}" if base else ""
 
 
 def bulk_envelope(settings, address_id: int) -> tuple[dict[str, str], str]:
@@ -63,6 +63,7 @@ def bulk_envelope(settings, address_id: int) -> tuple[dict[str, str], str]:
     }
     url = unsubscribe_url(settings, address_id)
     if url:
-        headers["List-Unsubscribe"] = f"<{url}>, {unsubscribe}"
+        # RFC 8058 section 8.1 lists the mailto: first; clients that can POST use the https:.
+        headers["List-Unsubscribe"] = f"{unsubscribe}, <{url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return headers, plus_address(settings, "b", address_id)

@@ -7,6 +7,7 @@ import time
 
 import peewee
 
+from .fanout import sender_for
 from .outbox import deliver_pending
 from .pipeline import Processor
 from .scheduled import run_due
@@ -38,7 +39,12 @@ class Worker(threading.Thread):
         done = self.processor.process_pending()
         if time.monotonic() >= self.next_schedule:
             self.next_schedule = time.monotonic() + SCHEDULE_EVERY
-            done += run_due(self.settings, self.processor.clock(), self.processor.composer)
+            sender = sender_for(self.settings)
+            try:
+                done += run_due(self.settings, self.processor.clock(), self.processor.composer, sender=sender)
+            finally:
+                if sender is not None:
+                    sender.close()
         deliver_pending(self.settings, clock=self.processor.clock)
         return done
 

@@ -6,7 +6,7 @@ version-N database and check that upgrading it gives exactly the fresh schema.
 from playhouse.migrate import SchemaMigrator, migrate
 
 from db import database
-from db.models import (MODELS, Budget, Claim, Departure, EuroCharge, EuroPayment, EuroPostponement, EuroStep,
+from db.models import (MODELS, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, Departure, EuroCharge, EuroPayment, EuroPostponement, EuroStep,
                        ListingMail, MemberEvent, SchemaVersion)
 
 
@@ -38,9 +38,14 @@ def _before_euro(m):
     migrate(m.drop_column("member", "income_category"))
 
 
+def _before_announcements(m):
+    database.drop_tables([AnnouncementDelivery, AnnouncementDraft])
+
+
 # step → what undoes it; a new migration step adds its undo here (a test checks that).
 UNDO = {2: _before_membership, 3: _before_listing_links, 4: _before_description_hash,
-        5: _before_statement_indexes, 6: _before_euro}
+        5: _before_statement_indexes, 6: _before_euro,
+        7: _before_announcements}
 
 
 def downgrade_to(version: int) -> None:
