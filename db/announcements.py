@@ -1,13 +1,11 @@
 """Announcements: drafts confirmed by a tokened reply, and who still needs one sent at once."""
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import secrets
 
 from peewee import JOIN
 
+from . import tokens
 from .members import normalise_address
 from .models import Address, Announcement, AnnouncementDelivery, AnnouncementDraft, Member
 
@@ -15,30 +13,23 @@ TRADING = ("active", "leaving")
 MODES = ("now", "digest")
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.strip().lower().encode()).hexdigest()
-
-
 def draft(address: str, subject: str, body: str, mode: str, language: str, *, now: dt.datetime,
           days: int) -> tuple[AnnouncementDraft, str]:
-    """A draft and its single-use token, made as the consent tokens of payments are:
-    120 random bits, lowercase base32 (mail systems may case-fold local parts), only
-    the SHA-256 stored."""
-    token = base64.b32encode(secrets.token_bytes(15)).decode().lower()
-    row = AnnouncementDraft.create(digest=_hash(token), address=normalise_address(address), language=language,
+    """A draft and its single-use token (db/tokens.py: only the SHA-256 is stored)."""
+    token = tokens.new()
+    row = AnnouncementDraft.create(digest=tokens.digest(token), address=normalise_address(address), language=language,
                                    subject=subject, body=body, mode=mode, created=now,
                                    expires=now + dt.timedelta(days=days))
     return row, token
 
 
 def find_draft(token: str) -> AnnouncementDraft | None:
-    return AnnouncementDraft.get_or_none(AnnouncementDraft.digest == _hash(token))
+    return AnnouncementDraft.get_or_none(AnnouncementDraft.digest == tokens.digest(token))
 
 
 def use_draft(row: AnnouncementDraft, now: dt.datetime) -> bool:
     """Mark a draft answered; False when it was answered already (a replay or a race)."""
-    return AnnouncementDraft.update(used=now).where(
-        AnnouncementDraft.id == row.id, AnnouncementDraft.used.is_null()).execute() == 1
+    return tokens.spend(AnnouncementDraft, row, now)
 
 
 def publish(subject: str, body: str, mode: str, now: dt.datetime) -> Announcement:

@@ -49,28 +49,39 @@ def debts(up_to_year: int) -> list[Debt]:
     charged = dict((((m, y), int(total)) for m, y, total in EuroCharge.select(
         EuroCharge.member, EuroCharge.year, fn.SUM(EuroCharge.amount_cents))
         .where(EuroCharge.year <= up_to_year).group_by(EuroCharge.member, EuroCharge.year).tuples()))
-    first = dict((((m, y), day) for m, y, day in EuroCharge.select(
-        EuroCharge.member, EuroCharge.year, fn.MIN(EuroCharge.charged_on))
-        .where(EuroCharge.year <= up_to_year, EuroCharge.amount_cents > 0)
-        .group_by(EuroCharge.member, EuroCharge.year).tuples()))
     paid = dict((((m, y), int(total)) for m, y, total in EuroPayment.select(
         EuroPayment.member, EuroPayment.year, fn.SUM(EuroPayment.amount_cents))
         .group_by(EuroPayment.member, EuroPayment.year).tuples()))
-    owing = {key: total - paid.get(key, 0) for key, total in charged.items()
-             if total - paid.get(key, 0) > 0 and key in first}
+    owing = {key: total - paid.get(key, 0) for key, total in charged.items() if total - paid.get(key, 0) > 0}
     found = {m.id: m for m in Member.select().where(Member.id.in_({m for m, _ in owing}))} if owing else {}
     result = []
     for (member_id, year), owed in sorted(owing.items(), key=lambda item: (item[0][1], item[0][0])):
         member = found[member_id]
-        since = _as_date(first[(member_id, year)])
+        since = unpaid_since(member, year, charged[(member_id, year)] - owed)
+        if since is None:
+            continue
         until = euro.postponed_until(member, year)
         result.append(Debt(member, year, owed, max(since, until) if until else since))
     return result
 
 
-def _as_date(value) -> dt.date:
-    # SQLite hands aggregates back as text: MIN() loses the column's type.
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+def unpaid_since(member: Member, year: int, covered: int) -> dt.date | None:
+    """The day the steps of a year's debt count from: the day of the oldest charge that
+    `covered` (paid, waived, refunded) does not cover, oldest charges covered first.
+
+    A charge made after everything before it was paid (the euro value of a balance
+    settled on leaving, in September) starts its own clock rather than inherit January's,
+    which would remind, surcharge and fine at once. An unpaid surcharge belongs to the
+    debt it was added to: that debt's first day stays."""
+    rows = list(EuroCharge.select().where(EuroCharge.member == member, EuroCharge.year == year)
+                .order_by(EuroCharge.charged_on, EuroCharge.id))
+    covered -= sum(row.amount_cents for row in rows if row.amount_cents < 0)
+    positive = [row for row in rows if row.amount_cents > 0]
+    for row in positive:
+        if covered < row.amount_cents:
+            return positive[0].charged_on if row.kind == "surcharge" else row.charged_on
+        covered -= row.amount_cents
+    return None
 
 
 def due_steps(debt: Debt, rules, today: dt.date) -> list[str]:

@@ -17,8 +17,8 @@ from email.header import decode_header, make_header
 from peewee import fn
 
 from .members import account as account_of
-from .models import (Account, Address, Bounce, ConsentToken, Contribution, DigestDelivery, InboundMessage,
-                     Listing, Member, MemberLimit, MemberPreference, Notice, OutboundMessage, Transfer)
+from .models import (Account, Address, Bounce, ConfirmToken, ConsentToken, Contribution, DigestDelivery,
+                     InboundMessage, Listing, Member, MemberLimit, MemberPreference, Notice, OutboundMessage, Transfer)
 
 FORMAT = 1
 
@@ -107,6 +107,10 @@ def export(member: Member) -> dict:
         "transfers": transfers,
         "consent_tokens": [{"transfer": row.transfer_id, "address": row.address, "created": _time(row.created),
                             "expires": _time(row.expires), "used": _time(row.used)} for row in tokens],
+        "confirm_tokens": [{"action": row.action, "address": row.address, "created": _time(row.created),
+                            "expires": _time(row.expires), "used": _time(row.used)}
+                           for row in ConfirmToken.select().where(ConfirmToken.member == member)
+                           .order_by(ConfirmToken.id)],
         "contributions": [{"period": row.period, "state": row.state, "amount_cents": row.amount_cents,
                            "reason": row.reason, "transfer": row.transfer_id, "created": _time(row.created)}
                           for row in Contribution.select().where(Contribution.member == member)

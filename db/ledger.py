@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import contextlib
 
-import base64
 import datetime as dt
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass, field
 
 from peewee import fn
 
-from . import database, is_postgres, limits as limit_rules, write_transaction
+from . import database, is_postgres, limits as limit_rules, tokens, write_transaction
 from .members import normalise_address
 from .models import Account, ConsentToken, Member, Notice, Transfer
 
@@ -126,23 +124,16 @@ def _over_upper(payee: Account, amount_cents: int, limits, today: dt.date) -> bo
 
 # -- consent tokens ----------------------------------------------------------------
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue_token(transfer: Transfer, address: str, *, now: dt.datetime, days: int) -> str:
-    """A fresh single-use token for `address`; only its hash is stored.
-
-    Lowercase base32 (a-z, 2-7) because mail systems may case-fold local parts;
-    120 bits from the operating system's cryptographic source."""
-    token = base64.b32encode(secrets.token_bytes(15)).decode().lower()
-    ConsentToken.create(digest=_digest(token), transfer=transfer, address=normalise_address(address),
+    """A fresh single-use token for `address` (db/tokens.py); only its hash is stored."""
+    token = tokens.new()
+    ConsentToken.create(digest=tokens.digest(token), transfer=transfer, address=normalise_address(address),
                         created=now, expires=now + dt.timedelta(days=days))
     return token
 
 
 def find_token(token: str) -> ConsentToken | None:
-    return ConsentToken.get_or_none(ConsentToken.digest == _digest(token.strip().lower()))
+    return ConsentToken.get_or_none(ConsentToken.digest == tokens.digest(token))
 
 
 def token_address(transfer: Transfer) -> str:
@@ -152,8 +143,7 @@ def token_address(transfer: Transfer) -> str:
 
 def use_token(row: ConsentToken, now: dt.datetime) -> bool:
     """Mark a token used; False when it was used already (a replay or a race)."""
-    return ConsentToken.update(used=now).where(
-        ConsentToken.id == row.id, ConsentToken.used.is_null()).execute() == 1
+    return tokens.spend(ConsentToken, row, now)
 
 
 # -- booking -----------------------------------------------------------------------

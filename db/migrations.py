@@ -12,7 +12,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 from . import database
 from .models import (MODELS, Address, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, Departure, EuroCharge,
                      EuroPayment, EuroPostponement, EuroStep, ListingMail, Member, MemberEvent, SchemaVersion,
-                     Transfer)
+                     Transfer, ConfirmToken)
 
 
 def _membership(migrator) -> None:
@@ -48,6 +48,8 @@ STEPS: list[tuple[int, str, callable]] = [
     (6, "euro contributions: income category, charges, payments, postponements, steps", _euro),
     (7, "announcements by mail: drafts waiting for confirmation, deliveries of those sent at once",
      lambda m: database.create_tables([AnnouncementDraft, AnnouncementDelivery])),
+    (8, "confirm tokens: a cancellation by mail waits for the member's tokened reply",
+     lambda m: database.create_tables([ConfirmToken])),
 ]
 
 LATEST = STEPS[-1][0]

@@ -416,7 +416,21 @@ class AnnouncementDelivery(BaseModel):
         indexes = ((("announcement", "member"), True),)
 
 
+class ConfirmToken(BaseModel):
+    """A single-use token mailed to a member's address asking to confirm an action by reply
+    (`action`: cancel). Like a consent token: only its SHA-256 is stored, it works once,
+    only from the address it went to, until `expires`."""
+    digest = CharField(max_length=64, unique=True)
+    action = CharField(max_length=20)
+    member = ForeignKeyField(Member, backref="confirm_tokens", on_delete="CASCADE")
+    address = CharField(max_length=320)
+    created = DateTimeField(default=utcnow)
+    expires = DateTimeField()
+    used = DateTimeField(null=True)
+
+
 MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion,
           Transfer, ConsentToken, MemberLimit, MemberPreference, DigestRun, DigestDelivery, Bounce,
           Announcement, Contribution, MailboxState, MemberEvent, Departure, Budget, Claim, ListingMail,
-          EuroCharge, EuroPayment, EuroPostponement, EuroStep, AnnouncementDraft, AnnouncementDelivery]
+          EuroCharge, EuroPayment, EuroPostponement, EuroStep, AnnouncementDraft, AnnouncementDelivery,
+          ConfirmToken]

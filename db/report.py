@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 from peewee import JOIN, fn
 
 from . import contributions, euro
+from .budgets import summaries as budget_summaries
+from .positive import not_positive
 from .models import Account, EuroCharge, EuroPayment, EuroStep, Member, Transfer
 
 FINE_BY = "euro"          # entered_by of the year-end fines (mailer/euro.py)
 UNIT, EUR, COUNT = "unit", "EUR", "count"
+POSITIVE_YEARS = 2        # the regulations: positive at least once every two years
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,29 @@ def status(year: int) -> list[dict]:
     return rows
 
 
-SECTIONS = [unit_contributions, fines, volume, balances, euro_summary, euro_overdue]
+def budgets_allocated_and_spent(year: int) -> Section:
+    """Per budget: allocated into it and spent from it (claims paid) in the year, what is left now."""
+    rows, allocated, spent = [], 0, 0
+    for summary in budget_summaries(year):
+        name = summary.budget.name
+        rows += [Row(f"{name} allocated", summary.allocated), Row(f"{name} spent", summary.spent),
+                 Row(f"{name} left", summary.balance)]
+        allocated, spent = allocated + summary.allocated, spent + summary.spent
+    return Section("budgets", f"Budgets allocated and spent in {year}",
+                   rows + [Row("allocated", allocated), Row("spent", spent)])
+
+
+def members_not_positive(year: int, today: dt.date | None = None, years: int = POSITIVE_YEARS) -> Section:
+    """Members whose balance was below zero all through the last `years` years, counted
+    back from today (the rule looks at the present, whatever year the report is for):
+    each with the highest balance they had in that time."""
+    today = today or dt.date.today()
+    return Section("not-positive", f"Members not positive in the {years} years up to {today.isoformat()}",
+                   [Row(f"{row.member.number} {row.member.name}", row.highest) for row in not_positive(today, years)])
+
+
+SECTIONS = [unit_contributions, fines, volume, balances, euro_summary, euro_overdue, budgets_allocated_and_spent,
+            members_not_positive]
 
 
 def build(year: int) -> list[Section]:

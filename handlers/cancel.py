@@ -1,27 +1,78 @@
-"""OPZEGGEN / CANCEL / RÉSILIER: a member ends the membership.
+"""OPZEGGEN / CANCEL / RÉSILIER: a member ends the membership, confirmed by a tokened reply.
 
-In the first month it ends at once (a cancellation); later it is a notice of leaving
-with its effective day (db/departures.py). The member is told what happens and when.
+A From: line is easily forged, so the first mail changes nothing: the member's own mailbox
+gets what would happen and a single-use token (db/tokens.py), as a payer does for a
+payment, and the notice is given only when JA/YES/OUI comes back from that address with
+the token. In the first month the membership then ends at once (a cancellation); later
+it is a notice of leaving with its effective day (db/departures.py). The administrators'
+`lets member cancel` needs no reply.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from db import departures, members
+from db import departures, members, tokens
+from db.members import normalise_address
 from db.models import Departure, Member
 
 from . import Command, Context, Refusal, Reply
+from .consent import answer, find_token
 
 TEMPLATES = {"left": "cancel/left", "leaving": "cancel/leaving", "waiting": "cancel/waiting"}
+ACTION = "cancel"
+PREFIX = "c"      # group+c-TOKEN@domain
+
+
+def recognise(inbound, settings) -> Command | None:
+    """The answer to a cancellation's confirmation: a mail carrying a `c` token."""
+    token = find_token(inbound, settings, prefix=PREFIX)
+    return Command("cancel-confirm", None, token, inbound.reply_text) if token else None
 
 
 def handle(command: Command, ctx: Context) -> list[Reply]:
+    member, settings = ctx.member, ctx.settings
+    existing = departures.current(member)
+    if existing is not None:
+        raise Refusal("cancel/already", **context(existing, member))
+    kind = "cancel" if departures.may_cancel(member, ctx.today, settings) else "notice"
+    row, token = tokens.issue(ACTION, member, ctx.sender, now=ctx.now, days=settings.membership.confirm_days)
+    effective = departures.effective_day(ctx.today, kind, settings)
+    group = settings.group
+    return [Reply("cancel/confirm", {
+        "name": member.name, "number": member.number, "kind": kind, "token": token, "expires": row.expires,
+        "effective": effective, "immediate": effective <= ctx.today,
+        "balance": members.account(member).balance_cents,
+    }, headers={"Reply-To": f"{group.local_part}+{PREFIX}-{token}@{group.domain}"})]
+
+
+def confirm(command: Command, ctx: Context) -> list[Reply]:
+    """The member's JA/NEE: the notice is given once, only from the address the token went to."""
+    row = tokens.find(ACTION, command.argument or "")
+    if row is None or normalise_address(ctx.sender) != row.address:
+        raise Refusal("cancel/unknown")
+    member = Member.get_by_id(row.member_id)
+    if row.used is not None:
+        raise _answered(member)
+    if row.expires <= ctx.now:
+        raise Refusal("cancel/expired", name=member.name)
+    said = answer(command.body)
+    if said is None:
+        raise Refusal("cancel/unclear", name=member.name)
+    if not tokens.spend(type(row), row, ctx.now):
+        raise _answered(member)
+    if said == "no":
+        return [Reply("cancel/withdrawn", {"name": member.name}, to=row.address)]
     try:
-        departure = departures.give_notice(ctx.member, now=ctx.now, settings=ctx.settings,
-                                           entered_by=ctx.sender)
+        departure = departures.give_notice(member, now=ctx.now, settings=ctx.settings, entered_by=row.address)
     except departures.DepartureError as exc:
-        raise Refusal("cancel/already", **context(exc.departure, ctx.member)) from None
-    return [Reply(TEMPLATES[departure.state], context(departure, ctx.member))]
+        raise Refusal("cancel/already", **context(exc.departure, member)) from None
+    return [Reply(TEMPLATES[departure.state], context(departure, member), to=row.address)]
+
+
+def _answered(member: Member) -> Refusal:
+    """A replayed answer: where the departure stands, or unknown when the member said no."""
+    departure = departures.current(member)
+    return Refusal("cancel/already", **context(departure, member)) if departure else Refusal("cancel/unknown")
 
 
 def context(departure: Departure | None, member: Member) -> dict:

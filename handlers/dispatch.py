@@ -30,6 +30,7 @@ HANDLERS = {
     "proxy": proxy.handle,
     "announce": announce.handle,
     "announce-consent": announce.confirm,
+    "cancel-confirm": cancel.confirm,
 }
 
 # Kinds whose handler decides itself who may use them: administrators need not be members.

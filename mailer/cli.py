@@ -53,7 +53,24 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
-@click.group()
+class Commands(click.Group):
+    """A group whose --help shows each command's whole first sentence, wrapped, rather than
+    cut at the terminal's width; its subgroups (`lets member`, `lets euro`) do the same."""
+
+    group_class = type
+
+    def format_commands(self, ctx, formatter):
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=500)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=Commands)
 @click.option("--settings", "settings_path", envvar="LETS_SETTINGS", type=click.Path(dir_okay=False),
               help="The settings file (default ./settings.ini).")
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
@@ -92,7 +109,8 @@ def init(app, demo):
 
 @main.group()
 def member():
-    """Members: add, list, and their membership from application to leaving."""
+    """Members and their membership: add and list them, decide on applications, suspend, expel,
+    record a notice and settle on leaving, export or forget their data."""
 
 
 @member.command("add")

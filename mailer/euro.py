@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from peewee import IntegrityError
 
 from db import contributions, euro, euro_schedule, ledger, members, write_transaction
+from db.membership import FORMER
 from db.models import Account, EuroCharge, EuroPayment, EuroStep, Member
 from handlers import Reply
 
@@ -77,7 +78,9 @@ def run(settings, now: dt.datetime, today: dt.date, composer: Composer | None = 
         if "core" in due and _once(_tell_core_group, debt, settings, now, composer):
             outcome.core += 1
             taken.append("core")
-        if "fine" in due and _once(_fine, debt, settings, now, composer):
+        # The fine is a debit in the unit: a member who has left (settled, account closed
+        # at zero) is not fined; the euro debt stays and is reminded.
+        if "fine" in due and debt.member.status not in FORMER and _once(_fine, debt, settings, now, composer):
             outcome.fines += 1
             taken.append("fine")
         outcome.steps += [f"{debt.member.number} {debt.year} {step}" for step in taken]

@@ -17,6 +17,7 @@ from db.claims import claim, exclusive
 from db.models import Address, InboundMessage, Member, OutboundMessage
 from handlers import Command, Context, Refusal, Reply
 from handlers.announce import recognise as recognise_announcement
+from handlers.cancel import recognise as recognise_cancel
 from handlers.commands import route_all
 from handlers.consent import recognise as recognise_consent
 from handlers.dispatch import handle
@@ -76,7 +77,7 @@ def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(
         # A reply carrying a consent token is an answer to a proposal, whatever it says.
         # VOOR piet + a trade command on the next line: a coordinator acting for a member.
         special = (recognise_consent(inbound, settings) or recognise_announcement(inbound, settings)
-                   or recognise_proxy(inbound))
+                   or recognise_cancel(inbound, settings) or recognise_proxy(inbound))
         commands = [special] if special else route_all(inbound.subject, inbound.reply_text, is_reply=is_reply)
         command = commands[0]
     language = (member.language if member else None) or (command and command.language) or settings.group.language
@@ -184,8 +185,8 @@ class Processor:
             row.state, row.kind, row.reason = "ignored", "loop", loop
             row.save()
             return
-        if understood.household and command.kind != "consent":
-            # A consent carries its own token; anything else needs to know which member wrote.
+        if understood.household and command.kind not in ("consent", "cancel-confirm"):
+            # A tokened answer names its member; anything else needs to know which member wrote.
             names = [{"name": m.name, "number": m.number} for m in understood.household]
             self.queue(Reply("household/which", {"members": names, "address": inbound.sender}),
                        understood, row)

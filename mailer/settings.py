@@ -160,6 +160,7 @@ class Membership:
     euro_cents_per_unit: int = 10
     offer_reminder_days: int = 60
     positive_years: int = 2
+    confirm_days: int = 7
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,18 @@ def status(member):
     return Member.get_by_id(member.id).status
 
 
+def give_notice(group, address, word):
+    """OPZEGGEN / CANCEL / RÉSILIER and the member's confirming reply to the tokened mail."""
+    group.mail(address, word)
+    ask = group.last(address)
+    assert "[c-" in ask.subject
+    group.mail(address, "Re: " + ask.subject, "ja\n\n> quoted\n", rcpt=[ask.message["Reply-To"]])
+
+
 def test_cancel_within_a_month_of_joining_ends_the_membership_at_once(group, clock):
     jo = group.member("Jo Smith", "jo@example.org", language="en", joined=dt.date(2026, 11, 1))
     group.mail("jo@example.org", "OFFER: Soup")
-    group.mail("jo@example.org", "CANCEL")
+    give_notice(group, "jo@example.org", "CANCEL")
     assert status(jo) == "left"
     assert Departure.get().kind == "cancel" and Departure.get().state == "left"
     assert Listing.get().status == "withdrawn"
@@ -49,7 +57,7 @@ def test_a_positive_member_who_gives_notice_before_1_december_leaves_at_once(gro
     Member.update(joined=LONG_AGO).execute()
     pay(settings, members.by_address("sam@example.org"), group.member("An", "an@example.org", joined=LONG_AGO),
         100, clock.now)
-    group.mail("an@example.org", "OPZEGGEN")
+    give_notice(group, "an@example.org", "OPZEGGEN")
     an = members.by_address("an@example.org")
     assert status(an) == "left" and Departure.get().kind == "notice"
     assert group.last("an@example.org").subject == "Je lidmaatschap van LETS Demo is beëindigd"
@@ -59,7 +67,7 @@ def test_a_positive_member_who_gives_notice_before_1_december_leaves_at_once(gro
 def test_a_notice_after_1_december_takes_effect_at_the_end_of_next_year(group, clock, settings):
     claire = group.member("Claire", "claire@example.org", language="fr", joined=LONG_AGO)
     clock.now = dt.datetime(2026, 12, 2, 9)
-    group.mail("claire@example.org", "RÉSILIER")
+    give_notice(group, "claire@example.org", "RÉSILIER")
     departure = Departure.get()
     assert (departure.state, departure.effective) == ("waiting", dt.date(2027, 12, 31))
     assert status(claire) == "active"
@@ -83,7 +91,7 @@ def test_a_negative_member_is_leaving_may_trade_is_reminded_monthly_and_leaves_a
     an = group.member("An de Vries", "an@example.org", joined=LONG_AGO)
     piet = group.member("Piet", "piet@example.org", joined=LONG_AGO)
     pay(settings, an, piet, 5000, clock.now)
-    group.mail("an@example.org", "OPZEGGEN")
+    give_notice(group, "an@example.org", "OPZEGGEN")
     departure = Departure.get()
     assert status(an) == "leaving" and departure.deadline == dt.date(2027, 3, 23)
     told = group.last("an@example.org")
@@ -150,7 +158,7 @@ def test_leaving_waits_for_the_years_euro_contribution_and_ends_once_it_is_paid(
     bo = group.member("Bo Peeters", "bo@example.org", language="en", joined=LONG_AGO)
     clock.now = dt.datetime(2027, 3, 1, 9)
     run_due(settings, clock.now)                 # the year's notice: 18.00 owed
-    group.mail("bo@example.org", "CANCEL")
+    give_notice(group, "bo@example.org", "CANCEL")
     assert status(bo) == "leaving"
     told = group.last("bo@example.org")
     assert told.subject == "Your notice to LETS Demo: what is left to do by 1 July 2027"
@@ -172,7 +180,7 @@ def test_approval_in_a_euro_year_charges_the_fee_and_cancelling_refunds_only_the
     assert kinds == {"registration": settings.euro.registration, "contribution": settings.euro.amount_a // 2}
 
     clock.now = dt.datetime(2027, 9, 10, 10)
-    group.mail("jo@example.net", "CANCEL")
+    give_notice(group, "jo@example.net", "CANCEL")
     assert status(jo) == "left"
     assert euro.outstanding_cents(jo, 2027) == settings.euro.registration
 

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from db import database, euro, ledger, members
-from db.models import Account, EuroCharge, EuroStep, OutboundMessage, Transfer
+from db.models import Account, EuroCharge, EuroStep, Member, OutboundMessage, Transfer
 from mailer import euro as euro_mail
 from mailer import settings as settings_module
 from mailer.cli import main
@@ -328,3 +328,37 @@ def test_a_step_another_worker_took_first_is_skipped_not_an_error(group, trio, s
     outcome = day(settings, dt.date(2027, 4, 2))
     assert outcome.steps == ["1 2027 reminder-1", "3 2027 reminder-1"]
     assert euro.outstanding_cents(trio[1], 2027) == 1800       # no surcharge without its step
+
+
+def test_a_charge_made_after_the_year_was_paid_counts_its_reminders_from_its_own_day(group, trio, settings):
+    an = trio[0]
+    day(settings, dt.date(2027, 1, 2))
+    euro.record_payment(an, 1800, on=dt.date(2027, 1, 20), entered_by="treasurer")
+    # The euro value of a balance settled on leaving, charged in September.
+    euro.charge(an, 2027, "settlement", 820, "settlement:test", on=dt.date(2027, 9, 13))
+    def ans(on):
+        return [step for step in day(settings, on).steps if step.startswith(f"{an.number} ")]
+
+    for on in (dt.date(2027, 9, 14), dt.date(2027, 10, 2), dt.date(2027, 12, 12)):
+        assert ans(on) == []
+    assert ans(dt.date(2027, 12, 13)) == [f"{an.number} 2027 reminder-1"]
+    assert euro.outstanding_cents(an, 2027) == 820 + settings.euro.surcharge
+
+
+def test_an_unpaid_surcharge_keeps_the_debts_first_day(group, trio, settings):
+    an = trio[0]
+    day(settings, dt.date(2027, 1, 2))
+    day(settings, dt.date(2027, 4, 2))
+    euro.record_payment(an, 1800, on=dt.date(2027, 4, 10), entered_by="treasurer", year=2027)
+    assert euro.outstanding_cents(an, 2027) == settings.euro.surcharge
+    assert f"{an.number} 2027 reminder-2" in day(settings, dt.date(2027, 7, 2)).steps
+
+
+def test_a_member_who_has_left_is_not_fined_and_the_euro_debt_stays(group, trio, settings):
+    an, sam = trio[0], trio[1]
+    day(settings, dt.date(2027, 1, 2))
+    Member.update(status="left").where(Member.id == sam.id).execute()
+    fined = day(settings, dt.date(2028, 1, 1)).steps
+    assert f"{an.number} 2027 fine" in fined and f"{sam.number} 2027 fine" not in fined
+    assert balance(sam) == 0 and euro.outstanding_cents(sam, 2027) == 1800 + 2 * settings.euro.surcharge
+    assert_books_sound()

@@ -88,3 +88,44 @@ def test_lets_euro_status_lists_who_owes_what(year, settings):
     assert table["3"]["owed"] == "0" and table["3"]["waived"] == "1300"
     text = lets(settings, "euro", "status", "--year", "2027").output
     assert "An de Vries" in text and "owed    23.00  fine" in text
+
+
+def test_the_report_shows_budgets_allocated_and_spent_in_the_year(year, settings):
+    from db import budgets
+
+    an, sam, _ = year
+    tuin = budgets.create("tuin", an)
+    budgets.allocate(tuin, 1000, settings=settings, now=dt.datetime(2027, 4, 1), entered_by="admin")
+    claim = budgets.propose_claim(sam, tuin, 400, "wieden", year=2027, month=4, settings=settings,
+                                  now=dt.datetime(2027, 4, 10))
+    ledger.book(claim.transfer, limits=settings.limits, now=dt.datetime(2027, 4, 11))
+    sections = {section.name: section for section in report.build(2027)}
+    assert rows(sections["budgets"]) == {"tuin allocated": 1000, "tuin spent": 400, "tuin left": 600,
+                                         "allocated": 1000, "spent": 400}
+    assert rows({s.name: s for s in report.build(2026)}["budgets"])["allocated"] == 0
+    exported = lets(settings, "report", "--year", "2027", "--csv")
+    table = list(csv.DictReader(io.StringIO(exported.output)))
+    assert {"section": "budgets", "label": "tuin spent", "value": "400", "kind": "unit"} in table
+    assert "Budgets allocated and spent in 2027" in lets(settings, "report", "--year", "2027").output
+
+
+def test_the_report_lists_members_not_positive_in_the_last_two_years(group, settings):
+    long_ago = dt.date(2023, 1, 1)
+    bo = group.member("Bo Peeters", "bo@example.org", joined=long_ago)
+    kim = group.member("Kim Claes", "kim@example.org", joined=long_ago)
+    ria = group.member("Ria Smit", "ria@example.org", joined=long_ago)
+    nel = group.member("Nel Nieuw", "nel@example.org", joined=dt.date(2026, 1, 1))
+    for payer, payee, cents, on in ((bo, kim, 3000, dt.datetime(2023, 6, 1)),
+                                    (ria, bo, 1200, dt.datetime(2023, 7, 1)),
+                                    (kim, bo, 9000, dt.datetime(2025, 6, 1)),
+                                    (nel, kim, 500, dt.datetime(2026, 2, 1))):
+        ledger.transfer_now(members.account(payer), members.account(payee), cents, "work",
+                            limits=settings.limits, now=on, entered_by="admin")
+    # From August 2025 on Kim was at -60.00, then -55.00; Ria at -12.00 all along; Bo is
+    # positive, and Nel has not been a member for two years.
+    section = report.members_not_positive(2027, today=dt.date(2027, 8, 1))
+    assert rows(section) == {f"{kim.number} Kim Claes": -5500, f"{ria.number} Ria Smit": -1200}
+    assert section.title == "Members not positive in the 2 years up to 2027-08-01"
+    exported = lets(settings, "report", "--csv")
+    table = list(csv.DictReader(io.StringIO(exported.output)))
+    assert {"section": "not-positive", "label": f"{ria.number} Ria Smit", "value": "-1200", "kind": "unit"} in table

@@ -1,0 +1,43 @@
+"""Single-use tokens mailed to one address and confirmed by reply (payments, announcements,
+cancellations): how they are made, stored and spent.
+
+A token is 120 bits from the operating system's cryptographic source, written in lowercase
+base32 (a-z, 2-7) because mail systems may case-fold the local part it travels in; only
+its SHA-256 is stored, so a copy of the database confirms nothing.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import secrets
+
+from .members import normalise_address
+from .models import ConfirmToken, Member
+
+
+def new() -> str:
+    return base64.b32encode(secrets.token_bytes(15)).decode().lower()
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.strip().lower().encode()).hexdigest()
+
+
+def spend(model, row, now: dt.datetime) -> bool:
+    """Mark a token row (any model with `id` and `used`) used; False when it was used
+    already (a replay, or another worker answering the same mail at the same moment)."""
+    return model.update(used=now).where(model.id == row.id, model.used.is_null()).execute() == 1
+
+
+def issue(action: str, member: Member, address: str, *, now: dt.datetime, days: int) -> tuple[ConfirmToken, str]:
+    """A token asking `member` at `address` to confirm `action` (e.g. "cancel") by reply."""
+    token = new()
+    row = ConfirmToken.create(digest=digest(token), action=action, member=member,
+                              address=normalise_address(address), created=now,
+                              expires=now + dt.timedelta(days=days))
+    return row, token
+
+
+def find(action: str, token: str) -> ConfirmToken | None:
+    return ConfirmToken.get_or_none(ConfirmToken.digest == digest(token), ConfirmToken.action == action)

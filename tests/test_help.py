@@ -1,0 +1,30 @@
+"""`lets --help` lists every command and group with its whole one-line description."""
+from click.testing import CliRunner
+
+from mailer.cli import main
+
+
+def _lines(args):
+    result = CliRunner().invoke(main, args, terminal_width=80)
+    assert result.exit_code == 0, result.output
+    # The commands' part: the usage line's own "[ARGS]..." is not a cut description.
+    return " ".join(result.output.split("Commands:", 1)[-1].split())
+
+
+def test_lets_help_lists_every_command_and_group_with_its_first_sentence_uncut():
+    shown = _lines(["--help"])
+    assert "..." not in shown
+    for name, command in main.commands.items():
+        first = " ".join(command.help.split("\n\n")[0].split()).split(". ")[0]
+        assert f"{name} {first}" in shown, name
+
+
+def test_every_group_says_what_it_is_for_and_its_commands_are_listed_uncut():
+    for name, command in main.commands.items():
+        if not hasattr(command, "commands"):
+            continue
+        shown = _lines([name, "--help"])
+        assert "..." not in shown, name
+        assert all(sub in shown for sub in command.commands), name
+    member = " ".join(CliRunner().invoke(main, ["member", "--help"]).output.split())
+    assert "Members and their membership" in member and "add, list," not in member
