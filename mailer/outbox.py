@@ -15,6 +15,7 @@ import socket
 import ssl
 from pathlib import Path
 
+from db import write_transaction
 from db.models import OutboundMessage
 
 from .compose import now_utc
@@ -46,6 +47,9 @@ class RelayUnavailable(TemporaryFailure):
 class MaildirTransport:
     """Writes each message as one file in `new/`; a retried delivery finds its file and stops."""
 
+    # A delivery repeated after a crash finds its file: rows may be marked sent in batches.
+    idempotent = True
+
     def __init__(self, path: Path):
         self.path = path
         for sub in ("tmp", "new", "cur"):
@@ -73,6 +77,10 @@ class MaildirTransport:
 
 class SmtpTransport:
     """Hands messages to a relay, keeping one connection open for a batch."""
+
+    # The relay cannot recognise a repeat: each row is marked sent as soon as the relay
+    # took it, so a crash repeats at most the one message in flight.
+    idempotent = False
 
     def __init__(self, settings: Settings):
         self.outbound = settings.outbound
@@ -173,10 +181,17 @@ def deliver_pending(settings: Settings, transport=None, limit: int = 200, clock=
     own = transport is None
     transport = transport or transport_for(settings)
     signer = Signer(settings)
-    sent = 0
+    batched = getattr(transport, "idempotent", False)
+    if batched:
+        # One transaction (one fsync) claims the whole round; the conditional UPDATEs
+        # still skip rows another worker holds. A relay is slow: there each row is
+        # claimed just before it is sent, so its lease cannot run out while it waits.
+        with write_transaction():
+            rows = [row for row in rows if claim(row, now)]
+    sent, delivered = 0, []
     try:
-        for row in rows:
-            if not claim(row, now):
+        for index, row in enumerate(rows):
+            if not batched and not claim(row, now):
                 continue
             try:
                 transport.send(row, signer.sign(crlf(bytes(row.raw))))
@@ -187,15 +202,33 @@ def deliver_pending(settings: Settings, transport=None, limit: int = 200, clock=
                 _retry(row, exc, now)
                 if isinstance(exc, RelayUnavailable):
                     log.warning("relay unavailable, stopping this round: %s", exc)
+                    if batched:
+                        _release(rows[index + 1:], now)
                     break
                 continue
-            OutboundMessage.update(state="sent", sent_at=now, attempts=row.attempts + 1).where(
-                OutboundMessage.id == row.id).execute()
             sent += 1
+            if batched:
+                delivered.append(row.id)
+            else:
+                _mark_sent([row.id], now)
     finally:
+        if delivered:
+            _mark_sent(delivered, now)
         if own:
             transport.close()
     return sent
+
+
+def _mark_sent(ids: list[int], now) -> None:
+    OutboundMessage.update(state="sent", sent_at=now, attempts=OutboundMessage.attempts + 1).where(
+        OutboundMessage.id.in_(ids)).execute()
+
+
+def _release(rows: list[OutboundMessage], now) -> None:
+    """Claimed but not tried this round: due again at once, not after the lease."""
+    if rows:
+        OutboundMessage.update(state="queued", next_attempt=now).where(
+            OutboundMessage.id.in_([row.id for row in rows]), OutboundMessage.state == "sending").execute()
 
 
 def _retry(row: OutboundMessage, exc: Exception, now) -> None:

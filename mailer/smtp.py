@@ -1,15 +1,13 @@
 """The inbound SMTP edge: accept mail for the group's addresses, store it, answer 250."""
 from __future__ import annotations
 
-import asyncio
 import errno
 import logging
 import socket
-from concurrent.futures import ThreadPoolExecutor
 
 from aiosmtpd.controller import Controller
 
-from . import pipeline
+from .groupcommit import GroupStore
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -22,8 +20,8 @@ class Handler:
         self.settings = settings
         self.on_stored = on_stored
         # The database is blocking: keep it off the event loop so one slow commit
-        # doesn't stall every other SMTP session.
-        self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="store")
+        # doesn't stall every other SMTP session; concurrent mails share a commit.
+        self.store = GroupStore()
 
     def is_ours(self, address: str) -> bool:
         local, _, domain = address.lower().rpartition("@")
@@ -38,10 +36,8 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content or envelope.content
-        loop = asyncio.get_running_loop()
         try:
-            inbound_id = await loop.run_in_executor(
-                self.executor, pipeline.store, raw, envelope.mail_from or "", list(envelope.rcpt_tos))
+            inbound_id = await self.store.store(raw, envelope.mail_from or "", envelope.rcpt_tos)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 return "452 4.3.1 Insufficient system storage, try again later"
