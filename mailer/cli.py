@@ -147,12 +147,12 @@ def serve(app, port):
     Example: lets serve --port 2525
     """
     from .smtp import controller
-    from .worker import Worker
+    from .workerprocess import WorkerProcess
 
     settings = app.settings
     app.db()
     upgrade()
-    worker = Worker(settings)
+    worker = WorkerProcess(settings)
     server = controller(settings, on_stored=worker.wake, port=port)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -166,7 +166,6 @@ def serve(app, port):
     finally:
         server.stop()
         worker.stop()
-        worker.join(timeout=30)
 
 
 def _outbound_description(settings) -> str:

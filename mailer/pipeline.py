@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import peewee
 
 from db import database, members, write_transaction
-from db.claims import claim, exclusive
+from db.claims import claim_many, exclusive
 from db.models import Address, InboundMessage, Member, OutboundMessage
 from db.prepared import prepared_insert
 from handlers import Command, Context, Refusal, Reply
@@ -149,10 +149,11 @@ class Processor:
         # Several workers may run: each row is claimed for the whole transaction, so a
         # mail is handled once even when two workers pick it at the same moment.
         with exclusive():
+            rows = claim_many(InboundMessage, inbound_ids)
             for inbound_id in inbound_ids:
                 try:
                     with database.atomic():
-                        states.append(self._claim_and_process(inbound_id))
+                        states.append(self._process_claimed(rows.get(inbound_id)))
                 except (peewee.OperationalError, peewee.InterfaceError):
                     raise  # the database is away: leave the batch `received` for the next attempt
                 except Exception as exc:
@@ -163,8 +164,7 @@ class Processor:
                     states.append("failed")
         return states
 
-    def _claim_and_process(self, inbound_id: int) -> str:
-        row = claim(InboundMessage, inbound_id)
+    def _process_claimed(self, row: InboundMessage | None) -> str:
         if row is None:
             return "claimed"
         if row.state != "received":
