@@ -4,6 +4,7 @@ from __future__ import annotations
 from peewee import fn
 
 from . import database
+from .prepared import Prepared
 from .models import LANGUAGES, MEMBER_STATUSES, MEMBER_TYPES, Account, Address, Member
 
 SYSTEM_ACCOUNTS = {
@@ -61,8 +62,12 @@ def add_address(member: Member, address: str) -> Address:
 def by_address(address: str) -> Member | None:
     if not address:
         return None
-    return (Member.select().join(Address)
-            .where(Address.email == normalise_address(address)).first())
+    found = _by_address.rows(Member, normalise_address(address))
+    return found[0] if found else None
+
+
+# Every inbound mail looks its sender up: the SQL is made once (prepared.py).
+_by_address = Prepared(lambda email: Member.select().join(Address).where(Address.email == email).limit(1), 1)
 
 
 def by_number_or_address(key: str) -> Member | None:

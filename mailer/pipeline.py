@@ -15,7 +15,7 @@ import peewee
 from db import database, members, write_transaction
 from db.claims import claim_many, exclusive
 from db.models import Address, InboundMessage, Member, OutboundMessage
-from db.prepared import prepared_insert
+from db.prepared import Prepared, prepared_insert
 from handlers import Command, Context, Refusal, Reply
 from handlers.commands import route_all
 from handlers.consent import recognise as recognise_consent
@@ -51,7 +51,7 @@ def store_many(mails) -> list[int | None]:
             try:
                 with database.atomic():
                     ids.append(_insert_inbound(message_id=message_id_from_bytes(raw), raw=raw,
-                                               mail_from=mail_from, rcpt_tos=" ".join(rcpt_tos)))
+                                               mail_from=mail_from, rcpt_tos=" ".join(rcpt_tos)).id)
             except peewee.IntegrityError:
                 ids.append(None)
     return ids
@@ -219,7 +219,7 @@ class Processor:
         row.reason = outcome if replies else f"{outcome}; no reply due"
         _save(row)
 
-    def queue(self, reply: Reply, understood: Understood, row: InboundMessage | None) -> int:
+    def queue(self, reply: Reply, understood: Understood, row: InboundMessage | None) -> OutboundMessage:
         to = reply.to or understood.inbound.sender
         recipient = members.by_address(to) if reply.to else understood.member
         language = (recipient.language if recipient else None) or reply.language or understood.language
@@ -236,16 +236,17 @@ class Processor:
 
 
 # What processing sets on a stored mail; saving only these never rewrites the raw bytes.
-_PROCESSED_FIELDS = (InboundMessage.state, InboundMessage.kind, InboundMessage.reason, InboundMessage.sender,
-                     InboundMessage.member, InboundMessage.processed_at)
-
-
 def _save(row: InboundMessage) -> None:
-    row.save(only=_PROCESSED_FIELDS)
+    _update_processed.execute(row.state, row.kind, row.reason, row.sender, row.member_id, row.processed_at, row.id)
 
 
-def enqueue(outgoing: Outgoing, inbound=None) -> int:
-    """Put a composed message in the outbox (inside the caller's transaction); its row id."""
+_update_processed = Prepared(lambda state, kind, reason, sender, member, processed_at, row_id: InboundMessage.update(
+    state=state, kind=kind, reason=reason, sender=sender, member=member, processed_at=processed_at).where(
+    InboundMessage.id == row_id), 7)
+
+
+def enqueue(outgoing: Outgoing, inbound=None) -> OutboundMessage:
+    """Put a composed message in the outbox (inside the caller's transaction)."""
     return _insert_outbound(key=outgoing.key, message_id=outgoing.message_id, mail_from=outgoing.mail_from,
                             recipient=outgoing.recipient, raw=outgoing.raw, kind=outgoing.kind,
                             inbound=inbound.id if inbound is not None else None)
