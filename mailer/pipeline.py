@@ -8,6 +8,7 @@ commit in one transaction with its new state, so nothing is done twice.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 import peewee
@@ -29,8 +30,11 @@ from .subaddress import bulk_envelope
 
 log = logging.getLogger(__name__)
 
-# Mails processed per transaction: one fsync each batch, and a reply waits for at most this many.
+# Mails processed per transaction: one fsync a batch. On SQLite the batch holds the one
+# write lock that the SMTP server needs to store the next mail, so a batch also ends
+# after BATCH_SECONDS of work, whatever its size.
 BATCH = 32
+BATCH_SECONDS = 0.02
 
 def store(raw: bytes, mail_from: str | None = "", rcpt_tos=()) -> int | None:
     """Store a mail durably; its row id, or None when this Message-ID was stored before.
@@ -130,8 +134,10 @@ class Processor:
     def process_pending(self, limit: int = 100, batch: int = BATCH) -> int:
         ids = [row.id for row in self.pending(limit)]
         done = 0
-        for start in range(0, len(ids), batch):
-            done += sum(state != "claimed" for state in self.process_many(ids[start:start + batch]))
+        while ids:
+            states = self.process_many(ids[:batch])
+            ids = ids[len(states):]
+            done += sum(state != "claimed" for state in states)
         return done
 
     def process(self, inbound_id: int) -> str:
@@ -139,7 +145,8 @@ class Processor:
         return self.process_many([inbound_id])[0]
 
     def process_many(self, inbound_ids) -> list[str]:
-        """Process stored mails in one transaction, each in its own savepoint; their states.
+        """Process stored mails in one transaction, each in its own savepoint; the states
+        of the first ones, in order (fewer than given when the time budget ran out).
 
         One commit (one fsync) for the batch instead of one per mail. A mail whose
         handling raises rolls back only its savepoint and is marked failed in the same
@@ -150,7 +157,10 @@ class Processor:
         # mail is handled once even when two workers pick it at the same moment.
         with exclusive():
             rows = claim_many(InboundMessage, inbound_ids)
+            deadline = time.monotonic() + BATCH_SECONDS
             for inbound_id in inbound_ids:
+                if states and time.monotonic() > deadline:
+                    break  # the rest stays `received` for the next batch
                 try:
                     with database.atomic():
                         states.append(self._process_claimed(rows.get(inbound_id)))
