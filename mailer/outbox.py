@@ -25,7 +25,7 @@ from .tls import client_context
 
 log = logging.getLogger(__name__)
 
-# Retry a temporary failure after 1, 2, 4 … minutes, up to a day, then give up.
+# Retry a temporary failure after [outbound] retry_seconds, doubling up to six hours, 12 times, then give up.
 MAX_BACKOFF = dt.timedelta(hours=6)
 GIVE_UP_AFTER = 12
 # How long a claimed row stays with its worker before another may try it.
@@ -199,7 +199,7 @@ def deliver_pending(settings: Settings, transport=None, limit: int = 200, clock=
                 _mark(row, "failed", str(exc), now)
                 continue
             except TemporaryFailure as exc:
-                _retry(row, exc, now)
+                _retry(row, exc, now, settings.outbound.retry_seconds)
                 if isinstance(exc, RelayUnavailable):
                     log.warning("relay unavailable, stopping this round: %s", exc)
                     if batched:
@@ -231,12 +231,12 @@ def _release(rows: list[OutboundMessage], now) -> None:
             OutboundMessage.id.in_([row.id for row in rows]), OutboundMessage.state == "sending").execute()
 
 
-def _retry(row: OutboundMessage, exc: Exception, now) -> None:
+def _retry(row: OutboundMessage, exc: Exception, now, retry_seconds: int = 60) -> None:
     if row.attempts + 1 >= GIVE_UP_AFTER:
         _mark(row, "failed", f"gave up: {exc}", now)
         return
     row.attempts += 1
-    delay = min(dt.timedelta(minutes=2 ** (row.attempts - 1)), MAX_BACKOFF)
+    delay = min(dt.timedelta(seconds=retry_seconds * 2 ** (row.attempts - 1)), MAX_BACKOFF)
     log.info("outbound %s to %s deferred %s: %s", row.id, row.recipient, delay, exc)
     OutboundMessage.update(state="queued", attempts=row.attempts, last_error=str(exc)[:2000],
                            next_attempt=now + delay).where(OutboundMessage.id == row.id).execute()
