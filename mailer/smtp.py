@@ -38,19 +38,33 @@ class Handler:
         raw = envelope.original_content or envelope.content
         try:
             inbound_id = await self.store.store(raw, envelope.mail_from or "", envelope.rcpt_tos)
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                return "452 4.3.1 Insufficient system storage, try again later"
-            log.exception("storing a message failed")
-            return "451 4.3.0 Temporary failure, please try again later"
         except Exception as exc:
-            if "full" in str(exc).lower():  # SQLite reports a full disk as "database or disk is full"
+            if is_disk_full(exc):
                 return "452 4.3.1 Insufficient system storage, try again later"
             log.exception("storing a message failed")
             return "451 4.3.0 Temporary failure, please try again later"
         if inbound_id is not None:
             self.on_stored(inbound_id)
         return "250 2.0.0 OK: queued"
+
+
+# SQLite: "database or disk is full" (SQLITE_FULL); PostgreSQL: SQLSTATE 53100, "No space left on device".
+_FULL = ("database or disk is full", "no space left on device", "disk full", "quota exceeded")
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Whether the error, or one it arose from, says the disk is full. On SQLITE_FULL
+    SQLite rolls the transaction back itself, so the error that reaches us can be the
+    ORM's failed ROLLBACK, with the full disk only in its context."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if any(text in str(exc).lower() for text in _FULL):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def free_port(host: str = "127.0.0.1") -> int:
