@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 BATCH = 32
 BATCH_SECONDS = 0.02
 
+
 def store(raw: bytes, mail_from: str | None = "", rcpt_tos=()) -> int | None:
     """Store a mail durably; its row id, or None when this Message-ID was stored before.
 
