@@ -8,7 +8,6 @@ commit in one transaction with its new state, so nothing is done twice.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 
 import peewee
@@ -30,11 +29,9 @@ from .subaddress import bulk_envelope
 
 log = logging.getLogger(__name__)
 
-# Mails processed per transaction: one fsync a batch. On SQLite the batch holds the one
-# write lock that the SMTP server needs to store the next mail, so a batch also ends
-# after BATCH_SECONDS of work, whatever its size.
-BATCH = 32
-BATCH_SECONDS = 0.02
+# Mails processed per transaction: one fsync a batch. Small, because on SQLite a batch
+# holds the one write lock that the SMTP server needs to store the next mail.
+BATCH = 8
 
 
 def store(raw: bytes, mail_from: str | None = "", rcpt_tos=()) -> int | None:
@@ -78,8 +75,8 @@ class Understood:
 
 
 def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(),
-               lookup=members.by_address) -> Understood:
-    inbound = parse(raw, mail_from=mail_from, rcpt_tos=rcpt_tos)
+               lookup=members.by_address, parsed: Inbound | None = None) -> Understood:
+    inbound = parsed or parse(raw, mail_from=mail_from, rcpt_tos=rcpt_tos)
     verdict = guard.check(inbound, settings)
     member = lookup(inbound.sender) if inbound.sender else None
     command, commands = None, []
@@ -135,10 +132,8 @@ class Processor:
     def process_pending(self, limit: int = 100, batch: int = BATCH) -> int:
         ids = [row.id for row in self.pending(limit)]
         done = 0
-        while ids:
-            states = self.process_many(ids[:batch])
-            ids = ids[len(states):]
-            done += sum(state != "claimed" for state in states)
+        for start in range(0, len(ids), batch):
+            done += sum(state != "claimed" for state in self.process_many(ids[start:start + batch]))
         return done
 
     def process(self, inbound_id: int) -> str:
@@ -146,25 +141,22 @@ class Processor:
         return self.process_many([inbound_id])[0]
 
     def process_many(self, inbound_ids) -> list[str]:
-        """Process stored mails in one transaction, each in its own savepoint; the states
-        of the first ones, in order (fewer than given when the time budget ran out).
+        """Process stored mails in one transaction, each in its own savepoint; their states.
 
         One commit (one fsync) for the batch instead of one per mail. A mail whose
         handling raises rolls back only its savepoint and is marked failed in the same
         transaction; the others stand. When the database itself fails, the whole batch
         rolls back and stays `received` for the next attempt."""
         states = []
+        parsed = self._parse(inbound_ids)
         # Several workers may run: each row is claimed for the whole transaction, so a
         # mail is handled once even when two workers pick it at the same moment.
         with exclusive():
             rows = claim_many(InboundMessage, inbound_ids)
-            deadline = time.monotonic() + BATCH_SECONDS
             for inbound_id in inbound_ids:
-                if states and time.monotonic() > deadline:
-                    break  # the rest stays `received` for the next batch
                 try:
                     with database.atomic():
-                        states.append(self._process_claimed(rows.get(inbound_id)))
+                        states.append(self._process_claimed(rows.get(inbound_id), parsed.get(inbound_id)))
                 except (peewee.OperationalError, peewee.InterfaceError):
                     raise  # the database is away: leave the batch `received` for the next attempt
                 except Exception as exc:
@@ -175,18 +167,32 @@ class Processor:
                     states.append("failed")
         return states
 
-    def _process_claimed(self, row: InboundMessage | None) -> str:
+    @staticmethod
+    def _parse(inbound_ids) -> dict[int, Inbound]:
+        """Parse before the write transaction: parsing is a function of the stored bytes
+        alone, and on SQLite the SMTP server waits for the write lock while we hold it."""
+        parsed = {}
+        for row in (InboundMessage.select(InboundMessage.id, InboundMessage.raw, InboundMessage.mail_from,
+                                          InboundMessage.rcpt_tos)
+                    .where(InboundMessage.id.in_(list(inbound_ids)), InboundMessage.state == "received")):
+            try:
+                parsed[row.id] = parse(bytes(row.raw), mail_from=row.mail_from, rcpt_tos=row.rcpt_tos.split())
+            except Exception:  # parse never raises; if it did, the mail fails in its own savepoint
+                pass
+        return parsed
+
+    def _process_claimed(self, row: InboundMessage | None, parsed: Inbound | None = None) -> str:
         if row is None:
             return "claimed"
         if row.state != "received":
             return row.state
-        self._process(row)
+        self._process(row, parsed)
         return row.state
 
-    def _process(self, row: InboundMessage) -> None:
+    def _process(self, row: InboundMessage, parsed: Inbound | None = None) -> None:
         now = self.clock()
         understood = understand(bytes(row.raw), self.settings, mail_from=row.mail_from,
-                                rcpt_tos=row.rcpt_tos.split())
+                                rcpt_tos=row.rcpt_tos.split(), parsed=parsed)
         inbound, verdict, member, command = (understood.inbound, understood.verdict,
                                              understood.member, understood.command)
         row.sender, row.member, row.processed_at = inbound.sender, member, now
