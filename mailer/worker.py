@@ -15,6 +15,9 @@ from .scheduled import run_due
 # Scheduled mail (digests, expiry warnings) is looked at once a minute, not every turn.
 SCHEDULE_EVERY = 60.0
 
+# Seconds between delivery rounds while there is mail to deliver.
+DELIVERY_PAUSE = 0.1
+
 log = logging.getLogger(__name__)
 
 
@@ -36,7 +39,11 @@ class Deliverer(threading.Thread):
             except (peewee.OperationalError, peewee.InterfaceError):
                 log.exception("database unavailable; retrying")
                 sent = 0
-            if not sent:
+            if sent:
+                # A round costs two commits besides the messages: under a stream of
+                # mail, let replies gather for a moment rather than deliver each alone.
+                self.stopping.wait(DELIVERY_PAUSE)
+            else:
                 self.wakeup.wait(self.idle)
 
     def stop(self):
