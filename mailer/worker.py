@@ -53,7 +53,7 @@ class Deliverer(threading.Thread):
 
 class Worker(threading.Thread):
     def __init__(self, settings, processor: Processor | None = None, idle: float = 5.0, wakeup=None,
-                 parent: int | None = None, deliver_separately: bool = False):
+                 parent: int | None = None, deliver_separately: bool = False, gather: float = 0.0):
         super().__init__(name="lets-worker", daemon=True)
         self.settings = settings
         self.processor = processor or Processor(settings)
@@ -62,6 +62,7 @@ class Worker(threading.Thread):
         # A multiprocessing.Event when the worker runs in its own process (workerprocess.py).
         self.wakeup = wakeup or threading.Event()
         self.parent = parent
+        self.gather = gather
         self.stopping = threading.Event()
         self.next_schedule = 0.0
 
@@ -103,5 +104,7 @@ class Worker(threading.Thread):
             except (peewee.OperationalError, peewee.InterfaceError):
                 log.exception("database unavailable; retrying")
                 busy = 0
-            if not busy:
-                self.wakeup.wait(self.idle)
+            if not busy and self.wakeup.wait(self.idle) and self.gather:
+                # Woken by a stored mail: let the next few arrive too, so one commit
+                # (and one hold of SQLite's write lock) serves several.
+                self.stopping.wait(self.gather)
