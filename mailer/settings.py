@@ -57,6 +57,7 @@ class Outbound:
     ca_file: str = ""
     rate_per_minute: int = 0
     retry_seconds: int = 60
+    lease_seconds: int = 600
 
 
 @dataclass(frozen=True)
