@@ -1,15 +1,20 @@
 """Inbound throughput, end to end: SMTP 250 → processed → reply queued in the outbox.
 
-Compares `lets serve` with two baselines measured in the same run: an aiosmtpd server
-whose handler does nothing, and one that parses each mail with email.policy.default and
-inserts one row into SQLite. Loopback only; bounded by --count and a time limit.
+Two kinds of mail: offers (AANBOD → listing posted, confirmation queued) and payment
+confirmations (JA to the token of a BETAAL proposal → transfer booked, two receipts
+queued; the proposals are sent first, untimed, and their tokens read from the outbox).
+Compares `lets serve` with two baselines measured in the same run on the same mails:
+an aiosmtpd server whose handler does nothing, and one that parses each mail with
+email.policy.default and inserts one row into SQLite. Loopback only; bounded by
+--count and a time limit per measurement.
 
-    .venv/bin/python bench/inbound.py [--count 600] [--clients 1,10]
+    .venv/bin/python bench/inbound.py [--count 400] [--clients 1,10] [--kinds offers,confirmations]
 """
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import smtplib
 import sqlite3
 import statistics
@@ -18,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,12 +34,38 @@ from mailer.smtp import free_port  # noqa: E402
 TIME_LIMIT = 120.0  # seconds per measurement, whatever --count says
 
 
-def offer(i: int) -> bytes:
-    return (f"From: Member {i % 50} <m{i % 50}@example.org>\r\nTo: lets@lets.example\r\n"
-            f"Subject: AANBOD: Fietsherstel {i}\r\nMessage-ID: <bench-{i}-{time.time_ns()}@example.org>\r\n"
-            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-            "Categorie: vervoer\r\nNiveau: S\r\nPrijs: 10 zon per uur\r\n\r\n"
-            + "Ik repareer fietsen, plak banden en stel remmen af.\r\n" * 20).encode()
+MEMBERS = 50
+GROUP = "lets@lets.example"
+
+
+Mail = tuple[str, str, bytes]  # envelope sender, envelope recipient, the message
+
+
+def offer(i: int) -> Mail:
+    raw = (f"From: Member {i % MEMBERS} <m{i % MEMBERS}@example.org>\r\nTo: {GROUP}\r\n"
+           f"Subject: AANBOD: Fietsherstel {i}\r\nMessage-ID: <bench-{i}-{time.time_ns()}@example.org>\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+           "Categorie: vervoer\r\nNiveau: S\r\nPrijs: 10 zon per uur\r\n\r\n"
+           + "Ik repareer fietsen, plak banden en stel remmen af.\r\n" * 20).encode()
+    return f"m{i % MEMBERS}@example.org", GROUP, raw
+
+
+def proposal(i: int) -> Mail:
+    payer, payee = f"m{i % MEMBERS}@example.org", f"m{(i + 1) % MEMBERS}@example.org"
+    raw = (f"From: Member {i % MEMBERS} <{payer}>\r\nTo: {GROUP}\r\n"
+           f"Subject: BETAAL 1 aan {payee} voor les {i}\r\nMessage-ID: <pay-{i}-{time.time_ns()}@example.org>\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nDank je!\r\n").encode()
+    return payer, GROUP, raw
+
+
+def confirmation(i: int, payer: str, token: str) -> Mail:
+    """The payer's JA, sent to the plus address of the proposal's Reply-To, quoting it as mail programs do."""
+    to = f"lets+t-{token}@lets.example"
+    raw = (f"From: {payer}\r\nTo: {to}\r\nSubject: Re: Bevestig je betaling [t-{token}]\r\n"
+           f"Message-ID: <ja-{i}-{time.time_ns()}@example.org>\r\nIn-Reply-To: <confirm-{i}@lets.example>\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nJA\r\n\r\n"
+           "Op ma 23 nov. 2026 om 10:00 schreef LETS <lets@lets.example>:\r\n> Antwoord JA om te betalen.\r\n").encode()
+    return payer, to, raw
 
 
 def wait_port(port: int, deadline: float = 20.0) -> None:
@@ -48,8 +80,8 @@ def wait_port(port: int, deadline: float = 20.0) -> None:
     raise RuntimeError(f"server on {port} did not start")
 
 
-def send_all(port: int, count: int, clients: int) -> list[float]:
-    """Send `count` mails over `clients` connections; per-mail SMTP latency in seconds."""
+def send_all(port: int, mails: list[Mail], clients: int) -> list[float]:
+    """Send `mails` over `clients` connections; per-mail SMTP latency in seconds."""
     latencies: list[float] = []
     lock = threading.Lock()
     started = time.monotonic()
@@ -57,11 +89,11 @@ def send_all(port: int, count: int, clients: int) -> list[float]:
     def client(worker: int):
         mine = []
         with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
-            for i in range(worker, count, clients):
+            for sender, recipient, raw in mails[worker::clients]:
                 if time.monotonic() - started > TIME_LIMIT:
                     break
                 t0 = time.monotonic()
-                smtp.sendmail(f"m{i % 50}@example.org", ["lets@lets.example"], offer(i))
+                smtp.sendmail(sender, [recipient], raw)
                 mine.append(time.monotonic() - t0)
         with lock:
             latencies.extend(mine)
@@ -74,15 +106,15 @@ def send_all(port: int, count: int, clients: int) -> list[float]:
     return latencies
 
 
-def run_baseline(mode: str, count: int, clients: int, tmp: Path) -> dict:
+def run_baseline(mode: str, mails: list[Mail], clients: int, tmp: Path) -> dict:
     port = free_port()
     proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "baseline_server.py"), mode, str(port),
-                             str(tmp / f"baseline-{mode}-{clients}.db")], stdout=subprocess.PIPE)
+                             str(tmp / f"baseline-{mode}-{clients}-{time.time_ns()}.db")], stdout=subprocess.PIPE)
     try:
         proc.stdout.readline()
         wait_port(port)
         t0 = time.monotonic()
-        latencies = send_all(port, count, clients)
+        latencies = send_all(port, mails, clients)
         elapsed = time.monotonic() - t0
     finally:
         proc.terminate()
@@ -91,38 +123,79 @@ def run_baseline(mode: str, count: int, clients: int, tmp: Path) -> dict:
     return {"mails": len(latencies), "seconds": elapsed, "latencies": latencies}
 
 
-def run_lets(count: int, clients: int, tmp: Path) -> dict:
-    port = free_port()
-    db_path = tmp / f"lets-{clients}.db"
-    env = {**os.environ, "LETS_DATABASE_URL": f"sqlite:///{db_path}", "LETS_SECURITY_SECRET": "bench",
-           "LETS_OUTBOUND_MAILDIR": str(tmp / f"outbox-{clients}"), "LETS_INBOUND_PORT": str(port),
-           "LETS_SETTINGS": str(ROOT / "settings.ini")}
-    lets = [sys.executable, "-m", "mailer.cli"]
-    subprocess.run(lets + ["init"], env=env, cwd=ROOT, check=True, capture_output=True)
-    seed = "\n".join(f"import db.members as m; m.add('Member {i}', 'm{i}@example.org')" for i in range(50))
-    subprocess.run([sys.executable, "-c", "from db import connect; from mailer.settings import load; "
-                    f"connect(load().database_url)\n{seed}"], env=env, cwd=ROOT, check=True)
-    proc = subprocess.Popen(lets + ["serve"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
-    try:
-        wait_port(port)
-        t0 = time.monotonic()
-        latencies = send_all(port, count, clients)
-        with sqlite3.connect(db_path) as db:
-            while time.monotonic() - t0 < TIME_LIMIT:
-                queued = db.execute("select count(*) from outbound_message").fetchone()[0]
-                if queued >= len(latencies):
-                    break
-                time.sleep(0.02)
-            elapsed = time.monotonic() - t0
-            rows = db.execute("select m.received_at, o.created from inbound_message m "
-                              "join outbound_message o on o.inbound_id = m.id").fetchall()
-    finally:
-        proc.terminate()
-        proc.wait(10)
-    # End-to-end latency: from SMTP acceptance to the reply queued (stored timestamps).
-    from datetime import datetime
+class Lets:
+    """A `lets serve` on a fresh SQLite group of MEMBERS members."""
+
+    def __init__(self, tmp: Path, name: str):
+        self.port = free_port()
+        self.db_path = tmp / f"lets-{name}.db"
+        self.env = {**os.environ, "LETS_DATABASE_URL": f"sqlite:///{self.db_path}", "LETS_SECURITY_SECRET": "bench",
+                    "LETS_OUTBOUND_MAILDIR": str(tmp / f"outbox-{name}"), "LETS_INBOUND_PORT": str(self.port),
+                    "LETS_SETTINGS": str(ROOT / "settings.ini")}
+        lets = [sys.executable, "-m", "mailer.cli"]
+        subprocess.run(lets + ["init"], env=self.env, cwd=ROOT, check=True, capture_output=True)
+        seed = "\n".join(f"import db.members as m; m.add('Member {i}', 'm{i}@example.org')" for i in range(MEMBERS))
+        subprocess.run([sys.executable, "-c", "from db import connect; from mailer.settings import load; "
+                        f"connect(load().database_url)\n{seed}"], env=self.env, cwd=ROOT, check=True)
+        self.proc = subprocess.Popen(lets + ["serve"], env=self.env, cwd=ROOT, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+
+    def query(self, sql: str, *params):
+        with sqlite3.connect(self.db_path, timeout=30) as db:
+            return db.execute(sql, params).fetchall()
+
+    def wait_outbox(self, count: int, t0: float) -> float:
+        while time.monotonic() - t0 < TIME_LIMIT:
+            if self.query("select count(*) from outbound_message")[0][0] >= count:
+                break
+            time.sleep(0.02)
+        return time.monotonic() - t0
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+def run_lets(kind: str, mails: list[Mail], clients: int, lets: Lets) -> dict:
+    """Send `mails` to a running `lets serve`; wait until the replies they cause are queued."""
+    before = lets.query("select count(*) from outbound_message")[0][0]
+    first_inbound = lets.query("select coalesce(max(id), 0) from inbound_message")[0][0]
+    per_mail = 2 if kind == "confirmations" else 1   # a receipt to the payer and one to the payee
+    t0 = time.monotonic()
+    latencies = send_all(lets.port, mails, clients)
+    elapsed = lets.wait_outbox(before + per_mail * len(latencies), t0)
+    # End-to-end latency: from the stored mail (before its 250) to its last reply queued.
+    rows = lets.query("select m.received_at, max(o.created) from inbound_message m "
+                      "join outbound_message o on o.inbound_id = m.id where m.id > ? group by m.id", first_inbound)
     e2e = [(datetime.fromisoformat(str(b)) - datetime.fromisoformat(str(a))).total_seconds() for a, b in rows]
     return {"mails": len(rows), "seconds": elapsed, "latencies": latencies, "e2e": e2e}
+
+
+def confirmations_for(lets: Lets, count: int, clients: int) -> list[Mail]:
+    """Send `count` BETAAL proposals (untimed) and build the JA answers from the tokens they got."""
+    t0 = time.monotonic()
+    send_all(lets.port, [proposal(i) for i in range(count)], clients)
+    lets.wait_outbox(count, t0)
+    mails = []
+    for i, (recipient, raw) in enumerate(lets.query(
+            "select recipient, raw from outbound_message where kind = 'trade/confirm' order by id")):
+        token = re.search(rb"lets\+t-([a-z2-7]{24})@", bytes(raw)).group(1).decode()
+        mails.append(confirmation(i, recipient, token))
+    return mails
+
+
+def measure(kind: str, count: int, clients: int, tmp: Path) -> list[tuple[str, dict]]:
+    lets = Lets(tmp, f"{kind}-{clients}")
+    try:
+        mails = confirmations_for(lets, count, clients) if kind == "confirmations" else [offer(i) for i in range(count)]
+        null = run_baseline("null", mails, clients, tmp)
+        naive = run_baseline("parse-insert", mails, clients, tmp)
+        ours = run_lets(kind, mails, clients, lets)
+    finally:
+        lets.stop()
+    return [("baseline: aiosmtpd, no-op handler", null),
+            ("baseline: policy.default parse + 1 SQLite insert", naive),
+            ("lets serve: stored, processed, replies queued", ours)]
 
 
 def pct(values, p):
@@ -134,30 +207,30 @@ def pct(values, p):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=600)
+    parser.add_argument("--count", type=int, default=400)
     parser.add_argument("--clients", default="1,10")
+    parser.add_argument("--kinds", default="offers,confirmations")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        for clients in [int(c) for c in args.clients.split(",")]:
-            null = run_baseline("null", args.count, clients, tmp)
-            naive = run_baseline("parse-insert", args.count, clients, tmp)
-            ours = run_lets(args.count, clients, tmp)
-            for name, result in (("baseline: aiosmtpd, no-op handler", null),
-                                 ("baseline: policy.default parse + 1 SQLite insert", naive),
-                                 ("lets serve: stored, processed, reply queued", ours)):
-                rate = result["mails"] / result["seconds"] if result["seconds"] else 0
-                rows.append((clients, name, result["mails"], rate,
-                             pct(result["latencies"], 50), pct(result["latencies"], 99),
-                             pct(result.get("e2e", []), 50), pct(result.get("e2e", []), 99),
-                             rate / (naive["mails"] / naive["seconds"])))
-    print(f"\nInbound offers, {args.count} mails per run, loopback, {os.cpu_count()} cores\n")
-    print(f"| clients | server | mails | mails/s | SMTP p50 ms | SMTP p99 ms | 250→reply p50 ms | 250→reply p99 ms | × parse+insert |")
-    print("|---|---|---|---|---|---|---|---|---|")
+        for kind in args.kinds.split(","):
+            for clients in [int(c) for c in args.clients.split(",")]:
+                results = measure(kind, args.count, clients, tmp)
+                naive = results[1][1]
+                for name, result in results:
+                    rate = result["mails"] / result["seconds"] if result["seconds"] else 0
+                    rows.append((kind, clients, name, result["mails"], rate,
+                                 pct(result["latencies"], 50), pct(result["latencies"], 99),
+                                 pct(result.get("e2e", []), 50), pct(result.get("e2e", []), 99),
+                                 rate / (naive["mails"] / naive["seconds"])))
+    print(f"\nInbound mail, {args.count} mails per run, loopback, {os.cpu_count()} cores\n")
+    print("| mail | clients | server | mails | mails/s | SMTP p50 ms | SMTP p99 ms "
+          "| 250→replies p50 ms | 250→replies p99 ms | × parse+insert |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        e2e = f"{r[6]:.1f} | {r[7]:.1f}" if r[6] == r[6] else "– | –"
-        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.0f} | {r[4]:.1f} | {r[5]:.1f} | {e2e} | {r[8]:.2f} |")
+        e2e = f"{r[7]:.1f} | {r[8]:.1f}" if r[7] == r[7] else "– | –"
+        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.0f} | {r[5]:.1f} | {r[6]:.1f} | {e2e} | {r[9]:.2f} |")
 
 
 if __name__ == "__main__":

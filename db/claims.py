@@ -29,3 +29,11 @@ def claim(model, row_id):
     if is_postgres():
         query = query.for_update(skip_locked=True)
     return query.first()
+
+
+def claim_many(model, row_ids) -> dict:
+    """`claim` for a batch in one query: {id: row} for the rows this worker now holds."""
+    query = model.select().where(model.id.in_(list(row_ids)))
+    if is_postgres():
+        query = query.for_update(skip_locked=True)
+    return {row.id: row for row in query}

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from peewee import fn
 
 from . import database, is_postgres, limits as limit_rules, tokens, write_transaction
+from .prepared import by_id
 from .members import normalise_address
 from .models import Account, ConsentToken, Member, Notice, Transfer
 
@@ -67,7 +68,7 @@ def _lock(*account_ids: int) -> None:
 
 
 def _fresh(account_id: int) -> Account:
-    return Account.get_by_id(account_id)
+    return by_id(Account, account_id)
 
 
 # -- proposals ---------------------------------------------------------------------

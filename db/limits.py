@@ -5,6 +5,7 @@ import calendar
 import datetime as dt
 
 from .models import Account, Member, MemberLimit
+from .prepared import Prepared, by_id
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -19,7 +20,8 @@ def for_member(member: Member, limits, today: dt.date) -> tuple[int, int]:
     upper = getattr(limits, f"{member.type}_upper", limits.regular_upper) * 100
     if limits.newcomer_months and today < add_months(member.joined, limits.newcomer_months):
         lower = max(lower, limits.newcomer_lower * 100)
-    override = MemberLimit.get_or_none(MemberLimit.member == member)
+    found = _override.rows(MemberLimit, member.id)
+    override = found[0] if found else None
     if override is not None:
         lower = override.lower_cents if override.lower_cents is not None else lower
         upper = override.upper_cents if override.upper_cents is not None else upper
@@ -31,7 +33,10 @@ def for_account(account: Account, limits, today: dt.date) -> tuple[int | None, i
     a budget (budget:NAME) cannot be overspent: (0, None)."""
     if account.member_id is None:
         return (0, None) if account.code.startswith("budget:") else (None, None)
-    return for_member(Member.get_by_id(account.member_id), limits, today)
+    return for_member(by_id(Member, account.member_id), limits, today)
+
+
+_override = Prepared(lambda member: MemberLimit.select().where(MemberLimit.member == member), 1)
 
 
 def set_own(member: Member, lower_cents: int | None, upper_cents: int | None) -> MemberLimit:

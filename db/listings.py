@@ -4,14 +4,18 @@ from __future__ import annotations
 import datetime as dt
 
 from .models import Listing, Member
+from .prepared import prepared_insert
 
 
 def post(member: Member, kind: str, *, title: str, expires: dt.date, description: str = "",
          category: str = "", level: str = "", rate_cents: int | None = None,
          rate_text: str = "", source=None) -> Listing:
-    return Listing.create(member=member, kind=kind, title=title, description=description,
-                          category=category, level=level, rate_cents=rate_cents,
-                          rate_text=rate_text, expires=expires, source=source)
+    return _insert(member=member, kind=kind, title=title, description=description,
+                   category=category, level=level, rate_cents=rate_cents,
+                   rate_text=rate_text, expires=expires, source=source)
+
+
+_insert = prepared_insert(Listing)
 
 
 def current(today: dt.date, *, kind: str | None = None, category: str | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from peewee import fn
 
 from . import database
+from .prepared import Prepared
 from .models import LANGUAGES, MEMBER_STATUSES, MEMBER_TYPES, Account, Address, Member
 
 SYSTEM_ACCOUNTS = {
@@ -69,8 +70,14 @@ def add_address(member: Member, address: str) -> Address:
 def by_address(address: str) -> Member | None:
     if not address:
         return None
-    return (Member.select().join(Address)
-            .where(Address.email == normalise_address(address)).order_by(Member.id).first())
+    found = _by_address.rows(Member, normalise_address(address))
+    return found[0] if found else None
+
+
+# Every inbound mail looks its sender up: the SQL is made once (prepared.py). A household
+# shares an address: the first member is the one a bare address means.
+_by_address = Prepared(lambda email: Member.select().join(Address).where(Address.email == email)
+                       .order_by(Member.id).limit(1), 1)
 
 
 def at_address(address: str) -> list[Member]:

@@ -17,6 +17,7 @@ from peewee import (
 )
 
 from . import database
+from .prepared import Prepared
 
 MEMBER_TYPES = ("regular", "household", "guest", "honorary", "organisation")
 MEMBER_STATUSES = ("applicant", "active", "suspended", "leaving", "left", "refused", "expelled")
@@ -51,9 +52,7 @@ class Member(BaseModel):
 
     @property
     def primary_address(self) -> str | None:
-        row = (Address.select().where(Address.member == self)
-               .order_by(Address.primary.desc(), Address.id).first())
-        return row.email if row else None
+        return _primary_address.scalar(self.id)
 
 
 class Address(BaseModel):
@@ -66,6 +65,11 @@ class Address(BaseModel):
 
     class Meta:
         indexes = ((("member", "email"), True),)
+
+
+# Asked for every reply to a member: the SQL is made once (prepared.py).
+_primary_address = Prepared(lambda member: Address.select(Address.email).where(Address.member == member)
+                            .order_by(Address.primary.desc(), Address.id).limit(1), 1)
 
 
 class Account(BaseModel):

@@ -5,13 +5,14 @@ import re
 
 from db import advice, ledger
 from db.models import Account, Member, Transfer
+from db.prepared import by_id
 
 from . import Reply
 
 
 def _party(account_id: int) -> tuple[Account, Member | None]:
-    account = Account.get_by_id(account_id)
-    return account, (account.member if account.member_id else None)
+    account = by_id(Account, account_id)
+    return account, (by_id(Member, account.member_id) if account.member_id else None)
 
 
 def _name(account: Account, member: Member | None) -> str:

@@ -176,20 +176,22 @@ def serve(app, port):
     Example: lets serve --port 2525
     """
     from .smtp import controller
-    from .worker import Worker
+    from .workerprocess import WorkerProcess
 
     settings = app.settings
     app.db()
     upgrade()
-    worker = Worker(settings)
+    worker = WorkerProcess(settings)
     server = controller(settings, on_stored=worker.wake, port=port)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     worker.start()
     server.start()
+    from .compose import Composer
     from .web import start as start_web
-    web = start_web(settings, worker.processor.composer)   # None without [digest] public_url
+    # The worker composes in its own process; the endpoint's pages need a composer here.
+    web = start_web(settings, Composer(settings))   # None without [digest] public_url
     click.echo(f"lets-mail: {settings.group.name} listening on {settings.inbound.host}:{server.port}; "
                f"outbound: {_outbound_description(settings)}", err=True)
     if web:
@@ -201,7 +203,6 @@ def serve(app, port):
             web.stop()
         server.stop()
         worker.stop()
-        worker.join(timeout=30)
 
 
 def _outbound_description(settings) -> str:

@@ -15,6 +15,7 @@ import socket
 import ssl
 from pathlib import Path
 
+from db import write_transaction
 from db.models import OutboundMessage
 
 from .compose import now_utc
@@ -24,11 +25,16 @@ from .tls import client_context
 
 log = logging.getLogger(__name__)
 
-# Retry a temporary failure after 1, 2, 4 … minutes, up to a day, then give up.
+# Retry a temporary failure after [outbound] retry_seconds, doubling up to six hours, 12 times, then give up.
 MAX_BACKOFF = dt.timedelta(hours=6)
 GIVE_UP_AFTER = 12
-# How long a claimed row stays with its worker before another may try it.
+# How long a claimed row stays with its worker before another may try it
+# ([outbound] lease_seconds for a relay).
 LEASE = dt.timedelta(minutes=10)
+# The same for a round into a Maildir: writing files takes seconds, and a delivery
+# repeated after the lease finds its file, so a server killed mid-round leaves its
+# replies waiting for half a minute rather than ten.
+IDEMPOTENT_LEASE = dt.timedelta(seconds=30)
 
 
 class TemporaryFailure(Exception):
@@ -45,6 +51,9 @@ class RelayUnavailable(TemporaryFailure):
 
 class MaildirTransport:
     """Writes each message as one file in `new/`; a retried delivery finds its file and stops."""
+
+    # A delivery repeated after a crash finds its file: rows may be marked sent in batches.
+    idempotent = True
 
     def __init__(self, path: Path):
         self.path = path
@@ -73,6 +82,10 @@ class MaildirTransport:
 
 class SmtpTransport:
     """Hands messages to a relay, keeping one connection open for a batch."""
+
+    # The relay cannot recognise a repeat: each row is marked sent as soon as the relay
+    # took it, so a crash repeats at most the one message in flight.
+    idempotent = False
 
     def __init__(self, settings: Settings):
         self.outbound = settings.outbound
@@ -148,9 +161,9 @@ def due(now, limit: int):
             .order_by(OutboundMessage.id).limit(limit))
 
 
-def claim(row: OutboundMessage, now) -> bool:
+def claim(row: OutboundMessage, now, lease: dt.timedelta = LEASE) -> bool:
     """Take the row for this worker; False when another worker took it first."""
-    return OutboundMessage.update(state="sending", next_attempt=now + LEASE).where(
+    return OutboundMessage.update(state="sending", next_attempt=now + lease).where(
         OutboundMessage.id == row.id, OutboundMessage.state.in_(("queued", "sending")),
         OutboundMessage.next_attempt <= now).execute() == 1
 
@@ -175,10 +188,17 @@ def deliver_pending(settings: Settings, transport=None, limit: int = 200, clock=
     own = transport is None
     transport = transport or transport_for(settings)
     signer = Signer(settings)
-    sent = 0
+    batched = getattr(transport, "idempotent", False)
+    if batched:
+        # One transaction (one fsync) claims the whole round; the conditional UPDATEs
+        # still skip rows another worker holds. A relay is slow: there each row is
+        # claimed just before it is sent, so its lease cannot run out while it waits.
+        with write_transaction():
+            rows = [row for row in rows if claim(row, now, IDEMPOTENT_LEASE)]
+    sent, delivered = 0, []
     try:
-        for row in rows:
-            if not claim(row, now):
+        for index, row in enumerate(rows):
+            if not batched and not claim(row, now, dt.timedelta(seconds=settings.outbound.lease_seconds)):
                 continue
             try:
                 transport.send(row, signer.sign(crlf(bytes(row.raw))))
@@ -186,26 +206,44 @@ def deliver_pending(settings: Settings, transport=None, limit: int = 200, clock=
                 _mark(row, "failed", str(exc), now)
                 continue
             except TemporaryFailure as exc:
-                _retry(row, exc, now)
+                _retry(row, exc, now, settings.outbound.retry_seconds)
                 if isinstance(exc, RelayUnavailable):
                     log.warning("relay unavailable, stopping this round: %s", exc)
+                    if batched:
+                        _release(rows[index + 1:], now)
                     break
                 continue
-            OutboundMessage.update(state="sent", sent_at=now, attempts=row.attempts + 1).where(
-                OutboundMessage.id == row.id).execute()
             sent += 1
+            if batched:
+                delivered.append(row.id)
+            else:
+                _mark_sent([row.id], now)
     finally:
+        if delivered:
+            _mark_sent(delivered, now)
         if own:
             transport.close()
     return sent
 
 
-def _retry(row: OutboundMessage, exc: Exception, now) -> None:
+def _mark_sent(ids: list[int], now) -> None:
+    OutboundMessage.update(state="sent", sent_at=now, attempts=OutboundMessage.attempts + 1).where(
+        OutboundMessage.id.in_(ids)).execute()
+
+
+def _release(rows: list[OutboundMessage], now) -> None:
+    """Claimed but not tried this round: due again at once, not after the lease."""
+    if rows:
+        OutboundMessage.update(state="queued", next_attempt=now).where(
+            OutboundMessage.id.in_([row.id for row in rows]), OutboundMessage.state == "sending").execute()
+
+
+def _retry(row: OutboundMessage, exc: Exception, now, retry_seconds: int = 60) -> None:
     if row.attempts + 1 >= GIVE_UP_AFTER:
         _mark(row, "failed", f"gave up: {exc}", now)
         return
     row.attempts += 1
-    delay = min(dt.timedelta(minutes=2 ** (row.attempts - 1)), MAX_BACKOFF)
+    delay = min(dt.timedelta(seconds=retry_seconds * 2 ** (row.attempts - 1)), MAX_BACKOFF)
     log.info("outbound %s to %s deferred %s: %s", row.id, row.recipient, delay, exc)
     OutboundMessage.update(state="queued", attempts=row.attempts, last_error=str(exc)[:2000],
                            next_attempt=now + delay).where(OutboundMessage.id == row.id).execute()

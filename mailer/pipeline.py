@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import peewee
 
-from db import database, households, listing_links, members
-from db.claims import claim, exclusive
+from db import database, households, listing_links, members, write_transaction
+from db.claims import claim_many, exclusive
 from db.models import Address, InboundMessage, Member, OutboundMessage
+from db.prepared import Prepared, prepared_insert
 from handlers import Command, Context, Refusal, Reply
 from handlers.announce import recognise as recognise_announcement
 from handlers.cancel import recognise as recognise_cancel
@@ -31,19 +32,37 @@ from .subaddress import bulk_envelope
 
 log = logging.getLogger(__name__)
 
+# Mails processed per transaction: one fsync a batch. Small, because on SQLite a batch
+# holds the one write lock that the SMTP server needs to store the next mail.
+BATCH = 8
+
+
 def store(raw: bytes, mail_from: str | None = "", rcpt_tos=()) -> int | None:
     """Store a mail durably; its row id, or None when this Message-ID was stored before.
 
     `mail_from` is the envelope sender: "" the null return path (a bounce), None unknown
     (a mailbox), in which case `parse` reads the Return-Path header instead."""
-    message_id = message_id_from_bytes(raw)
-    try:
-        with database.atomic():
-            row = InboundMessage.create(message_id=message_id, raw=raw, mail_from=mail_from,
-                                        rcpt_tos=" ".join(rcpt_tos))
-    except peewee.IntegrityError:
-        return None
-    return row.id
+    return store_many([(raw, mail_from, rcpt_tos)])[0]
+
+
+def store_many(mails) -> list[int | None]:
+    """Store several mails (raw, mail_from, rcpt_tos) in one transaction: one commit, so
+    one fsync, for all of them. Each is its own savepoint, so a Message-ID stored before
+    (None in the result) does not undo the others. Raises when the commit fails: then
+    none of them is stored, and none may be answered 250."""
+    ids = []
+    with write_transaction():
+        for raw, mail_from, rcpt_tos in mails:
+            try:
+                with database.atomic():
+                    ids.append(_insert_inbound(message_id=message_id_from_bytes(raw), raw=raw,
+                                               mail_from=mail_from, rcpt_tos=" ".join(rcpt_tos)).id)
+            except peewee.IntegrityError:
+                ids.append(None)
+    return ids
+
+
+_insert_inbound = prepared_insert(InboundMessage)
 
 
 @dataclass
@@ -61,8 +80,8 @@ class Understood:
 
 
 def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(),
-               lookup=members.by_address) -> Understood:
-    inbound = parse(raw, mail_from=mail_from, rcpt_tos=rcpt_tos)
+               lookup=members.by_address, parsed: Inbound | None = None) -> Understood:
+    inbound = parsed or parse(raw, mail_from=mail_from, rcpt_tos=rcpt_tos)
     verdict = guard.check(inbound, settings)
     household = []
     if lookup is members.by_address and inbound.sender:
@@ -123,38 +142,70 @@ class Processor:
         return (InboundMessage.select(InboundMessage.id).where(InboundMessage.state == "received")
                 .order_by(InboundMessage.id).limit(limit))
 
-    def process_pending(self, limit: int = 100) -> int:
+    def process_pending(self, limit: int = 100, batch: int = BATCH) -> int:
+        ids = [row.id for row in self.pending(limit)]
         done = 0
-        for row in self.pending(limit):
-            if self.process(row.id) != "claimed":
-                done += 1
+        for start in range(0, len(ids), batch):
+            done += sum(state != "claimed" for state in self.process_many(ids[start:start + batch]))
         return done
 
     def process(self, inbound_id: int) -> str:
         """Process one stored mail; its final state. A bug marks it failed, never half-done."""
-        try:
-            # Several workers may run: the row is claimed for the whole transaction, so a
-            # mail is handled once even when two workers pick it at the same moment.
-            with exclusive():
-                row = claim(InboundMessage, inbound_id)
-                if row is None:
-                    return "claimed"
-                if row.state != "received":
-                    return row.state
-                self._process(row)
-                return row.state
-        except (peewee.OperationalError, peewee.InterfaceError):
-            raise  # the database is away: leave the mail `received` for the next attempt
-        except Exception as exc:
-            log.exception("processing inbound %s failed", inbound_id)
-            InboundMessage.update(state="failed", reason=f"internal error: {exc.__class__.__name__}: {exc}"[:2000],
-                                  processed_at=self.clock()).where(InboundMessage.id == inbound_id).execute()
-            return "failed"
+        return self.process_many([inbound_id])[0]
 
-    def _process(self, row: InboundMessage) -> None:
+    def process_many(self, inbound_ids) -> list[str]:
+        """Process stored mails in one transaction, each in its own savepoint; their states.
+
+        One commit (one fsync) for the batch instead of one per mail. A mail whose
+        handling raises rolls back only its savepoint and is marked failed in the same
+        transaction; the others stand. When the database itself fails, the whole batch
+        rolls back and stays `received` for the next attempt."""
+        states = []
+        parsed = self._parse(inbound_ids)
+        # Several workers may run: each row is claimed for the whole transaction, so a
+        # mail is handled once even when two workers pick it at the same moment.
+        with exclusive():
+            rows = claim_many(InboundMessage, inbound_ids)
+            for inbound_id in inbound_ids:
+                try:
+                    with database.atomic():
+                        states.append(self._process_claimed(rows.get(inbound_id), parsed.get(inbound_id)))
+                except (peewee.OperationalError, peewee.InterfaceError):
+                    raise  # the database is away: leave the batch `received` for the next attempt
+                except Exception as exc:
+                    log.exception("processing inbound %s failed", inbound_id)
+                    InboundMessage.update(state="failed",
+                                          reason=f"internal error: {exc.__class__.__name__}: {exc}"[:2000],
+                                          processed_at=self.clock()).where(InboundMessage.id == inbound_id).execute()
+                    states.append("failed")
+        return states
+
+    @staticmethod
+    def _parse(inbound_ids) -> dict[int, Inbound]:
+        """Parse before the write transaction: parsing is a function of the stored bytes
+        alone, and on SQLite the SMTP server waits for the write lock while we hold it."""
+        parsed = {}
+        for row in (InboundMessage.select(InboundMessage.id, InboundMessage.raw, InboundMessage.mail_from,
+                                          InboundMessage.rcpt_tos)
+                    .where(InboundMessage.id.in_(list(inbound_ids)), InboundMessage.state == "received")):
+            try:
+                parsed[row.id] = parse(bytes(row.raw), mail_from=row.mail_from, rcpt_tos=row.rcpt_tos.split())
+            except Exception:  # parse never raises; if it did, the mail fails in its own savepoint
+                pass
+        return parsed
+
+    def _process_claimed(self, row: InboundMessage | None, parsed: Inbound | None = None) -> str:
+        if row is None:
+            return "claimed"
+        if row.state != "received":
+            return row.state
+        self._process(row, parsed)
+        return row.state
+
+    def _process(self, row: InboundMessage, parsed: Inbound | None = None) -> None:
         now = self.clock()
         understood = understand(bytes(row.raw), self.settings, mail_from=row.mail_from,
-                                rcpt_tos=row.rcpt_tos.split())
+                                rcpt_tos=row.rcpt_tos.split(), parsed=parsed)
         inbound, verdict, member, command = (understood.inbound, understood.verdict,
                                              understood.member, understood.command)
         row.sender, row.member, row.processed_at = inbound.sender, member, now
@@ -164,13 +215,13 @@ class Processor:
         plus = receive_plus(self.settings, understood, row, self, now)
         if plus is not None:
             row.state, row.kind, row.reason = plus
-            row.save()
+            _save(row)
             return
         if verdict is not None:
             row.state, row.kind, row.reason = "ignored", verdict.kind, verdict.reason
             if verdict.bounced:
                 row.reason += ": " + ", ".join(verdict.bounced)
-            row.save()
+            _save(row)
             return
         flood = throttle.check(inbound.sender, now, self.settings)
         if flood is not None:
@@ -178,12 +229,12 @@ class Processor:
             if flood.notify:
                 self.queue(Reply("flood/throttled", {"limit": self.settings.inbound.max_per_hour},
                                  language=understood.language), understood, row)
-            row.save()
+            _save(row)
             return
         loop = loops.check(understood, now, self.settings)
         if loop is not None:
             row.state, row.kind, row.reason = "ignored", "loop", loop
-            row.save()
+            _save(row)
             return
         if understood.household and command.kind not in ("consent", "cancel-confirm"):
             # A tokened answer names its member; anything else needs to know which member wrote.
@@ -191,7 +242,7 @@ class Processor:
             self.queue(Reply("household/which", {"members": names, "address": inbound.sender}),
                        understood, row)
             row.state, row.kind, row.reason = "processed", command.kind, "household member not identified"
-            row.save()
+            _save(row)
             return
         ctx = Context(settings=self.settings, sender=inbound.sender, member=member, inbound=row, now=now,
                       mail=inbound)
@@ -209,7 +260,7 @@ class Processor:
             self.queue(reply, understood, row)
         row.state, row.kind = "processed", command.kind
         row.reason = outcome if replies else f"{outcome}; no reply due"
-        row.save()
+        _save(row)
 
     def queue(self, reply: Reply, understood: Understood, row: InboundMessage | None) -> OutboundMessage:
         to = reply.to or understood.inbound.sender
@@ -229,8 +280,21 @@ class Processor:
         return enqueue(outgoing, inbound=row)
 
 
+# What processing sets on a stored mail; saving only these never rewrites the raw bytes.
+def _save(row: InboundMessage) -> None:
+    _update_processed.execute(row.state, row.kind, row.reason, row.sender, row.member_id, row.processed_at, row.id)
+
+
+_update_processed = Prepared(lambda state, kind, reason, sender, member, processed_at, row_id: InboundMessage.update(
+    state=state, kind=kind, reason=reason, sender=sender, member=member, processed_at=processed_at).where(
+    InboundMessage.id == row_id), 7)
+
+
 def enqueue(outgoing: Outgoing, inbound=None) -> OutboundMessage:
     """Put a composed message in the outbox (inside the caller's transaction)."""
-    return OutboundMessage.create(key=outgoing.key, message_id=outgoing.message_id,
-                                  mail_from=outgoing.mail_from, recipient=outgoing.recipient,
-                                  raw=outgoing.raw, kind=outgoing.kind, inbound=inbound)
+    return _insert_outbound(key=outgoing.key, message_id=outgoing.message_id, mail_from=outgoing.mail_from,
+                            recipient=outgoing.recipient, raw=outgoing.raw, kind=outgoing.kind,
+                            inbound=inbound.id if inbound is not None else None)
+
+
+_insert_outbound = prepared_insert(OutboundMessage)

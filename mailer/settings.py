@@ -56,6 +56,8 @@ class Outbound:
     verify_tls: bool = True
     ca_file: str = ""
     rate_per_minute: int = 0
+    retry_seconds: int = 60
+    lease_seconds: int = 600
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,13 @@
 """The inbound SMTP edge: accept mail for the group's addresses, store it, answer 250."""
 from __future__ import annotations
 
-import asyncio
 import errno
 import logging
 import socket
-from concurrent.futures import ThreadPoolExecutor
 
 from aiosmtpd.controller import Controller
 
-from . import pipeline
+from .groupcommit import GroupStore
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -22,8 +20,8 @@ class Handler:
         self.settings = settings
         self.on_stored = on_stored
         # The database is blocking: keep it off the event loop so one slow commit
-        # doesn't stall every other SMTP session.
-        self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="store")
+        # doesn't stall every other SMTP session; concurrent mails share a commit.
+        self.store = GroupStore()
 
     def is_ours(self, address: str) -> bool:
         local, _, domain = address.lower().rpartition("@")
@@ -38,23 +36,35 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content or envelope.content
-        loop = asyncio.get_running_loop()
         try:
-            inbound_id = await loop.run_in_executor(
-                self.executor, pipeline.store, raw, envelope.mail_from or "", list(envelope.rcpt_tos))
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                return "452 4.3.1 Insufficient system storage, try again later"
-            log.exception("storing a message failed")
-            return "451 4.3.0 Temporary failure, please try again later"
+            inbound_id = await self.store.store(raw, envelope.mail_from or "", envelope.rcpt_tos)
         except Exception as exc:
-            if "full" in str(exc).lower():  # SQLite reports a full disk as "database or disk is full"
+            if is_disk_full(exc):
                 return "452 4.3.1 Insufficient system storage, try again later"
             log.exception("storing a message failed")
             return "451 4.3.0 Temporary failure, please try again later"
         if inbound_id is not None:
             self.on_stored(inbound_id)
         return "250 2.0.0 OK: queued"
+
+
+# SQLite: "database or disk is full" (SQLITE_FULL); PostgreSQL: SQLSTATE 53100, "No space left on device".
+_FULL = ("database or disk is full", "no space left on device", "disk full", "quota exceeded")
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Whether the error, or one it arose from, says the disk is full. On SQLITE_FULL
+    SQLite rolls the transaction back itself, so the error that reaches us can be the
+    ORM's failed ROLLBACK, with the full disk only in its context."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if any(text in str(exc).lower() for text in _FULL):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -121,3 +121,37 @@ def test_the_endpoint_serves_https_itself_when_given_a_certificate(group, an, tl
 def test_serve_starts_the_endpoint_only_when_a_public_url_is_set(settings):
     from mailer.web import start
     assert start(settings) is None
+
+
+def test_lets_serve_starts_the_endpoint_beside_smtp_and_a_post_unsubscribes(settings, db, an, tmp_path):
+    """The whole `lets serve`, as a process: SMTP and the one-click endpoint run together."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import free_port, wait_for
+
+    web_port = free_port()
+    env = {**os.environ, "LETS_DATABASE_URL": settings.database_url, "LETS_SECURITY_SECRET": settings.security.secret,
+           "LETS_OUTBOUND_MAILDIR": str(tmp_path / "outbox"), "LETS_INBOUND_PORT": "0",
+           "LETS_DIGEST_PUBLIC_URL": PUBLIC, "LETS_WEB_PORT": str(web_port)}
+    root = Path(__file__).resolve().parent.parent
+    address_id = Address.get(Address.email == "an@example.org").id
+    url = f"http://127.0.0.1:{web_port}/u/{sign(settings, 'u', address_id)}"
+    with open(tmp_path / "serve.log", "wb") as log:
+        serve = subprocess.Popen([sys.executable, "-m", "mailer.cli", "--settings", str(root / "settings.ini"),
+                                  "serve"], env=env, cwd=root, stdout=log, stderr=log)
+        try:
+            def answered():
+                try:
+                    return request(url, data=b"List-Unsubscribe=One-Click")[0]
+                except OSError:   # the endpoint is not listening yet
+                    return None
+            assert wait_for(answered, timeout=20) == 200, (tmp_path / "serve.log").read_text()
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            serve.wait(30)
+    assert serve.returncode == 0, (tmp_path / "serve.log").read_text()
+    assert Member.get(Member.name == an.name).digest == "off"
