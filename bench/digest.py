@@ -95,10 +95,11 @@ def case_ours(settings) -> int:
 
 
 def case_baseline(settings, limit: int) -> int:
+    from markupsafe import Markup
+
     from db import digest as queries
     from mailer.compose import Composer
     from mailer.digest import Builder, Run
-    from mailer.subaddress import bulk_envelope
 
     composer = Composer(settings)
     builder = Builder(settings, composer, Run("weekly", "weekly:baseline", CUTOFF))
@@ -107,7 +108,12 @@ def case_baseline(settings, limit: int) -> int:
     original = composer.compose
 
     # Same templates and context as ours; only the message building and sending differ.
-    def render_only(template, language, context, *, to, headers, mail_from, **_):
+    # The shared listing sections stand in the context as placeholders (bulkmime.Fragments):
+    # put their text back, so the baseline sends the same mail, listings included.
+    def render_only(template, language, context, *, to, headers, mail_from, fragments=None, **_):
+        if fragments is not None:
+            context = {k: (Markup(fragments.expand(v)) if isinstance(v, Markup) else fragments.expand(v))
+                       if isinstance(v, str) else v for k, v in context.items()}
         captured.append((template, language, context, to, headers, mail_from))
 
     import mailer.bulkmime as bulkmime
