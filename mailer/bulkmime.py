@@ -104,7 +104,8 @@ def _part(content_type: str, body: bytes) -> bytes:
 
 
 def compose(composer: Composer, template: str, language: str, context: dict, *, to: str,
-            kind: str, headers: dict[str, str], mail_from: str, fragments: Fragments | None = None) -> Outgoing:
+            kind: str, headers: dict[str, str], mail_from: str, fragments: Fragments | None = None,
+            message_id: str | None = None) -> Outgoing:
     """A multipart/alternative bulk message to `to` (never a reply: Auto-Submitted: auto-generated)."""
     fragments = fragments or Fragments()
     if fragments.text and not (composer.templates / f"{language}/{template}.html").exists():
@@ -114,7 +115,7 @@ def compose(composer: Composer, template: str, language: str, context: dict, *, 
     subject = fragments.expand(subject)
     group = composer.settings.group
     boundary = "=_lets_" + secrets.token_hex(12)
-    message_id = email.utils.make_msgid("lets", domain=group.domain)
+    message_id = message_id or email.utils.make_msgid("lets", domain=group.domain)
     head = "".join((
         f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\nMIME-Version: 1.0\r\n',
         _encoded_header("From", email.utils.formataddr((header_safe(group.name), group.address), "utf-8")),
