@@ -6,7 +6,7 @@
 Each case runs in its own process (so peak RSS is that case's alone) against a fresh
 SQLite file and Postfix's `smtp-sink` on 127.0.0.1 (Debian package `postfix`; run as
 root it needs `-u nobody`). "ours" is the real path of `lets digest send`: `send_run`
-commits each batch with its delivery rows and sends it over [digest] connections
+commits each batch's delivery rows and sends it from memory over [digest] connections
 parallel SMTP connections while the next batch is built (mailer/fanout.py). "build"
 builds every member's digest and drops it, to show that memory does not grow with the
 number of members (the rows a full send leaves behind would take minutes to write).
@@ -78,27 +78,28 @@ def prepare(members: int, listings: int, sink_port: int, tmp: Path):
 
 
 def case_ours(settings) -> int:
-    from db.models import OutboundMessage
+    from db.models import DigestDelivery
     from mailer.compose import Composer
     from mailer.digest import Run, send_run
     from mailer.fanout import Sender
 
     run = Run("weekly", "weekly:2026-11-30", CUTOFF)
-    # The real path of `lets digest send`: each batch is committed with its delivery rows,
-    # then sent from memory over [digest] connections parallel SMTP connections.
+    # The real path of `lets digest send`: each batch's delivery rows are committed, then
+    # the batch is sent from memory over [digest] connections parallel SMTP connections.
     sender = Sender(settings)
     try:
         send_run(settings, run, Composer(settings), clock=lambda: CUTOFF, sender=sender)
     finally:
         sender.close()
-    return OutboundMessage.select().where(OutboundMessage.state == "sent").count()
+    return DigestDelivery.select().where(DigestDelivery.state == "sent").count()
 
 
 def case_baseline(settings, limit: int) -> int:
+    from markupsafe import Markup
+
     from db import digest as queries
     from mailer.compose import Composer
     from mailer.digest import Builder, Run
-    from mailer.subaddress import bulk_envelope
 
     composer = Composer(settings)
     builder = Builder(settings, composer, Run("weekly", "weekly:baseline", CUTOFF))
@@ -107,7 +108,12 @@ def case_baseline(settings, limit: int) -> int:
     original = composer.compose
 
     # Same templates and context as ours; only the message building and sending differ.
-    def render_only(template, language, context, *, to, headers, mail_from, **_):
+    # The shared listing sections stand in the context as placeholders (bulkmime.Fragments):
+    # put their text back, so the baseline sends the same mail, listings included.
+    def render_only(template, language, context, *, to, headers, mail_from, fragments=None, **_):
+        if fragments is not None:
+            context = {k: (Markup(fragments.expand(v)) if isinstance(v, Markup) else fragments.expand(v))
+                       if isinstance(v, str) else v for k, v in context.items()}
         captured.append((template, language, context, to, headers, mail_from))
 
     import mailer.bulkmime as bulkmime

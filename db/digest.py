@@ -28,8 +28,7 @@ class Recipient:
     since: dt.datetime | None = None
 
 
-def due(period: str, frequencies: tuple[str, ...], after_id: int, limit: int) -> list[Recipient]:
-    """The next `limit` members (by id, after `after_id`) with no digest for `period` yet."""
+def _recipients(period: str, after_id: int, limit: int, condition):
     delivered = DigestDelivery.alias()
     query = (Member.select(Member, Address.id.alias("address_id"), Address.email.alias("email"),
                            Account.balance_cents.alias("balance"),
@@ -39,18 +38,31 @@ def due(period: str, frequencies: tuple[str, ...], after_id: int, limit: int) ->
              .join(MemberPreference, JOIN.LEFT_OUTER).switch(Member)
              .join(delivered, JOIN.LEFT_OUTER,
                    on=((delivered.member == Member.id) & (delivered.period == period)))
-             .where(Member.id > after_id, Member.status.in_(TRADING), Member.digest.in_(frequencies),
-                    Address.primary == True, Address.failing == False,  # noqa: E712
-                    delivered.id.is_null())
+             .where(Member.id > after_id, Address.primary == True, condition(delivered))  # noqa: E712
              .order_by(Member.id).limit(limit).objects())
     return [Recipient(row, row.address_id, row.email, row.balance or 0,
                       tuple(c for c in (row.only or "").split(",") if c)) for row in query]
 
 
-def previous_cutoffs(member_ids: list[int]) -> dict[int, dt.datetime]:
-    """When each member's previous digest stopped: the next one starts there."""
+def due(period: str, frequencies: tuple[str, ...], after_id: int, limit: int) -> list[Recipient]:
+    """The next `limit` members (by id, after `after_id`) with no digest for `period` yet."""
+    return _recipients(period, after_id, limit, lambda delivered: (
+        Member.status.in_(TRADING) & Member.digest.in_(frequencies) & (Address.failing == False)  # noqa: E712
+        & delivered.id.is_null()))
+
+
+def abandoned(period: str, now: dt.datetime, after_id: int, limit: int) -> list[Recipient]:
+    """Members whose digest for `period` a run took (state `sending`) and held past its lease
+    without recording it sent: the run died. Still members, at their primary address now."""
+    return _recipients(period, after_id, limit, lambda delivered: (
+        (delivered.state == "sending") & (delivered.lease <= now)))
+
+
+def previous_cutoffs(member_ids: list[int], before: dt.datetime) -> dict[int, dt.datetime]:
+    """When each member's previous digest (before the cutoff `before`) stopped: the next one starts there."""
     query = (DigestDelivery.select(DigestDelivery.member, fn.MAX(DigestDelivery.cutoff).alias("last"))
-             .where(DigestDelivery.member.in_(member_ids)).group_by(DigestDelivery.member).tuples())
+             .where(DigestDelivery.member.in_(member_ids), DigestDelivery.cutoff < before)
+             .group_by(DigestDelivery.member).tuples())
     return {member_id: _datetime(last) for member_id, last in query}
 
 

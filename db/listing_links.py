@@ -11,7 +11,7 @@ import datetime as dt
 
 from peewee import JOIN, fn
 
-from .models import Account, DigestDelivery, InboundMessage, Listing, ListingMail, OutboundMessage, Transfer
+from .models import Account, DigestDelivery, InboundMessage, Listing, ListingMail, Transfer
 
 # A long thread's References is capped: the mails we presented listings in are recent.
 MAX_REFERENCES = 20
@@ -52,8 +52,7 @@ def referenced(message_ids, payer: Account, payee: Account) -> Listing | None:
     found = _single(fitting.where(Listing.id.in_(presented) | Listing.id.in_(posted)))
     if found is not None:
         return found
-    digests = (DigestDelivery.select().join(OutboundMessage, on=(DigestDelivery.outbound_key == OutboundMessage.key))
-               .where(OutboundMessage.message_id.in_(ids), OutboundMessage.kind == "digest"))
+    digests = DigestDelivery.select().where(DigestDelivery.message_id.in_(ids))
     for delivery in digests:
         # A digest shows what was posted since the member's previous digest.
         since = (DigestDelivery.select(fn.MAX(DigestDelivery.cutoff))

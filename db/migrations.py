@@ -10,9 +10,9 @@ from __future__ import annotations
 from playhouse.migrate import SchemaMigrator, migrate
 
 from . import database
-from .models import (MODELS, Address, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, Departure, EuroCharge,
-                     EuroPayment, EuroPostponement, EuroStep, ListingMail, Member, MemberEvent, SchemaVersion,
-                     Transfer, ConfirmToken)
+from .models import (MODELS, Address, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken,
+                     Departure, DigestDelivery, EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail,
+                     Member, MemberEvent, SchemaVersion, Transfer)
 
 
 def _membership(migrator) -> None:
@@ -36,6 +36,15 @@ def _euro(migrator) -> None:
     database.create_tables([EuroCharge, EuroPayment, EuroPostponement, EuroStep])
 
 
+def _digest_state(migrator) -> None:
+    migrate(*(migrator.add_column("digest_delivery", name, getattr(DigestDelivery, name))
+              for name in ("state", "lease", "sent", "error", "message_id")),
+            migrator.add_index("digest_delivery", ("period", "state")))
+    # Digests sent before this step went through the outbox, which keeps their Message-ID.
+    database.execute_sql("UPDATE digest_delivery SET message_id = COALESCE((SELECT o.message_id FROM "
+                         "outbound_message o WHERE o.key = digest_delivery.outbound_key), '')")
+
+
 STEPS: list[tuple[int, str, callable]] = [
     (1, "members, accounts, listings, inbound and outbound mail", None),
     (2, "membership lifecycle, households, budgets and claims", _membership),
@@ -50,6 +59,8 @@ STEPS: list[tuple[int, str, callable]] = [
      lambda m: database.create_tables([AnnouncementDraft, AnnouncementDelivery])),
     (8, "confirm tokens: a cancellation by mail waits for the member's tokened reply",
      lambda m: database.create_tables([ConfirmToken])),
+    (9, "digest deliveries keep their own state and Message-ID: digests sent without outbox copies",
+     _digest_state),
 ]
 
 LATEST = STEPS[-1][0]

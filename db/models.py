@@ -246,9 +246,18 @@ class DigestDelivery(BaseModel):
     cutoff = DateTimeField()
     outbound_key = CharField(max_length=64, default="", index=True)
     created = DateTimeField(default=utcnow)
+    # outbox: the outbox row `outbound_key` carries it | sending: a run holds it until `lease`
+    # and sends it from memory | sent | failed (mailer/digest_delivery.py)
+    state = CharField(max_length=10, default="outbox")
+    lease = DateTimeField(null=True)
+    sent = DateTimeField(null=True)
+    error = TextField(default="")
+    # Made from member and period, so a digest rebuilt after a crash has the same one;
+    # indexed: a reply's In-Reply-To is looked up here to find the digest it answers.
+    message_id = CharField(max_length=255, default="", index=True)
 
     class Meta:
-        indexes = ((("member", "period"), True),)
+        indexes = ((("member", "period"), True), (("period", "state"), False))
 
 
 class Contribution(BaseModel):

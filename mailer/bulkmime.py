@@ -104,17 +104,19 @@ def _part(content_type: str, body: bytes) -> bytes:
 
 
 def compose(composer: Composer, template: str, language: str, context: dict, *, to: str,
-            kind: str, headers: dict[str, str], mail_from: str, fragments: Fragments | None = None) -> Outgoing:
+            kind: str, headers: dict[str, str], mail_from: str, fragments: Fragments | None = None,
+            message_id: str | None = None) -> Outgoing:
     """A multipart/alternative bulk message to `to` (never a reply: Auto-Submitted: auto-generated)."""
     fragments = fragments or Fragments()
-    if fragments.text and not (composer.templates / f"{language}/{template}.html").exists():
+    if fragments.text and not composer.has_html(template, language):
         # The HTML would be made from the text by paragraphs, so it needs the real text.
         context = {k: fragments.expand(v) if isinstance(v, str) else v for k, v in context.items()}
     subject, text, html = composer.render(template, language, context)
     subject = fragments.expand(subject)
     group = composer.settings.group
-    boundary = "=_lets_" + secrets.token_hex(12)
-    message_id = email.utils.make_msgid("lets", domain=group.domain)
+    key = secrets.token_hex(16)
+    boundary = "=_lets_" + key[:24]     # as unguessable as the key; one call to the kernel's random, not two
+    message_id = message_id or email.utils.make_msgid("lets", domain=group.domain)
     head = "".join((
         f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\nMIME-Version: 1.0\r\n',
         _encoded_header("From", email.utils.formataddr((header_safe(group.name), group.address), "utf-8")),
@@ -127,5 +129,5 @@ def compose(composer: Composer, template: str, language: str, context: dict, *, 
     separator = f"\r\n--{boundary}\r\n".encode("ascii")
     raw = b"".join((head.encode("ascii"), separator, _part("text/plain", fragments.encode(text)), separator,
                     _part("text/html", fragments.encode(html)), f"\r\n--{boundary}--\r\n".encode("ascii")))
-    return Outgoing(key=secrets.token_hex(16), message_id=message_id, mail_from=mail_from,
+    return Outgoing(key=key, message_id=message_id, mail_from=mail_from,
                     recipient=to, raw=raw, kind=kind)

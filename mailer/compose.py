@@ -56,6 +56,9 @@ class Composer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # Read once per process: a stat of each template file for every mail of a digest
+            # run cost more than building the mail. A changed template needs a restart.
+            auto_reload=False,
         )
         self.env.filters.update(money=self._money, date=self._date, datetime=self._datetime, euro=self._euro)
         self.templates = templates
@@ -89,6 +92,13 @@ class Composer:
             "units": group.units, "language": language, "admins": group.admins,
         }
 
+    def has_html(self, template: str, language: str) -> bool:
+        """Whether `template` has its own HTML; without, the HTML is made from the text."""
+        html_name = f"{language}/{template}.html"
+        if html_name not in self._html_exists:
+            self._html_exists[html_name] = (self.templates / html_name).exists()
+        return self._html_exists[html_name]
+
     def render(self, template: str, language: str, context: dict) -> tuple[str, str, str]:
         """(subject, text, html) of `template` in `language`."""
         full = {**self.common(language), **context}
@@ -97,11 +107,8 @@ class Composer:
         if not head.startswith("Subject:"):
             raise ValueError(f"{language}/{template}.txt must start with a Subject: line")
         subject = header_safe(head[len("Subject:"):])
-        html_name = f"{language}/{template}.html"
-        if html_name not in self._html_exists:
-            self._html_exists[html_name] = (self.templates / html_name).exists()
-        if self._html_exists[html_name]:
-            html = self.env.get_template(html_name).render(full, subject=subject)
+        if self.has_html(template, language):
+            html = self.env.get_template(f"{language}/{template}.html").render(full, subject=subject)
         else:
             html = self.env.get_template("layout.html").render(
                 full, subject=subject, paragraphs=text_to_html(text))

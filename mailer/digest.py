@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ from db import database
 from db import digest as queries
 from db.models import DigestDelivery, DigestRun, Member
 
-from . import bulkmime, fanout
+from . import bulkmime, digest_delivery, fanout
 from .compose import Composer, Outgoing, now_utc
 from .schedule import LENGTH, latest_slot
 from .subaddress import bulk_envelope, plus_address
@@ -27,6 +28,9 @@ from .subaddress import bulk_envelope, plus_address
 FREQUENCIES = {"weekly": ("weekly", "instant"), "daily": ("daily",)}
 LISTING_BLOCKS = ("offers", "requests")
 RESPOND = {"nl": "REAGEER", "en": "RESPOND", "fr": "RÉPONDRE"}
+# Mail per transaction and per parallel send: what a crash can duplicate, and (twice) the
+# memory a run holds, whatever the number of members or listings.
+BATCH_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -112,11 +116,16 @@ class Builder:
             **self.fragments(language, since, recipient.only),
         }
         return bulkmime.compose(self.composer, "digest/digest", language, context, to=recipient.email,
-                                kind="digest", headers=headers, mail_from=mail_from, fragments=self.shared)
+                                kind="digest", headers=headers, mail_from=mail_from, fragments=self.shared,
+                                message_id=digest_delivery.message_id(self.settings, member.id, self.run.period))
 
     def batch(self, recipients: list[queries.Recipient]) -> list[Outgoing]:
+        return list(self.build(recipients))
+
+    def build(self, recipients: list[queries.Recipient]) -> Iterator[Outgoing]:
+        """Each recipient's digest in turn, from a few queries for all of them."""
         ids = [r.member.id for r in recipients]
-        previous = queries.previous_cutoffs(ids)
+        previous = queries.previous_cutoffs(ids, self.run.cutoff)
         for recipient in recipients:
             recipient.since = previous.get(recipient.member.id)
         today = self.run.cutoff.date()
@@ -126,7 +135,7 @@ class Builder:
         transfers = queries.last_transfers(ids, earliest)
         announcements = queries.announcements(self.first_since, self.run.cutoff)
         pending = queries.pending_confirmations(ids, self.run.cutoff)
-        return [self.compose(r, own, announcements, transfers, pending) for r in recipients]
+        return (self.compose(r, own, announcements, transfers, pending) for r in recipients)
 
 
 def due_runs(settings, now: dt.datetime, catch_up: bool = True) -> list[Run]:
@@ -148,33 +157,81 @@ def due_runs(settings, now: dt.datetime, catch_up: bool = True) -> list[Run]:
 
 def send_run(settings, run: Run, composer: Composer | None = None, clock=now_utc,
              on_batch=lambda count: None, sender: fanout.Sender | None = None) -> int:
-    """Queue the digests of `run` for every due member not yet served; the number queued.
+    """Build the digests of `run` for every due member not yet served; the number built.
 
-    With a `sender`, each batch goes out as soon as it is committed (see mailer/fanout.py)."""
+    With a `sender` each batch goes out from memory as soon as its delivery rows are
+    committed, and digests a dead run left unsent are rebuilt (mailer/digest_delivery.py);
+    without, they are queued in the outbox."""
     composer = composer or Composer(settings)
     with database.atomic():
         DigestRun.get_or_create(period=run.period, defaults={"cutoff": run.cutoff, "started": clock()})
     builder = Builder(settings, composer, run)
-    after, queued = 0, 0
-    while True:
-        recipients = queries.due(run.period, FREQUENCIES[run.frequency], after, settings.digest.batch)
-        if not recipients:
-            break
+    queued = _recover(settings, run, builder, clock, sender, on_batch)
+    after = 0
+    while recipients := queries.due(run.period, FREQUENCIES[run.frequency], after, settings.digest.batch):
         after = recipients[-1].member.id
-        outgoing = builder.batch(recipients)
-        now = clock()
-        fanout.queue_batch(DigestDelivery, [
-            {"member": r.member.id, "period": run.period, "cutoff": run.cutoff, "outbound_key": o.key,
-             "created": now} for r, o in zip(recipients, outgoing)], outgoing, now, sender=sender)
-        if sender is not None:
-            sender.send(outgoing, now)
-        queued += len(outgoing)
-        on_batch(len(outgoing))
+        for pairs in _chunks(recipients, builder.build(recipients)):
+            now = clock()
+            rows = [{"member": r.member.id, "period": run.period, "cutoff": run.cutoff, "outbound_key": o.key,
+                     "message_id": o.message_id, "created": now} for r, o in pairs]
+            outgoing = [o for _, o in pairs]
+            if sender is None:
+                fanout.queue_batch(DigestDelivery, rows, outgoing, now)
+            else:
+                with database.atomic():
+                    sender.flush()    # the batch before is recorded in this commit: one fsync, not two
+                    digest_delivery.claim(rows, now)
+                sender.send(outgoing, now, record=digest_delivery.record)
+            queued += len(outgoing)
+            on_batch(len(outgoing))
     if sender is not None:
         sender.flush()
-    DigestRun.update(finished=clock(), sent=DigestRun.sent + queued).where(
+    finished = None if digest_delivery.unfinished(run.period) else clock()
+    DigestRun.update(finished=finished, sent=DigestRun.sent + queued).where(
         DigestRun.period == run.period).execute()
     return queued
+
+
+def _recover(settings, run: Run, builder: Builder, clock, sender: fanout.Sender | None, on_batch) -> int:
+    """Rebuild the digests of `run` that a dead run claimed and never recorded; send them,
+    or without a sender hand them to the outbox."""
+    resent, after = 0, 0
+    while recipients := queries.abandoned(run.period, clock(), after, settings.digest.batch):
+        after = recipients[-1].member.id
+        now = clock()
+        with database.atomic():
+            if sender is not None:
+                sender.flush()
+            taken = digest_delivery.reclaim(run.period, [r.member.id for r in recipients], now)
+        recipients = [r for r in recipients if r.member.id in taken]
+        for pairs in _chunks(recipients, builder.build(recipients)):
+            outgoing = [o for _, o in pairs]
+            if sender is None:
+                with database.atomic():
+                    digest_delivery.to_outbox(outgoing, now)
+            else:
+                sender.send(outgoing, now, record=digest_delivery.record)
+            resent += len(pairs)
+            on_batch(len(pairs))
+    if sender is not None:
+        sender.flush()
+    digest_delivery.give_up_abandoned(run.period, clock())
+    return resent
+
+
+def _chunks(recipients, built: Iterator[Outgoing]) -> Iterator[list[tuple[queries.Recipient, Outgoing]]]:
+    """(recipient, digest) pairs in batches of at most BATCH_BYTES of mail: with 500 new
+    listings a digest is ~400 KB, and only the batch being sent and the one being built
+    are ever in memory."""
+    pairs, size = [], 0
+    for recipient, outgoing in zip(recipients, built):
+        pairs.append((recipient, outgoing))
+        size += len(outgoing.raw)
+        if size >= BATCH_BYTES:
+            yield pairs
+            pairs, size = [], 0
+    if pairs:
+        yield pairs
 
 
 def run_scheduled(settings, now: dt.datetime, composer: Composer | None = None, clock=None,

@@ -1,5 +1,7 @@
-"""Crash-safe fan-out of bulk mail (digests, announcements): queue a batch, then send it at once.
+"""Crash-safe fan-out of bulk mail: queue a batch, then send it at once; the Sender both use.
 
+Announcements, and digests without a Sender, go through the outbox as below. Digests sent
+at once keep no outbox copy: their delivery row is the record (mailer/digest_delivery.py).
 Exactly once per member, in two steps:
 1. Queue. A batch's delivery rows (unique per member and period or announcement) and its
    outbox rows commit in one transaction. A crash before the commit leaves nothing of the
@@ -57,7 +59,7 @@ class Sender:
         self.transports = [transport_for(settings) for _ in range(count)]
         self.signer = Signer(settings)
         self.pool = ThreadPoolExecutor(count, thread_name_prefix="lets-fanout")
-        self.pending: tuple[list, object] = ([], None)
+        self.pending: tuple[list, object, object] = ([], None, None)
         self.accepted = 0
 
     def _send_chunk(self, transport, chunk: list[Outgoing]) -> list[tuple[Outgoing, Exception | None]]:
@@ -70,36 +72,30 @@ class Sender:
                 results.append((message, exc))
         return results
 
-    def send(self, outgoing: list[Outgoing], now) -> int:
+    def send(self, outgoing: list[Outgoing], now, record=None) -> int:
         """Send a claimed batch (step 2) in the background; the number the relay accepted
         of the batch before, whose results are recorded now. The caller composes the next
-        batch while this one goes out; `flush` waits for the last one."""
+        batch while this one goes out; `flush` waits for the last one. `record(results,
+        now)` writes what became of the batch (default: its outbox rows)."""
         accepted = self.flush()
         count = len(self.transports)
         chunks = [outgoing[i::count] for i in range(count)]
-        self.pending = ([self.pool.submit(self._send_chunk, t, c) for t, c in zip(self.transports, chunks) if c], now)
+        self.pending = ([self.pool.submit(self._send_chunk, t, c) for t, c in zip(self.transports, chunks) if c],
+                        now, record or record_outbox)
         return accepted
 
     def flush(self) -> int:
-        """Wait for the batch in flight and record what became of it; the number accepted.
-        Failures go back to the outbox, which retries them with its usual backoff."""
-        futures, now = self.pending
-        self.pending = ([], None)
+        """Wait for the batch in flight and record what became of it; the number accepted."""
+        futures, now, record = self.pending
+        self.pending = ([], None, None)
+        if not futures:
+            return 0
         results = [item for future in futures for item in future.result()]
-        sent = [m.key for m, error in results if error is None]
-        self.accepted += len(sent)
         with database.atomic():
-            for start in range(0, len(sent), 500):
-                OutboundMessage.update(state="sent", sent_at=now, attempts=1, raw=b"").where(
-                    OutboundMessage.key.in_(sent[start:start + 500])).execute()
-            for message, error in results:
-                if isinstance(error, PermanentFailure):
-                    OutboundMessage.update(state="failed", attempts=1, last_error=str(error)[:2000], sent_at=now
-                                           ).where(OutboundMessage.key == message.key).execute()
-                elif error is not None:
-                    OutboundMessage.update(state="queued", attempts=1, last_error=str(error)[:2000],
-                                           next_attempt=now).where(OutboundMessage.key == message.key).execute()
-        return len(sent)
+            record(results, now)
+        sent = sum(1 for _, error in results if error is None)
+        self.accepted += sent
+        return sent
 
     def close(self) -> None:
         try:
@@ -108,6 +104,22 @@ class Sender:
             self.pool.shutdown()
             for transport in self.transports:
                 transport.close()
+
+
+def record_outbox(results: list[tuple[Outgoing, Exception | None]], now) -> None:
+    """What became of a batch queued in the outbox. Failures go back to the outbox, which
+    retries them with its usual backoff."""
+    sent = [m.key for m, error in results if error is None]
+    for start in range(0, len(sent), 500):
+        OutboundMessage.update(state="sent", sent_at=now, attempts=1, raw=b"").where(
+            OutboundMessage.key.in_(sent[start:start + 500])).execute()
+    for message, error in results:
+        if isinstance(error, PermanentFailure):
+            OutboundMessage.update(state="failed", attempts=1, last_error=str(error)[:2000], sent_at=now
+                                   ).where(OutboundMessage.key == message.key).execute()
+        elif error is not None:
+            OutboundMessage.update(state="queued", attempts=1, last_error=str(error)[:2000],
+                                   next_attempt=now).where(OutboundMessage.key == message.key).execute()
 
 
 def sender_for(settings, deliver: bool = True) -> Sender | None:

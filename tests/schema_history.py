@@ -6,8 +6,8 @@ version-N database and check that upgrading it gives exactly the fresh schema.
 from playhouse.migrate import SchemaMigrator, migrate
 
 from db import database
-from db.models import (MODELS, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, Departure, EuroCharge, EuroPayment, EuroPostponement, EuroStep,
-                       ListingMail, MemberEvent, SchemaVersion, ConfirmToken)
+from db.models import (MODELS, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken, Departure,
+                       EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail, MemberEvent, SchemaVersion)
 
 
 def _before_membership(m):
@@ -46,10 +46,16 @@ def _before_confirm_tokens(m):
     database.drop_tables([ConfirmToken])
 
 
+def _before_digest_state(m):
+    migrate(m.drop_index("digest_delivery", "digest_delivery_message_id"),
+            m.drop_index("digest_delivery", "digest_delivery_period_state"),
+            *(m.drop_column("digest_delivery", name) for name in ("state", "lease", "sent", "error", "message_id")))
+
+
 # step → what undoes it; a new migration step adds its undo here (a test checks that).
 UNDO = {2: _before_membership, 3: _before_listing_links, 4: _before_description_hash,
         5: _before_statement_indexes, 6: _before_euro,
-        7: _before_announcements, 8: _before_confirm_tokens}
+        7: _before_announcements, 8: _before_confirm_tokens, 9: _before_digest_state}
 
 
 def downgrade_to(version: int) -> None:
