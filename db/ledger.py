@@ -29,7 +29,10 @@ from .models import Account, ConsentToken, Member, Notice, Transfer
 
 GENESIS = "0" * 64
 # Proposals a payer may still answer; `open` ones were consented and wait for room.
-UNDECIDED = ("pending", "open")
+# A `draft` (a coordinator's invoice for a member without email) waits for the
+# coordinator's JA before its payer is asked: undecided, but never bookable.
+UNDECIDED = ("pending", "open", "draft")
+BOOKABLE = ("pending", "open")
 
 
 class LedgerError(ValueError):
@@ -76,11 +79,13 @@ def _fresh(account_id: int) -> Account:
 
 def propose(payer: Account, payee: Account, amount_cents: int, description: str, *, limits,
             now: dt.datetime, initiator: str = "payer", confirm_days: int = 14, source=None,
-            listing=None, entered_by: str = "", payee_risk: bool = False) -> Transfer:
+            listing=None, entered_by: str = "", payee_risk: bool = False, draft: bool = False,
+            confirmed_by: str = "") -> Transfer:
     """A pending transfer, refused early when it could never be booked.
 
     With `payee_risk` (FACTUUR OPEN) a payer at the lower limit is not refused: once
-    consented, the invoice waits open until the payer's balance leaves room."""
+    consented, the invoice waits open until the payer's balance leaves room. With
+    `draft` it waits for the coordinator who wrote it first (see `release`)."""
     description = " ".join(description.split())[:500]
     if payer.id == payee.id:
         raise LedgerError("same-account")
@@ -102,7 +107,25 @@ def propose(payer: Account, payee: Account, amount_cents: int, description: str,
         return Transfer.create(payer=payer, payee=payee, amount_cents=amount_cents,
                                description=description, initiator=initiator, entered_by=entered_by,
                                source=source, listing=listing, created=now, payee_risk=payee_risk,
-                               expires=now + dt.timedelta(days=confirm_days))
+                               expires=now + dt.timedelta(days=confirm_days), confirmed_by=confirmed_by,
+                               state="draft" if draft else "pending")
+
+
+def release(transfer: Transfer, *, now: dt.datetime, confirm_days: int, confirmed_by: str = "") -> Transfer:
+    """A draft the coordinator confirmed becomes a pending invoice for its payer.
+
+    The payer gets the full `confirm_days` from now. Every token of the draft is spent
+    here, so the only tokens that can book the invoice are those issued to the payer
+    afterwards: a coordinator's token never pays."""
+    with _write():
+        changed = Transfer.update(state="pending", expires=now + dt.timedelta(days=confirm_days),
+                                  confirmed_by=confirmed_by).where(
+            Transfer.id == transfer.id, Transfer.state == "draft").execute()
+        if not changed:
+            raise LedgerError("not-pending", state=Transfer.get_by_id(transfer.id).state)
+        ConsentToken.update(used=now).where(ConsentToken.transfer == transfer.id,
+                                            ConsentToken.used.is_null()).execute()
+        return Transfer.get_by_id(transfer.id)
 
 
 def link_listing(transfer: Transfer, listing) -> Transfer:
@@ -146,8 +169,10 @@ def find_token(token: str) -> ConsentToken | None:
 
 
 def token_address(transfer: Transfer) -> str:
-    """The address the transfer's first token went to: the payer's own mailbox."""
-    return ConsentToken.select().where(ConsentToken.transfer == transfer).order_by(ConsentToken.id).first().address
+    """The address the transfer's latest token went to: the payer's own mailbox (a
+    released draft's first token went to the coordinator who wrote it)."""
+    return (ConsentToken.select().where(ConsentToken.transfer == transfer)
+            .order_by(ConsentToken.id.desc()).first().address)
 
 
 def use_token(row: ConsentToken, now: dt.datetime) -> bool:
@@ -209,7 +234,7 @@ def book(transfer: Transfer, *, limits, now: dt.datetime, enforce_limits: bool =
     with _write():
         _lock(transfer.payer_id, transfer.payee_id)
         transfer = Transfer.get_by_id(transfer.id)
-        if transfer.state not in UNDECIDED:
+        if transfer.state not in BOOKABLE:
             raise LedgerError("not-pending", state=transfer.state)
         today = now.date()
         payer, payee = _fresh(transfer.payer_id), _fresh(transfer.payee_id)
@@ -359,6 +384,13 @@ def expire_pending(now: dt.datetime) -> list[Transfer]:
     """Pending transfers past their expiry, now `expired`; open invoices wait on."""
     with _write():
         due = list(Transfer.select().where(Transfer.state == "pending", Transfer.expires <= now))
+        return [decline(transfer, "expired", now) for transfer in due]
+
+
+def expire_drafts(now: dt.datetime) -> list[Transfer]:
+    """Drafts the coordinator did not confirm in time, now `expired`; the payer never knew."""
+    with _write():
+        due = list(Transfer.select().where(Transfer.state == "draft", Transfer.expires <= now))
         return [decline(transfer, "expired", now) for transfer in due]
 
 

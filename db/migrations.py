@@ -11,8 +11,8 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from . import database
 from .models import (MODELS, Address, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, Departure, EuroCharge,
-                     EuroPayment, EuroPostponement, EuroStep, ListingMail, Member, MemberEvent, SchemaVersion,
-                     Transfer)
+                     EuroPayment, EuroPostponement, EuroStep, ListingMail, Member, MemberCoordinator, MemberEvent,
+                     SchemaVersion, Transfer)
 
 
 def _membership(migrator) -> None:
@@ -36,6 +36,11 @@ def _euro(migrator) -> None:
     database.create_tables([EuroCharge, EuroPayment, EuroPostponement, EuroStep])
 
 
+def _coordinators(migrator) -> None:
+    migrate(migrator.add_column("transfer", "confirmed_by", Transfer.confirmed_by))
+    database.create_tables([MemberCoordinator])
+
+
 STEPS: list[tuple[int, str, callable]] = [
     (1, "members, accounts, listings, inbound and outbound mail", None),
     (2, "membership lifecycle, households, budgets and claims", _membership),
@@ -48,6 +53,8 @@ STEPS: list[tuple[int, str, callable]] = [
     (6, "euro contributions: income category, charges, payments, postponements, steps", _euro),
     (7, "announcements by mail: drafts waiting for confirmation, deliveries of those sent at once",
      lambda m: database.create_tables([AnnouncementDraft, AnnouncementDelivery])),
+    (8, "coordinators confirm invoices for members without email: transfer.confirmed_by, member_coordinator",
+     _coordinators),
 ]
 
 LATEST = STEPS[-1][0]

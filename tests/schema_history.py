@@ -7,7 +7,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from db import database
 from db.models import (MODELS, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, Departure, EuroCharge, EuroPayment, EuroPostponement, EuroStep,
-                       ListingMail, MemberEvent, SchemaVersion)
+                       ListingMail, MemberCoordinator, MemberEvent, SchemaVersion)
 
 
 def _before_membership(m):
@@ -42,10 +42,15 @@ def _before_announcements(m):
     database.drop_tables([AnnouncementDelivery, AnnouncementDraft])
 
 
+def _before_coordinators(m):
+    database.drop_tables([MemberCoordinator])
+    migrate(m.drop_column("transfer", "confirmed_by"))
+
+
 # step → what undoes it; a new migration step adds its undo here (a test checks that).
 UNDO = {2: _before_membership, 3: _before_listing_links, 4: _before_description_hash,
         5: _before_statement_indexes, 6: _before_euro,
-        7: _before_announcements}
+        7: _before_announcements, 8: _before_coordinators}
 
 
 def downgrade_to(version: int) -> None:
