@@ -291,7 +291,11 @@ def _settle(payer_id: int, payee_id: int, limits, now: dt.datetime) -> list[Tran
     The payer's balance went down: invoices waiting under that account's upper limit
     may fit. The payee's went up: invoices at the payee's risk that this account owes
     may fit. Each booking found moves two balances again, so the search goes on."""
-    booked, queue, today = [], [("down", payer_id), ("up", payee_id)], now.date()
+    return _settle_queue([("down", payer_id), ("up", payee_id)], limits, now)
+
+
+def _settle_queue(queue: list[tuple[str, int]], limits, now: dt.datetime) -> list[Transfer]:
+    booked, today = [], now.date()
     while queue:
         moved, account_id = queue.pop(0)
         side = Transfer.payee if moved == "down" else Transfer.payer
@@ -307,10 +311,41 @@ def _settle(payer_id: int, payee_id: int, limits, now: dt.datetime) -> list[Tran
                 if blocked_here:
                     break
                 continue
+            if _behind(transfer, limits, today):
+                continue
             _post(transfer, now)
             booked.append(transfer)
             queue += [("down", transfer.payer_id), ("up", transfer.payee_id)]
     return booked
+
+
+def _behind(transfer: Transfer, limits, today: dt.date) -> bool:
+    """An older open invoice that does not fit waits at this invoice's payee's upper
+    limit or at its payer's lower limit: oldest first at each limit, whichever side's
+    balance moved. (A new payment that fits is booked at once: only earnings that would
+    cross the limit wait in the queue.)"""
+    older = Transfer.select().where(
+        Transfer.state == "open", (Transfer.payee == transfer.payee_id) | (Transfer.payer == transfer.payer_id),
+        (Transfer.decided < transfer.decided) | ((Transfer.decided == transfer.decided) & (Transfer.id < transfer.id)))
+    for other in older:
+        if other.payee_id == transfer.payee_id and _over_upper(_fresh(other.payee_id), other.amount_cents,
+                                                               limits, today):
+            return True
+        if other.payer_id == transfer.payer_id and not _payer_has_room(other, limits, today):
+            return True
+    return False
+
+
+def settle_waiting(*, limits, now: dt.datetime) -> list[Transfer]:
+    """A settlement pass over every open invoice, for room that came without a booking:
+    an older invoice ahead in the queue expired, a limit was raised, a newcomer period
+    ended. Afterwards an open invoice that fits stays open only behind an older one
+    that does not fit, at its payee's upper limit or at its payer's lower limit."""
+    with _write():
+        waiting = Transfer.select(Transfer.payer, Transfer.payee).where(Transfer.state == "open").distinct()
+        queue = sorted({side for payer_id, payee_id in waiting.tuples()
+                        for side in (("down", payee_id), ("up", payer_id))})
+        return _settle_queue(queue, limits, now)
 
 
 def decline(transfer: Transfer, state: str, now: dt.datetime) -> Transfer:

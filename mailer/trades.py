@@ -46,6 +46,9 @@ def expire(settings, now: dt.datetime) -> tuple[int, int]:
         drafts = ledger.expire_drafts(now)
         for transfer in drafts:
             replies += receipt.draft_expired(transfer)
+        # An expired invoice may have held younger ones back in its queue.
+        for transfer in ledger.settle_waiting(limits=settings.limits, now=now):
+            replies += receipt.booked(transfer, settings, now)
         queue(replies, settings)
     return len(reminded), len(expired) + len(stale) + len(drafts)
 
