@@ -14,7 +14,7 @@ import re
 from . import database, is_sqlite, ledger, write_transaction
 from .export import addresses_of, inbound_of
 from .members import account as account_of
-from .models import (Address, Bounce, Contribution, InboundMessage, Listing, Member, MemberLimit,
+from .models import (Address, Bounce, Contribution, InboundMessage, Listing, Member, MemberCoordinator, MemberLimit,
                      MemberPreference, Notice, OutboundMessage, Transfer)
 
 DEPARTED = ("left", "expelled")
@@ -106,6 +106,8 @@ def forget(member: Member, *, now: dt.datetime, group_language: str, force: bool
         Notice.delete().where(Notice.address.in_(addresses + [f"limit:{account.code}"])).execute()
         MemberPreference.delete().where(MemberPreference.member == member).execute()
         MemberLimit.delete().where(MemberLimit.member == member).execute()
+        MemberCoordinator.delete().where((MemberCoordinator.member == member)
+                                         | MemberCoordinator.address.in_(addresses)).execute()
         own = Address.select(Address.id).where(Address.member == member)
         Bounce.delete().where(Bounce.address.in_(own)).execute()
         done["addresses_removed"] = Address.delete().where(Address.member == member).execute()

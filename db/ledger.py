@@ -575,6 +575,13 @@ def anonymise(account_id: int, addresses: list[str], placeholder: str, *, now: d
         if addresses:
             Transfer.update(entered_by=placeholder).where(Transfer.entered_by.in_(addresses)).execute()
             ConsentToken.update(address=placeholder).where(ConsentToken.address.in_(addresses)).execute()
+            # A coordinator's entries and confirmations read "Name <address>".
+            for column in (Transfer.entered_by, Transfer.confirmed_by):
+                for address in addresses:
+                    ids = [row.id for row in Transfer.select(Transfer.id, column).where(
+                        column.endswith(f"<{address}>")) if getattr(row, column.name).endswith(f"<{address}>")]
+                    if ids:
+                        Transfer.update({column: placeholder}).where(Transfer.id.in_(ids)).execute()
         erased = kept = 0
         if erase_descriptions:
             kept = Transfer.select().where(involves, Transfer.number.is_null(False),

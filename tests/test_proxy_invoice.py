@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 
-from db import ledger, members
-from db.models import ConsentToken, Transfer
+from db import coordinators, forget, ledger, members
+from db.models import ConsentToken, MemberCoordinator, Transfer
 from mailer import settings as settings_module
 from mailer import trades as trade_mail
 from mailer.cli import main
@@ -203,3 +203,22 @@ def test_invoice_to_a_member_without_email_is_refused_when_no_coordinator_is_kno
     group.mail("an@example.org", "FACTUUR 5 aan kees voor soep")
     assert group.last("an@example.org").subject == "Kees Zonder heeft geen e-mailadres"
     assert Transfer.select().where(Transfer.description == "soep").count() == 0
+
+
+def test_forgetting_a_coordinator_hides_them_in_entries_confirmations_and_named_coordinators(
+        group, an, kees, clock, settings):
+    cor = coordinator(group)
+    group.mail("coord@example.org", "", "VOOR kees\nBETAAL 2 aan an voor brood\n")
+    confirm(group, "coord@example.org", group.last("coord@example.org"), "JA")
+    group.mail("an@example.org", "FACTUUR 2 aan kees voor soep")
+    confirm(group, "coord@example.org", group.last("coord@example.org"), "JA")
+    coordinators.name(kees, "coord@example.org")
+    cor.status = "left"
+    cor.save()
+    forget.forget(cor, now=clock(), group_language="nl")
+    rows = list(Transfer.select().order_by(Transfer.id))
+    assert all("coord@example.org" not in t.entered_by + t.confirmed_by for t in rows)
+    assert all("Cor Dinator" not in t.entered_by + t.confirmed_by for t in rows)
+    assert rows[0].entered_by and rows[1].confirmed_by            # still marked as entered or confirmed for Kees
+    assert MemberCoordinator.select().count() == 0
+    assert ledger.check() == [] and ledger.verify() == (2, None)
