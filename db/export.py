@@ -74,6 +74,7 @@ def transfers_of(account: Account) -> list[dict]:
             "booked": _time(row.booked), "amount_cents": row.amount_cents if incoming else -row.amount_cents,
             "counterparty": _counterparty(row.payer_id if incoming else row.payee_id, names),
             "description": row.description, "initiator": row.initiator, "entered_by": row.entered_by,
+            "confirmed_by": row.confirmed_by,
             "reverses": row.reverses_id, "hash": row.hash})
     return found
 

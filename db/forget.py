@@ -14,8 +14,8 @@ import re
 from . import database, is_sqlite, ledger, write_transaction
 from .export import addresses_of, inbound_of
 from .members import account as account_of
-from .models import (Address, Bounce, ConfirmToken, Contribution, InboundMessage, Listing, Member, MemberLimit,
-                     MemberPreference, Notice, OutboundMessage, Transfer)
+from .models import (Address, Bounce, ConfirmToken, Contribution, InboundMessage, Listing, Member, MemberCoordinator,
+                     MemberLimit, MemberPreference, Notice, OutboundMessage, Transfer)
 
 DEPARTED = ("left", "expelled")
 FORMER = {"nl": "Oud-lid #{number}", "en": "Former member #{number}", "fr": "Ancien membre #{number}"}
@@ -107,6 +107,8 @@ def forget(member: Member, *, now: dt.datetime, group_language: str, force: bool
         MemberPreference.delete().where(MemberPreference.member == member).execute()
         ConfirmToken.delete().where(ConfirmToken.member == member).execute()
         MemberLimit.delete().where(MemberLimit.member == member).execute()
+        MemberCoordinator.delete().where((MemberCoordinator.member == member)
+                                         | MemberCoordinator.address.in_(addresses)).execute()
         own = Address.select(Address.id).where(Address.member == member)
         Bounce.delete().where(Bounce.address.in_(own)).execute()
         done["addresses_removed"] = Address.delete().where(Address.member == member).execute()

@@ -28,7 +28,10 @@ from .models import Account, ConsentToken, Member, Notice, Transfer
 
 GENESIS = "0" * 64
 # Proposals a payer may still answer; `open` ones were consented and wait for room.
-UNDECIDED = ("pending", "open")
+# A `draft` (a coordinator's invoice for a member without email) waits for the
+# coordinator's JA before its payer is asked: undecided, but never bookable.
+UNDECIDED = ("pending", "open", "draft")
+BOOKABLE = ("pending", "open")
 
 
 class LedgerError(ValueError):
@@ -75,11 +78,13 @@ def _fresh(account_id: int) -> Account:
 
 def propose(payer: Account, payee: Account, amount_cents: int, description: str, *, limits,
             now: dt.datetime, initiator: str = "payer", confirm_days: int = 14, source=None,
-            listing=None, entered_by: str = "", payee_risk: bool = False) -> Transfer:
+            listing=None, entered_by: str = "", payee_risk: bool = False, draft: bool = False,
+            confirmed_by: str = "") -> Transfer:
     """A pending transfer, refused early when it could never be booked.
 
     With `payee_risk` (FACTUUR OPEN) a payer at the lower limit is not refused: once
-    consented, the invoice waits open until the payer's balance leaves room."""
+    consented, the invoice waits open until the payer's balance leaves room. With
+    `draft` it waits for the coordinator who wrote it first (see `release`)."""
     description = " ".join(description.split())[:500]
     if payer.id == payee.id:
         raise LedgerError("same-account")
@@ -101,7 +106,25 @@ def propose(payer: Account, payee: Account, amount_cents: int, description: str,
         return Transfer.create(payer=payer, payee=payee, amount_cents=amount_cents,
                                description=description, initiator=initiator, entered_by=entered_by,
                                source=source, listing=listing, created=now, payee_risk=payee_risk,
-                               expires=now + dt.timedelta(days=confirm_days))
+                               expires=now + dt.timedelta(days=confirm_days), confirmed_by=confirmed_by,
+                               state="draft" if draft else "pending")
+
+
+def release(transfer: Transfer, *, now: dt.datetime, confirm_days: int, confirmed_by: str = "") -> Transfer:
+    """A draft the coordinator confirmed becomes a pending invoice for its payer.
+
+    The payer gets the full `confirm_days` from now. Every token of the draft is spent
+    here, so the only tokens that can book the invoice are those issued to the payer
+    afterwards: a coordinator's token never pays."""
+    with _write():
+        changed = Transfer.update(state="pending", expires=now + dt.timedelta(days=confirm_days),
+                                  confirmed_by=confirmed_by).where(
+            Transfer.id == transfer.id, Transfer.state == "draft").execute()
+        if not changed:
+            raise LedgerError("not-pending", state=Transfer.get_by_id(transfer.id).state)
+        ConsentToken.update(used=now).where(ConsentToken.transfer == transfer.id,
+                                            ConsentToken.used.is_null()).execute()
+        return Transfer.get_by_id(transfer.id)
 
 
 def link_listing(transfer: Transfer, listing) -> Transfer:
@@ -138,8 +161,10 @@ def find_token(token: str) -> ConsentToken | None:
 
 
 def token_address(transfer: Transfer) -> str:
-    """The address the transfer's first token went to: the payer's own mailbox."""
-    return ConsentToken.select().where(ConsentToken.transfer == transfer).order_by(ConsentToken.id).first().address
+    """The address the transfer's latest token went to: the payer's own mailbox (a
+    released draft's first token went to the coordinator who wrote it)."""
+    return (ConsentToken.select().where(ConsentToken.transfer == transfer)
+            .order_by(ConsentToken.id.desc()).first().address)
 
 
 def use_token(row: ConsentToken, now: dt.datetime) -> bool:
@@ -200,7 +225,7 @@ def book(transfer: Transfer, *, limits, now: dt.datetime, enforce_limits: bool =
     with _write():
         _lock(transfer.payer_id, transfer.payee_id)
         transfer = Transfer.get_by_id(transfer.id)
-        if transfer.state not in UNDECIDED:
+        if transfer.state not in BOOKABLE:
             raise LedgerError("not-pending", state=transfer.state)
         today = now.date()
         payer, payee = _fresh(transfer.payer_id), _fresh(transfer.payee_id)
@@ -257,7 +282,11 @@ def _settle(payer_id: int, payee_id: int, limits, now: dt.datetime) -> list[Tran
     The payer's balance went down: invoices waiting under that account's upper limit
     may fit. The payee's went up: invoices at the payee's risk that this account owes
     may fit. Each booking found moves two balances again, so the search goes on."""
-    booked, queue, today = [], [("down", payer_id), ("up", payee_id)], now.date()
+    return _settle_queue([("down", payer_id), ("up", payee_id)], limits, now)
+
+
+def _settle_queue(queue: list[tuple[str, int]], limits, now: dt.datetime) -> list[Transfer]:
+    booked, today = [], now.date()
     while queue:
         moved, account_id = queue.pop(0)
         side = Transfer.payee if moved == "down" else Transfer.payer
@@ -273,10 +302,41 @@ def _settle(payer_id: int, payee_id: int, limits, now: dt.datetime) -> list[Tran
                 if blocked_here:
                     break
                 continue
+            if _behind(transfer, limits, today):
+                continue
             _post(transfer, now)
             booked.append(transfer)
             queue += [("down", transfer.payer_id), ("up", transfer.payee_id)]
     return booked
+
+
+def _behind(transfer: Transfer, limits, today: dt.date) -> bool:
+    """An older open invoice that does not fit waits at this invoice's payee's upper
+    limit or at its payer's lower limit: oldest first at each limit, whichever side's
+    balance moved. (A new payment that fits is booked at once: only earnings that would
+    cross the limit wait in the queue.)"""
+    older = Transfer.select().where(
+        Transfer.state == "open", (Transfer.payee == transfer.payee_id) | (Transfer.payer == transfer.payer_id),
+        (Transfer.decided < transfer.decided) | ((Transfer.decided == transfer.decided) & (Transfer.id < transfer.id)))
+    for other in older:
+        if other.payee_id == transfer.payee_id and _over_upper(_fresh(other.payee_id), other.amount_cents,
+                                                               limits, today):
+            return True
+        if other.payer_id == transfer.payer_id and not _payer_has_room(other, limits, today):
+            return True
+    return False
+
+
+def settle_waiting(*, limits, now: dt.datetime) -> list[Transfer]:
+    """A settlement pass over every open invoice, for room that came without a booking:
+    an older invoice ahead in the queue expired, a limit was raised, a newcomer period
+    ended. Afterwards an open invoice that fits stays open only behind an older one
+    that does not fit, at its payee's upper limit or at its payer's lower limit."""
+    with _write():
+        waiting = Transfer.select(Transfer.payer, Transfer.payee).where(Transfer.state == "open").distinct()
+        queue = sorted({side for payer_id, payee_id in waiting.tuples()
+                        for side in (("down", payee_id), ("up", payer_id))})
+        return _settle_queue(queue, limits, now)
 
 
 def decline(transfer: Transfer, state: str, now: dt.datetime) -> Transfer:
@@ -350,6 +410,13 @@ def expire_pending(now: dt.datetime) -> list[Transfer]:
     """Pending transfers past their expiry, now `expired`; open invoices wait on."""
     with _write():
         due = list(Transfer.select().where(Transfer.state == "pending", Transfer.expires <= now))
+        return [decline(transfer, "expired", now) for transfer in due]
+
+
+def expire_drafts(now: dt.datetime) -> list[Transfer]:
+    """Drafts the coordinator did not confirm in time, now `expired`; the payer never knew."""
+    with _write():
+        due = list(Transfer.select().where(Transfer.state == "draft", Transfer.expires <= now))
         return [decline(transfer, "expired", now) for transfer in due]
 
 
@@ -499,6 +566,13 @@ def anonymise(account_id: int, addresses: list[str], placeholder: str, *, now: d
         if addresses:
             Transfer.update(entered_by=placeholder).where(Transfer.entered_by.in_(addresses)).execute()
             ConsentToken.update(address=placeholder).where(ConsentToken.address.in_(addresses)).execute()
+            # A coordinator's entries and confirmations read "Name <address>".
+            for column in (Transfer.entered_by, Transfer.confirmed_by):
+                for address in addresses:
+                    ids = [row.id for row in Transfer.select(Transfer.id, column).where(
+                        column.endswith(f"<{address}>")) if getattr(row, column.name).endswith(f"<{address}>")]
+                    if ids:
+                        Transfer.update({column: placeholder}).where(Transfer.id.in_(ids)).execute()
         erased = kept = 0
         if erase_descriptions:
             kept = Transfer.select().where(involves, Transfer.number.is_null(False),

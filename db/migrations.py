@@ -12,7 +12,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 from . import database
 from .models import (MODELS, Address, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken,
                      Departure, DigestDelivery, EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail,
-                     Member, MemberEvent, SchemaVersion, Transfer)
+                     Member, MemberCoordinator, MemberEvent, SchemaVersion, Transfer)
 
 
 def _membership(migrator) -> None:
@@ -45,6 +45,11 @@ def _digest_state(migrator) -> None:
                          "outbound_message o WHERE o.key = digest_delivery.outbound_key), '')")
 
 
+def _coordinators(migrator) -> None:
+    migrate(migrator.add_column("transfer", "confirmed_by", Transfer.confirmed_by))
+    database.create_tables([MemberCoordinator])
+
+
 STEPS: list[tuple[int, str, callable]] = [
     (1, "members, accounts, listings, inbound and outbound mail", None),
     (2, "membership lifecycle, households, budgets and claims", _membership),
@@ -61,6 +66,8 @@ STEPS: list[tuple[int, str, callable]] = [
      lambda m: database.create_tables([ConfirmToken])),
     (9, "digest deliveries keep their own state and Message-ID: digests sent without outbox copies",
      _digest_state),
+    (10, "coordinators confirm invoices for members without email: transfer.confirmed_by, member_coordinator",
+     _coordinators),
 ]
 
 LATEST = STEPS[-1][0]

@@ -161,7 +161,7 @@ class SchemaVersion(BaseModel):
     applied_at = DateTimeField(default=utcnow)
 
 
-TRANSFER_STATES = ("pending", "open", "booked", "rejected", "expired", "cancelled")
+TRANSFER_STATES = ("pending", "open", "booked", "rejected", "expired", "cancelled", "draft")
 
 
 class Transfer(BaseModel):
@@ -169,7 +169,9 @@ class Transfer(BaseModel):
 
     pending: waiting for the payer's consent; open: consented, waiting for room under
     the payee's upper limit; booked: in the journal, never edited again (a correction
-    is a reversing transfer); rejected, expired, cancelled: never booked."""
+    is a reversing transfer); rejected, expired, cancelled: never booked. draft: an
+    invoice a coordinator wrote for a member without email (VOOR), waiting for the
+    coordinator's own tokened JA before the payer is asked (then pending)."""
     amount_cents = BigIntegerField()
     payer = ForeignKeyField(Account, backref="debits")
     payee = ForeignKeyField(Account, backref="credits")
@@ -197,6 +199,9 @@ class Transfer(BaseModel):
     # text, so a forgotten member's descriptions can be erased and the chain still
     # verifies. NULL on rows booked before it existed: their chain hashes the text.
     description_hash = CharField(max_length=64, null=True)
+    # "Name <address>" of the coordinator whose tokened JA pays an invoice for a payer
+    # without email; shown on the payer's statement. Not in the hash chain.
+    confirmed_by = CharField(max_length=320, default="")
 
     class Meta:
         # A member's statement and SALDO: the newest booked transfers on either side,
@@ -442,8 +447,15 @@ class ConfirmToken(BaseModel):
     used = DateTimeField(null=True)
 
 
+class MemberCoordinator(BaseModel):
+    """The coordinator an administrator named for a member without email: invoices to
+    the member go to this address, whose tokened JA pays them (lets member set-coordinator)."""
+    member = ForeignKeyField(Member, unique=True, backref="coordinator_rows", on_delete="CASCADE")
+    address = CharField(max_length=320)
+
+
 MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion,
           Transfer, ConsentToken, MemberLimit, MemberPreference, DigestRun, DigestDelivery, Bounce,
           Announcement, Contribution, MailboxState, MemberEvent, Departure, Budget, Claim, ListingMail,
           EuroCharge, EuroPayment, EuroPostponement, EuroStep, AnnouncementDraft, AnnouncementDelivery,
-          ConfirmToken]
+          ConfirmToken, MemberCoordinator]

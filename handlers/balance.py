@@ -19,6 +19,7 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
             names[other] = Account.get_by_id(other).name
         lines.append({"number": transfer.number, "date": transfer.booked.date(), "other": names[other],
                       "amount": transfer.amount_cents if incoming else -transfer.amount_cents,
-                      "description": transfer.description, "entered_by": transfer.entered_by})
+                      "description": transfer.description, "entered_by": transfer.entered_by,
+                      "confirmed_by": transfer.confirmed_by})
     return [Reply("balance/shown", {"balance": account.balance_cents, "lower": lower, "upper": upper,
                                     "transfers": lines, "head": ledger.head_hash(), "on_behalf": ""})]

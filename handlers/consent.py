@@ -14,7 +14,7 @@ from db import ledger, listing_links
 from db.members import normalise_address
 from db.models import Account, Member, Transfer
 
-from . import Command, Context, Refusal, Reply, claim
+from . import Command, Context, Refusal, Reply, claim, proxy_invoice
 from .commands import fold
 from .receipt import address, receipts
 
@@ -61,7 +61,7 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
     transfer = Transfer.get_by_id(row.transfer_id)
     if normalise_address(ctx.sender) != row.address:
         raise Refusal("consent/wrong-address")
-    if row.used is not None or transfer.state != "pending":
+    if row.used is not None or transfer.state not in ("pending", "draft"):
         raise Refusal("consent/already", transfer=transfer)
     if row.expires <= ctx.now or transfer.expires <= ctx.now:
         raise Refusal("consent/expired", transfer=transfer)
@@ -72,6 +72,8 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
         raise Refusal("consent/already", transfer=transfer)
     if transfer.initiator == "claim":
         return claim.decide(transfer, said, row, ctx)
+    if transfer.state == "draft":
+        return proxy_invoice.decide(transfer, said, ctx)
     settings = ctx.settings
     if said == "no":
         transfer = ledger.decline(transfer, "rejected" if transfer.initiator == "payee" else "cancelled", ctx.now)

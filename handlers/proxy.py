@@ -4,7 +4,8 @@ The first line names the member, the next line is the command (BETAAL, FACTUUR,
 SCHENK or SALDO and their translations). The confirmation token of a payment goes to
 the coordinator's own mailbox, so a forged coordinator address still moves nothing;
 receipts and statements of the member go to the coordinator and name who entered it.
-An invoice the coordinator writes for the member is confirmed by its payer, as any.
+An invoice the coordinator writes for the member waits for the coordinator's own
+tokened JA, then goes to its payer, whose JA books it (handlers/proxy_invoice.py).
 """
 from __future__ import annotations
 

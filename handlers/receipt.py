@@ -21,12 +21,14 @@ def _name(account: Account, member: Member | None) -> str:
 
 def address(member: Member | None, transfer: Transfer) -> str | None:
     """Where a party's mail goes: their own address, or for a member without email the
-    coordinator who entered the transfer for them (VOOR), so it can be passed on."""
+    coordinator who confirms an invoice for them as its payer, else the coordinator who
+    entered the transfer for them (VOOR), so it can be passed on."""
     if member is None:
         return None
     if member.primary_address:
         return member.primary_address
-    coordinator = re.search(r"<([^<>\s]+@[^<>\s]+)>$", transfer.entered_by)
+    confirms = transfer.confirmed_by if Account.get_by_id(transfer.payer_id).member_id == member.id else ""
+    coordinator = re.search(r"<([^<>\s]+@[^<>\s]+)>$", confirms or transfer.entered_by)
     return coordinator.group(1) if coordinator else None
 
 
@@ -87,6 +89,15 @@ def expired(transfer: Transfer) -> list[Reply]:
     told = [("payer", payer)] + ([("payee", payee)] if transfer.initiator == "payee" else [])
     return [Reply("receipt/expired", {**context, "role": role}, to=address(member, transfer))
             for role, member in told if address(member, transfer)]
+
+
+def draft_expired(transfer: Transfer) -> list[Reply]:
+    """A coordinator's invoice they never confirmed: only the coordinator is told."""
+    payer_account, payer = _party(transfer.payer_id)
+    payee_account, payee = _party(transfer.payee_id)
+    context = {"transfer": transfer, "payer": _name(payer_account, payer), "payee": _name(payee_account, payee)}
+    to = address(payee, transfer)
+    return [Reply("receipt/draft-expired", context, to=to)] if to else []
 
 
 def open_expired(transfer: Transfer, days: int) -> list[Reply]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from db import ledger, listing_links, members
+from db import coordinators, ledger, listing_links, members
 from db.models import Account, Member
 from db.money import AmountError, parse_amount
 
@@ -85,7 +85,7 @@ def handle(command: Command, ctx: Context, *, entered_by: str = "") -> list[Repl
         other = counterparty(found.group("who"), ctx)
         if other.id == ctx.member.id:
             raise Refusal("trade/same-account", kind=kind)
-        if kind == "invoice" and not other.primary_address:
+        if kind == "invoice" and payer_mailbox(other, settings)[0] is None:
             # Nobody could confirm it: a member without email pays through a coordinator.
             raise Refusal("trade/no-address", name=other.name)
         other_account = members.account(other)
@@ -94,29 +94,56 @@ def handle(command: Command, ctx: Context, *, entered_by: str = "") -> list[Repl
     if listing is not None and description.strip() == f"#{listing.id}":
         description = f"#{listing.id} {listing.title}"
     initiator = "payee" if kind == "invoice" else "proxy" if entered_by else "payer"
+    # A coordinator's invoice (VOOR) is a draft until the coordinator's own tokened JA:
+    # whoever forges the coordinator's From reaches only the coordinator, never the payer.
+    draft = kind == "invoice" and bool(entered_by)
+    confirmed_by = payer_mailbox(other, settings)[1] if kind == "invoice" and not draft else ""
     try:
         transfer = ledger.propose(payer, payee, amount, description, limits=settings.limits, now=ctx.now,
                                   initiator=initiator, confirm_days=settings.trades.confirm_days,
                                   source=ctx.inbound, listing=listing, entered_by=entered_by,
-                                  payee_risk=payee_risk)
+                                  payee_risk=payee_risk, draft=draft, confirmed_by=confirmed_by)
     except ledger.LedgerError as exc:
         raise _refusal(exc, kind) from None
     if initiator == "payer" and ctx.mail is not None and authenticated(ctx.mail.message,
                                                                       settings.trades.trusted_authserv_id):
         return receipts(_book(transfer, ctx, kind), settings, ctx.now)
-    # The token goes to the payer's own mailbox: the sender's address for a payment (a
-    # coordinator's for a member without email), the payer's primary address for an
-    # invoice (never an address the mail named).
-    payer_address = ctx.sender if kind != "invoice" else other.primary_address
-    token = ledger.issue_token(transfer, payer_address, now=ctx.now, days=settings.trades.confirm_days)
+    if kind == "invoice" and not draft:
+        return ask_payer(transfer, other, ctx, on_behalf="")
+    # The token goes to the sender's own mailbox: the payer's for a payment, the
+    # coordinator's for a payment or an invoice written for a member without email.
+    token = ledger.issue_token(transfer, ctx.sender, now=ctx.now, days=settings.trades.confirm_days)
     context = {"transfer": transfer, "token": token, "kind": kind, "on_behalf": _on_behalf(ctx, entered_by),
                "payer": _name(payer), "payee": _name(payee), "expires": transfer.expires}
-    ask = Reply("trade/confirm" if kind != "invoice" else "trade/invoice", context,
-                to=payer_address if kind == "invoice" else None, headers=token_headers(settings, token))
-    if kind != "invoice":
-        return [ask]
-    told = Reply("trade/invoice-sent", {"transfer": transfer, "payer": _name(payer), "expires": transfer.expires,
-                                        "on_behalf": _on_behalf(ctx, entered_by)})
+    return [Reply("trade/proxy-invoice" if draft else "trade/confirm", context,
+                  headers=token_headers(settings, token))]
+
+
+def payer_mailbox(member: Member, settings) -> tuple[str | None, str]:
+    """(the address that confirms an invoice to `member`, who confirms it for them): the
+    member's own address, else the coordinator's; (None, "") when nobody can."""
+    if member.primary_address:
+        return member.primary_address, ""
+    address = coordinators.for_member(member, settings.trades.coordinators)
+    return address, coordinators.label(address) if address else ""
+
+
+def ask_payer(transfer, payer: Member, ctx: Context, *, on_behalf: str) -> list[Reply]:
+    """The invoice, with its token, to the payer's mailbox (never an address the mail
+    named), and word to the sender that it went out. `on_behalf`: the payee a
+    coordinator wrote it for."""
+    settings = ctx.settings
+    address, confirmed_by = payer_mailbox(payer, settings)
+    if address is None:
+        raise Refusal("trade/no-address", name=payer.name)
+    token = ledger.issue_token(transfer, address, now=ctx.now, days=settings.trades.confirm_days)
+    payee = _name(Account.get_by_id(transfer.payee_id))
+    context = {"transfer": transfer, "token": token, "kind": "invoice", "on_behalf": on_behalf,
+               "payer": payer.name, "payee": payee, "expires": transfer.expires,
+               "for_payer": payer.name if confirmed_by else ""}
+    ask = Reply("trade/invoice", context, to=address, headers=token_headers(settings, token))
+    told = Reply("trade/invoice-sent", {"transfer": transfer, "payer": payer.name, "expires": transfer.expires,
+                                        "on_behalf": on_behalf})
     return [ask, told]
 
 

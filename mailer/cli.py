@@ -645,6 +645,7 @@ from . import cli_privacy  # noqa: E402,F401  (registers its commands)
 from . import cli_euro  # noqa: E402,F401  (registers its commands)
 from . import cli_report  # noqa: E402,F401  (registers its commands)
 from . import cli_announce  # noqa: E402,F401  (registers its commands)
+from . import cli_coordinators  # noqa: E402,F401  (registers its commands)
 
 if __name__ == "__main__":
     main()

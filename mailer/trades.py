@@ -43,8 +43,14 @@ def expire(settings, now: dt.datetime) -> tuple[int, int]:
         stale = ledger.expire_open(now, settings.trades.open_days)
         for transfer in stale:
             replies += receipt.open_expired(transfer, settings.trades.open_days)
+        drafts = ledger.expire_drafts(now)
+        for transfer in drafts:
+            replies += receipt.draft_expired(transfer)
+        # An expired invoice may have held younger ones back in its queue.
+        for transfer in ledger.settle_waiting(limits=settings.limits, now=now):
+            replies += receipt.booked(transfer, settings, now)
         queue(replies, settings)
-    return len(reminded), len(expired) + len(stale)
+    return len(reminded), len(expired) + len(stale) + len(drafts)
 
 
 def account_for(key: str) -> Account:

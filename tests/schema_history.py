@@ -7,7 +7,8 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from db import database
 from db.models import (MODELS, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken, Departure,
-                       EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail, MemberEvent, SchemaVersion)
+                       EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail, MemberCoordinator,
+                       MemberEvent, SchemaVersion)
 
 
 def _before_membership(m):
@@ -52,10 +53,16 @@ def _before_digest_state(m):
             *(m.drop_column("digest_delivery", name) for name in ("state", "lease", "sent", "error", "message_id")))
 
 
+def _before_coordinators(m):
+    database.drop_tables([MemberCoordinator])
+    migrate(m.drop_column("transfer", "confirmed_by"))
+
+
 # step → what undoes it; a new migration step adds its undo here (a test checks that).
 UNDO = {2: _before_membership, 3: _before_listing_links, 4: _before_description_hash,
         5: _before_statement_indexes, 6: _before_euro,
-        7: _before_announcements, 8: _before_confirm_tokens, 9: _before_digest_state}
+        7: _before_announcements, 8: _before_confirm_tokens, 9: _before_digest_state,
+        10: _before_coordinators}
 
 
 def downgrade_to(version: int) -> None:

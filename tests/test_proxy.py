@@ -94,6 +94,8 @@ def test_a_line_starting_with_for_without_a_trade_is_no_proxy_command(group, sam
 
 def test_coordinator_invoices_for_member_and_payer_confirms_with_own_token(group, coordinator, kees, an):
     group.mail("coord@example.org", "", "VOOR kees\nFACTUUR 7 aan an voor snoeien\n")
+    assert group.outbox("an@example.org") == []           # the coordinator confirms first
+    confirm(group, "coord@example.org", group.last("coord@example.org"), "JA")
     invoice = group.last("an@example.org")
     assert invoice.subject.startswith("Factuur van Kees Zonder: 7,00 zonnen [t-")
     assert "namens Kees Zonder" in group.last("coord@example.org").text
