@@ -16,9 +16,9 @@ from .pipeline import enqueue
 
 def receive(settings, address: Address, understood, row, processor, now) -> tuple[str, str, str]:
     try:
-        temporary, permanent = all_failures(understood.inbound.message)
+        _temporary, permanent = all_failures(understood.inbound.message)
     except Exception:
-        temporary, permanent = frozenset(), frozenset()
+        permanent = frozenset()
     if not permanent:
         return "ignored", "bounce", f"temporary or unreadable bounce for {address.email}"
     Bounce.create(address=address, inbound=row, received=now)

@@ -12,7 +12,6 @@ import os
 import re
 import smtplib
 import socket
-import ssl
 from pathlib import Path
 
 from db import write_transaction

@@ -14,11 +14,6 @@ def settings(settings):
                                    trades={"trusted_authserv_id": OURS})
 
 
-@pytest.fixture
-def piet(group):
-    return group.member("Piet Jansen", "piet@example.org", language="nl")
-
-
 def pay_with(group, *results, sender="an@example.org"):
     """BETAAL with Authentication-Results headers, topmost first."""
     group.seen += 1

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from db import ledger, members
 from db.migrations import STEPS, upgrade
-from db.models import Member, SchemaVersion
+from db.models import Member
 from db.positive import not_positive
 from mailer import settings as settings_module
 from mailer.cli import main

@@ -1,6 +1,5 @@
 """The ledger: limits, open invoices, admin entry, check and verify, invariants under load."""
 import datetime as dt
-import re
 import threading
 
 import pytest
@@ -19,11 +18,6 @@ NOW = dt.datetime(2026, 11, 23, 10, 0)
 @pytest.fixture
 def settings(settings):
     return settings_module.replace(settings, limits={"newcomer_months": 0})
-
-
-@pytest.fixture
-def piet(group):
-    return group.member("Piet Jansen", "piet@example.org", language="nl")
 
 
 def acct(member):

@@ -19,11 +19,6 @@ def settings(settings):
     return settings_module.replace(settings, limits={"newcomer_months": 0})
 
 
-@pytest.fixture
-def piet(group):
-    return group.member("Piet Jansen", "piet@example.org", language="nl")
-
-
 def post(group, sender, subject, body):
     group.mail(sender, subject, body)
     return Listing.select().order_by(Listing.id.desc()).first()

@@ -17,11 +17,6 @@ def settings(settings):
     return settings_module.replace(settings, limits={"newcomer_months": 0})
 
 
-@pytest.fixture
-def piet(group):
-    return group.member("Piet Jansen", "piet@example.org", language="nl")
-
-
 def balance(member):
     return members.account(member).balance_cents
 
