@@ -85,7 +85,8 @@ class Prepared:
         cursor = database.execute_sql(sql, params)
         if key not in self.readers:
             fields = [model._meta.columns.get(column[0]) for column in cursor.description]
-            self.readers[key] = (None if None in fields else
+            # `is`, not `in`: comparing a field makes an expression, and expressions are true.
+            self.readers[key] = (None if any(field is None for field in fields) else
                                  [(field.name, field.python_value) for field in fields])
         reader = self.readers[key]
         if reader is None:
