@@ -10,6 +10,7 @@ import datetime as dt
 
 from . import ledger
 from .models import Account, Listing, Member
+from .prepared import by_id
 
 # What the member posts → what others post that fits it.
 FITS = {"lower": ("offer", "request"), "upper": ("request", "offer")}
@@ -25,15 +26,16 @@ def matches(member: Member, side: str, today: dt.date) -> int:
                                    Listing.category.in_(categories)).count())
 
 
-def for_receipt(account: Account, limits, now: dt.datetime) -> dict | None:
+def for_receipt(account: Account, limits, now: dt.datetime, balance: int | None = None) -> dict | None:
     """One line's worth of advice while the balance is within the margin of a limit.
 
     `first` is true on the first receipt of an approach: the friendly warning is given
-    once, the advice on every receipt near the limit."""
+    once, the advice on every receipt near the limit. `balance` is the account's
+    balance when the caller has just read it."""
+    near = ledger.near_limit(account, limits, now.date(), balance)
     # Called on every receipt, also away from the limits: leaving the margin re-arms the warning.
-    first = ledger.limit_warning(account, limits, now.date(), now) is not None
-    near = ledger.near_limit(account, limits, now.date())
+    first = ledger.limit_warning(account, limits, now.date(), now, near=near) is not None
     if near is None or account.member_id is None:
         return None
-    member = Member.get_by_id(account.member_id)
+    member = by_id(Member, account.member_id)
     return {**near, "first": first, "matches": matches(member, near["side"], now.date())}

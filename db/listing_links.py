@@ -12,6 +12,7 @@ import datetime as dt
 from peewee import JOIN, fn
 
 from .models import Account, DigestDelivery, InboundMessage, Listing, ListingMail, Transfer
+from .prepared import Prepared
 
 # A long thread's References is capped: the mails we presented listings in are recent.
 MAX_REFERENCES = 20
@@ -43,8 +44,10 @@ def _single(query) -> Listing | None:
 def referenced(message_ids, payer: Account, payee: Account) -> Listing | None:
     """The listing presented by one of the mails `message_ids` (In-Reply-To, References)."""
     ids = [m for m in dict.fromkeys(message_ids) if m][-MAX_REFERENCES:]
+    if not ids or not _presents_any(ids):
+        return None
     fitting = _fitting(payer, payee)
-    if not ids or fitting is None:
+    if fitting is None:
         return None
     presented = ListingMail.select(ListingMail.listing).where(ListingMail.message_id.in_(ids))
     posted = (Listing.select(Listing.id).join(InboundMessage, on=(Listing.source == InboundMessage.id))
@@ -65,6 +68,26 @@ def referenced(message_ids, payer: Account, payee: Account) -> Listing | None:
         if found is not None:
             return found
     return None
+
+
+def _presents_any(ids: list[str]) -> bool:
+    """Whether any of the mails presented a listing at all: most replies answer a
+    confirmation request, and three indexed look-ups with SQL made once are much
+    cheaper than building the search below for nothing."""
+    checks = _CHECKS.get(len(ids))
+    if checks is None:
+        checks = _CHECKS[len(ids)] = [Prepared(lambda *marks, build=build: build(list(marks)).limit(1), len(ids))
+                                      for build in _PRESENTING]
+    return any(check.first(*ids) is not None for check in checks)
+
+
+_PRESENTING = (
+    lambda ids: ListingMail.select(ListingMail.id).where(ListingMail.message_id.in_(ids)),
+    lambda ids: (Listing.select(Listing.id).join(InboundMessage, on=(Listing.source == InboundMessage.id))
+                 .where(InboundMessage.message_id.in_(ids))),
+    lambda ids: DigestDelivery.select(DigestDelivery.id).where(DigestDelivery.message_id.in_(ids)),
+)
+_CHECKS: dict[int, list[Prepared]] = {}
 
 
 def by_number(number: int, payer: Account, payee: Account) -> Listing | None:

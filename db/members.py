@@ -82,8 +82,11 @@ _by_address = Prepared(lambda email: Member.select().join(Address).where(Address
 
 def at_address(address: str) -> list[Member]:
     """Every member with this address: one, or the members of a household."""
-    return list(Member.select().join(Address)
-                .where(Address.email == normalise_address(address)).order_by(Member.id))
+    return _at_address.rows(Member, normalise_address(address))
+
+
+_at_address = Prepared(lambda email: Member.select().join(Address).where(Address.email == email)
+                       .order_by(Member.id), 1)
 
 
 def by_number_or_address(key: str) -> Member | None:

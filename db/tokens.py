@@ -14,6 +14,7 @@ import secrets
 
 from .members import normalise_address
 from .models import ConfirmToken, Member
+from .prepared import Prepared
 
 
 def new() -> str:
@@ -27,7 +28,15 @@ def digest(token: str) -> str:
 def spend(model, row, now: dt.datetime) -> bool:
     """Mark a token row (any model with `id` and `used`) used; False when it was used
     already (a replay, or another worker answering the same mail at the same moment)."""
-    return model.update(used=now).where(model.id == row.id, model.used.is_null()).execute() == 1
+    query = _SPEND.get(model)
+    if query is None:
+        query = _SPEND[model] = Prepared(lambda when, row_id: model.update(used=when).where(
+            model.id == row_id, model.used.is_null()), 2)
+    return query.execute(model.used.db_value(now), row.id) == 1
+
+
+# Every confirmation spends a token: its SQL is made once per kind of token (prepared.py).
+_SPEND: dict = {}
 
 
 def issue(action: str, member: Member, address: str, *, now: dt.datetime, days: int) -> tuple[ConfirmToken, str]:

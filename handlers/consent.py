@@ -13,6 +13,7 @@ import re
 from db import ledger, listing_links
 from db.members import normalise_address
 from db.models import Account, Member, Transfer
+from db.prepared import by_id
 
 from . import Command, Context, Refusal, Reply, claim, proxy_invoice
 from .commands import fold
@@ -58,7 +59,7 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
     row = ledger.find_token(command.argument)
     if row is None:
         raise Refusal("consent/unknown")
-    transfer = Transfer.get_by_id(row.transfer_id)
+    transfer = by_id(Transfer, row.transfer_id)
     if normalise_address(ctx.sender) != row.address:
         raise Refusal("consent/wrong-address")
     if row.used is not None or transfer.state not in ("pending", "draft"):
@@ -86,8 +87,7 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
     if transfer.listing_id is None and ctx.mail is not None:
         # The confirmation may be what replies to the listing's mail or the digest.
         listing = listing_links.referenced([*ctx.mail.in_reply_to.split(), *ctx.mail.references],
-                                           Account.get_by_id(transfer.payer_id),
-                                           Account.get_by_id(transfer.payee_id))
+                                           by_id(Account, transfer.payer_id), by_id(Account, transfer.payee_id))
         if listing is not None:
             transfer = ledger.link_listing(transfer, listing)
     try:

@@ -27,7 +27,7 @@ def address(member: Member | None, transfer: Transfer) -> str | None:
         return None
     if member.primary_address:
         return member.primary_address
-    confirms = transfer.confirmed_by if Account.get_by_id(transfer.payer_id).member_id == member.id else ""
+    confirms = transfer.confirmed_by if by_id(Account, transfer.payer_id).member_id == member.id else ""
     coordinator = re.search(r"<([^<>\s]+@[^<>\s]+)>$", confirms or transfer.entered_by)
     return coordinator.group(1) if coordinator else None
 
@@ -41,11 +41,11 @@ def booked(transfer: Transfer, settings, now) -> list[Reply]:
         to = address(member, transfer)
         if to is None:
             continue
+        balance = by_id(Account, account.id).balance_cents
         replies.append(Reply("receipt/booked", {
             "transfer": transfer, "role": role,
             "payer": _name(payer_account, payer), "payee": _name(payee_account, payee),
-            "balance": Account.get_by_id(account.id).balance_cents,
-            "advice": advice.for_receipt(account, settings.limits, now),
+            "balance": balance, "advice": advice.for_receipt(account, settings.limits, now, balance),
         }, to=to))
     return replies
 
