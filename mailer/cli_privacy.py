@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from db import members
+from db import members, membership, write_transaction
 from db.models import MEMBER_STATUSES, Member
 
 from .cli import member, pass_app
@@ -71,13 +71,18 @@ def member_forget(app, member_key, force, keep_descriptions):
 @member.command("set-status")
 @click.argument("member_key")
 @click.argument("status", type=click.Choice(MEMBER_STATUSES))
+@click.option("--reason", default="corrected by an administrator", help="Kept with the change.")
+@click.option("--by", "entered_by", default="admin", help="Who makes the change.")
 @pass_app
-def member_set_status(app, member_key, status):
-    """Change a member's status (applicant, active, suspended, leaving, left, expelled).
+def member_set_status(app, member_key, status, reason, entered_by):
+    """Correct a member's status directly, without mail; the change is kept with its reason.
 
-    Example: lets member set-status 12 left
+    For the membership's own steps use approve, suspend, cancel and the like: they also tell
+    the member. Example: lets member set-status 12 left --reason "moved abroad in 2025"
     """
     app.db()
     row = _found(member_key)
-    Member.update(status=status).where(Member.id == row.id).execute()
-    click.echo(f"member {row.number}: {row.status} → {status}")
+    previous = row.status
+    with write_transaction():
+        membership.record(row, status, reason=reason, entered_by=entered_by)
+    click.echo(f"member {row.number}: {previous} → {status}")

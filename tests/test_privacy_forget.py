@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from db import database, is_sqlite, ledger, members
-from db.models import Account, InboundMessage, OutboundMessage, Transfer
+from db.models import Account, InboundMessage, MemberEvent, OutboundMessage, Transfer
 from mailer import settings as settings_module
 from mailer.cli import main
 from mailer.outbox import deliver_pending
@@ -101,6 +101,8 @@ def test_forget_is_refused_while_the_balance_is_not_zero(group, an, piet, settin
     ledger.transfer_now(members.account(an), members.account(piet), 500, "soep", limits=settings.limits,
                         now=group.clock(), entered_by="admin")
     assert cli(settings, "member", "set-status", "1", "left").exit_code == 0
+    event = MemberEvent.select().order_by(MemberEvent.id.desc()).first()
+    assert (event.status, event.previous, event.reason) == ("left", "active", "corrected by an administrator")
     result = cli(settings, "member", "forget", "1")
     assert result.exit_code == 1 and "balance of -500" in result.output
     assert cli(settings, "member", "forget", "1", "--force").exit_code == 0
