@@ -10,7 +10,7 @@ from db.money import AmountError, parse_amount
 
 from . import Command, Context, Refusal, Reply
 from .authenticated import authenticated
-from .commands import fold
+from .commands import WORDS, fold
 from .receipt import receipts
 
 # "12 aan piet@example.org voor fietsherstel", "12,50 to 7 for lessons", "12 à Claire pour …"
@@ -55,11 +55,16 @@ def counterparty(who: str, ctx: Context) -> Member:
                   candidates=[{"number": m.number, "name": m.name} for m in candidates[:10]])
 
 
-def _amount(text: str, kind: str) -> int:
+def _word(command: Command) -> str:
+    """The command word as the member wrote it (FACTUUR, not the internal `invoice`)."""
+    return WORDS[command.kind].get(command.language or "en", WORDS[command.kind]["en"])[0].upper()
+
+
+def _amount(text: str, command: Command) -> int:
     try:
         return parse_amount(text)
     except AmountError as exc:
-        raise Refusal("trade/invalid", kind=kind, problem=exc.code, text=text[:40]) from None
+        raise Refusal("trade/invalid", word=_word(command), problem=exc.code, text=text[:40]) from None
 
 
 def _refusal(exc: ledger.LedgerError, kind: str) -> Refusal:
@@ -74,13 +79,13 @@ def handle(command: Command, ctx: Context, *, entered_by: str = "") -> list[Repl
     if kind == "invoice" and AT_PAYEE_RISK.match(argument):
         argument, payee_risk = AT_PAYEE_RISK.sub("", argument, count=1), True
     if kind == "donate":
-        amount = _amount(argument, kind)
+        amount = _amount(argument, command)
         other, other_account, description = None, Account.get(Account.code == "solidarity"), "donation to the solidarity fund"
     else:
         found = TRADE.match(argument)
         if not found:
-            raise Refusal("trade/invalid", kind=kind, problem="format", text=command.argument[:80])
-        amount = _amount(found.group("amount"), kind)
+            raise Refusal("trade/invalid", word=_word(command), problem="format", text=command.argument[:80])
+        amount = _amount(found.group("amount"), command)
         description = found.group("what") or command.body.split("\n", 1)[0]
         other = counterparty(found.group("who"), ctx)
         if other.id == ctx.member.id:

@@ -221,3 +221,15 @@ def test_balance_shows_last_transfers_and_head_hash(group, an, piet):
     assert reply.subject == "Je saldo: 4,00 zonnen"
     assert "An de Vries: eieren" in reply.text
     assert ledger.head_hash() in reply.text
+
+
+@pytest.mark.parametrize("sender, subject, answer", [
+    ("an@example.org", "FACTUUR 1e9 aan piet voor soep", "Je FACTUUR was niet te lezen"),
+    ("claire@example.org", "PAYER NaN à piet pour soupe", "Votre PAYER est illisible"),
+    ("sam@example.org", "DONATE -5", "Could not read your DONATE"),
+])
+def test_an_unreadable_amount_is_answered_with_the_command_word_the_member_wrote(
+        group, an, piet, claire, sam, sender, subject, answer):
+    group.mail(sender, subject)
+    assert group.last(sender).subject == answer
+    assert Transfer.select().count() == 0
