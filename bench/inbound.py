@@ -8,7 +8,7 @@ an aiosmtpd server whose handler does nothing, and one that parses each mail wit
 email.policy.default and inserts one row into SQLite. Loopback only; bounded by
 --count and a time limit per measurement.
 
-    .venv/bin/python bench/inbound.py [--count 400] [--clients 1,10] [--kinds offers,confirmations]
+    .venv/bin/python bench/inbound.py [--count 400] [--repeats 3] [--clients 1,10] [--kinds offers,confirmations]
 """
 from __future__ import annotations
 
@@ -184,18 +184,31 @@ def confirmations_for(lets: Lets, count: int, clients: int) -> list[Mail]:
     return mails
 
 
-def measure(kind: str, count: int, clients: int, tmp: Path) -> list[tuple[str, dict]]:
+def measure(kind: str, count: int, clients: int, repeats: int, tmp: Path) -> list[tuple[str, list[dict]]]:
+    """Each server `repeats` times, interleaved, on fresh mails each round: on a shared
+    machine the speed drifts from second to second, and interleaving lets each round's
+    baselines see the same machine as that round's lets serve."""
     lets = Lets(tmp, f"{kind}-{clients}")
+    rounds = {"null": [], "naive": [], "ours": []}
     try:
-        mails = confirmations_for(lets, count, clients) if kind == "confirmations" else [offer(i) for i in range(count)]
-        null = run_baseline("null", mails, clients, tmp)
-        naive = run_baseline("parse-insert", mails, clients, tmp)
-        ours = run_lets(kind, mails, clients, lets)
+        if kind == "confirmations":
+            answers = confirmations_for(lets, count * repeats, clients)
+            batches = [answers[r * count:(r + 1) * count] for r in range(repeats)]
+        else:
+            batches = [[offer(r * count + i) for i in range(count)] for r in range(repeats)]
+        for mails in batches:
+            rounds["null"].append(run_baseline("null", mails, clients, tmp))
+            rounds["naive"].append(run_baseline("parse-insert", mails, clients, tmp))
+            rounds["ours"].append(run_lets(kind, mails, clients, lets))
     finally:
         lets.stop()
-    return [("baseline: aiosmtpd, no-op handler", null),
-            ("baseline: policy.default parse + 1 SQLite insert", naive),
-            ("lets serve: stored, processed, replies queued", ours)]
+    return [("baseline: aiosmtpd, no-op handler", rounds["null"]),
+            ("baseline: policy.default parse + 1 SQLite insert", rounds["naive"]),
+            ("lets serve: stored, processed, replies queued", rounds["ours"])]
+
+
+def rate(result: dict) -> float:
+    return result["mails"] / result["seconds"] if result["seconds"] else 0.0
 
 
 def pct(values, p):
@@ -208,6 +221,7 @@ def pct(values, p):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=400)
+    parser.add_argument("--repeats", type=int, default=3, help="rounds per measurement; the median is shown")
     parser.add_argument("--clients", default="1,10")
     parser.add_argument("--kinds", default="offers,confirmations")
     args = parser.parse_args()
@@ -216,15 +230,17 @@ def main():
         tmp = Path(tmp)
         for kind in args.kinds.split(","):
             for clients in [int(c) for c in args.clients.split(",")]:
-                results = measure(kind, args.count, clients, tmp)
+                results = measure(kind, args.count, clients, args.repeats, tmp)
                 naive = results[1][1]
-                for name, result in results:
-                    rate = result["mails"] / result["seconds"] if result["seconds"] else 0
-                    rows.append((kind, clients, name, result["mails"], rate,
-                                 pct(result["latencies"], 50), pct(result["latencies"], 99),
-                                 pct(result.get("e2e", []), 50), pct(result.get("e2e", []), 99),
-                                 rate / (naive["mails"] / naive["seconds"])))
-    print(f"\nInbound mail, {args.count} mails per run, loopback, {os.cpu_count()} cores\n")
+                for name, rounds in results:
+                    latencies = [x for r in rounds for x in r["latencies"]]
+                    e2e = [x for r in rounds for x in r.get("e2e", [])]
+                    ratio = statistics.median(rate(r) / rate(n) for r, n in zip(rounds, naive))
+                    rows.append((kind, clients, name, sum(r["mails"] for r in rounds),
+                                 statistics.median(rate(r) for r in rounds),
+                                 pct(latencies, 50), pct(latencies, 99), pct(e2e, 50), pct(e2e, 99), ratio))
+    print(f"\nInbound mail, {args.count} mails per round, median of {args.repeats} interleaved rounds, "
+          f"loopback, {os.cpu_count()} cores\n")
     print("| mail | clients | server | mails | mails/s | SMTP p50 ms | SMTP p99 ms "
           "| 250→replies p50 ms | 250→replies p99 ms | × parse+insert |")
     print("|---|---|---|---|---|---|---|---|---|---|")

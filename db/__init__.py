@@ -1,10 +1,13 @@
 """The database: one peewee proxy, bound by `connect(url)` at the composition root."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import connect as connect_url
+
+from .writelock import WriteLock
 
 database = DatabaseProxy()
 
@@ -24,6 +27,8 @@ def connect(url: str):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     if url.startswith("sqlite"):
         db = connect_url(url, pragmas=SQLITE_PRAGMAS)
+        if db.database != ":memory:":
+            db.write_lock = WriteLock(db.database, SQLITE_PRAGMAS["busy_timeout"] / 1000)
     else:
         db = connect_url(url)
     database.initialize(db)
@@ -43,5 +48,12 @@ def write_transaction():
     (IMMEDIATE): a deferred transaction that reads first and writes later fails with
     SQLITE_BUSY when another connection wrote in between, whatever busy_timeout says."""
     if is_sqlite() and database.transaction_depth() == 0:
-        return database.atomic("IMMEDIATE")
+        lock = getattr(database.obj, "write_lock", None)
+        return _locked(lock) if lock is not None else database.atomic("IMMEDIATE")
     return database.atomic()
+
+
+@contextmanager
+def _locked(lock):
+    with lock.held(), database.atomic("IMMEDIATE"):
+        yield

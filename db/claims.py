@@ -3,19 +3,19 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from . import database, is_postgres, is_sqlite
+from . import is_postgres, write_transaction
 
 
 @contextmanager
 def exclusive():
     """A transaction for work that must happen once.
 
-    SQLite: BEGIN IMMEDIATE takes the write lock at the start, so a second process
-    waits (busy_timeout) and then sees the new state, instead of failing at its first
+    SQLite: the write lock is taken at the start (`write_transaction`), so a second
+    process waits and then sees the new state, instead of failing at its first
     write with SQLITE_BUSY after reading a state that is already stale.
     PostgreSQL: a plain transaction; `claim` locks the row itself.
     """
-    with (database.atomic("IMMEDIATE") if is_sqlite() else database.atomic()):
+    with write_transaction():
         yield
 
 

@@ -2,8 +2,8 @@
 
 Through email.mime (compat32) the quoted-printable encoding of the bodies and the
 generator's walk over three sets of headers cost 2 ms a reply, most of the processing
-of a mail. Here only the top header block goes through the email package (encoded
-words, folding); the bodies are encoded by the C `binascii.b2a_qp` and joined under one
+of a mail. Here only headers that need folding or encoded words go through the email
+package; the bodies are encoded by the C `binascii.b2a_qp` and joined under one
 boundary. The structure is what MIMEMultipart/MIMEText build; tests read every message
 we send with policy.default, as a mail program would.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import binascii
 import secrets
-from email.message import Message
+from email.policy import compat32
 
 
 def _part(content_type: str, body: str) -> bytes:
@@ -24,12 +24,16 @@ def assemble(headers, text: str, html: str) -> bytes:
     """The message: `headers` (name, value) in order, after Content-Type and MIME-Version.
     Values are one-line strings or email.header.Header objects."""
     boundary = "=_lets_" + secrets.token_hex(12)
-    head = Message()
-    head["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
-    head["MIME-Version"] = "1.0"
-    for name, value in headers:
-        head[name] = value
-    head.set_payload("")  # headers only: the parts are joined below
+    head = [("Content-Type", f'multipart/alternative; boundary="{boundary}"'), ("MIME-Version", "1.0"), *headers]
     separator = f"\n--{boundary}\n".encode("ascii")
-    return b"".join((head.as_bytes(), separator, _part("text/plain", text), separator,
-                     _part("text/html", html), f"\n--{boundary}--\n".encode("ascii")))
+    return b"".join((*(_header(name, value) for name, value in head), b"\n", separator,
+                     _part("text/plain", text), separator, _part("text/html", html),
+                     f"\n--{boundary}--\n".encode("ascii")))
+
+
+def _header(name: str, value) -> bytes:
+    """One header as the email package's generator writes it (compat32). A short ASCII
+    line needs no folding or encoding, and most are: those skip the email package."""
+    if isinstance(value, str) and len(name) + len(value) < 76 and value.isascii() and value.isprintable():
+        return f"{name}: {value}\n".encode("ascii")
+    return compat32.fold_binary(name, value)

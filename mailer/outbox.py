@@ -62,7 +62,7 @@ class MaildirTransport:
     def send(self, row: OutboundMessage, raw: bytes | None = None) -> None:
         name = f"{row.key}.lets"
         target = self.path / "new" / name
-        if target.exists() or any((self.path / "cur").glob(name + "*")):
+        if target.exists() or self._read(name):
             return
         temporary = self.path / "tmp" / name
         try:
@@ -74,6 +74,12 @@ class MaildirTransport:
             os.rename(temporary, target)
         except OSError as exc:
             raise TemporaryFailure(str(exc)) from exc
+
+    def _read(self, name: str) -> bool:
+        """Whether a mail reader moved the file to cur/ (as `name:2,flags`). Not Path.glob:
+        it compiles a pattern for every name, which cost more than writing the file."""
+        with os.scandir(self.path / "cur") as entries:
+            return any(entry.name.startswith(name) for entry in entries)
 
     def close(self) -> None:
         pass
@@ -193,9 +199,18 @@ def due(now, limit: int):
 
 def claim(row: OutboundMessage, now, lease: dt.timedelta = LEASE) -> bool:
     """Take the row for this worker; False when another worker took it first."""
-    return OutboundMessage.update(state="sending", next_attempt=now + lease).where(
-        OutboundMessage.id == row.id, OutboundMessage.state.in_(("queued", "sending")),
-        OutboundMessage.next_attempt <= now).execute() == 1
+    with write_transaction():
+        return OutboundMessage.update(state="sending", next_attempt=now + lease).where(
+            OutboundMessage.id == row.id, OutboundMessage.state.in_(("queued", "sending")),
+            OutboundMessage.next_attempt <= now).execute() == 1
+
+
+def claim_many(ids: list[int], now, lease: dt.timedelta) -> set[int]:
+    """`claim` for a round in one statement: the ids this worker now holds."""
+    query = OutboundMessage.update(state="sending", next_attempt=now + lease).where(
+        OutboundMessage.id.in_(ids), OutboundMessage.state.in_(("queued", "sending")),
+        OutboundMessage.next_attempt <= now).returning(OutboundMessage.id)
+    return {row.id for row in query.execute()}
 
 
 def allowance(settings: Settings, now, limit: int) -> int:
@@ -224,7 +239,8 @@ def deliver_pending(settings: Settings, transport=None, limit: int = 200, clock=
         # still skip rows another worker holds. A relay is slow: there each row is
         # claimed just before it is sent, so its lease cannot run out while it waits.
         with write_transaction():
-            rows = [row for row in rows if claim(row, now, IDEMPOTENT_LEASE)]
+            held = claim_many([row.id for row in rows], now, IDEMPOTENT_LEASE)
+        rows = [row for row in rows if row.id in held]
     sent, delivered = 0, []
     try:
         for index, row in enumerate(rows):
@@ -257,15 +273,17 @@ def deliver_pending(settings: Settings, transport=None, limit: int = 200, clock=
 
 
 def _mark_sent(ids: list[int], now) -> None:
-    OutboundMessage.update(state="sent", sent_at=now, attempts=OutboundMessage.attempts + 1).where(
-        OutboundMessage.id.in_(ids)).execute()
+    with write_transaction():
+        OutboundMessage.update(state="sent", sent_at=now, attempts=OutboundMessage.attempts + 1).where(
+            OutboundMessage.id.in_(ids)).execute()
 
 
 def _release(rows: list[OutboundMessage], now) -> None:
     """Claimed but not tried this round: due again at once, not after the lease."""
     if rows:
-        OutboundMessage.update(state="queued", next_attempt=now).where(
-            OutboundMessage.id.in_([row.id for row in rows]), OutboundMessage.state == "sending").execute()
+        with write_transaction():
+            OutboundMessage.update(state="queued", next_attempt=now).where(
+                OutboundMessage.id.in_([row.id for row in rows]), OutboundMessage.state == "sending").execute()
 
 
 def _retry(row: OutboundMessage, exc: Exception, now, retry_seconds: int = 60) -> None:
@@ -275,11 +293,13 @@ def _retry(row: OutboundMessage, exc: Exception, now, retry_seconds: int = 60) -
     row.attempts += 1
     delay = min(dt.timedelta(seconds=retry_seconds * 2 ** (row.attempts - 1)), MAX_BACKOFF)
     log.info("outbound %s to %s deferred %s: %s", row.id, row.recipient, delay, exc)
-    OutboundMessage.update(state="queued", attempts=row.attempts, last_error=str(exc)[:2000],
-                           next_attempt=now + delay).where(OutboundMessage.id == row.id).execute()
+    with write_transaction():
+        OutboundMessage.update(state="queued", attempts=row.attempts, last_error=str(exc)[:2000],
+                               next_attempt=now + delay).where(OutboundMessage.id == row.id).execute()
 
 
 def _mark(row: OutboundMessage, state: str, error: str, now) -> None:
     log.warning("outbound %s to %s %s: %s", row.id, row.recipient, state, error)
-    OutboundMessage.update(state=state, last_error=error[:2000], attempts=row.attempts + 1,
-                           sent_at=now).where(OutboundMessage.id == row.id).execute()
+    with write_transaction():
+        OutboundMessage.update(state=state, last_error=error[:2000], attempts=row.attempts + 1,
+                               sent_at=now).where(OutboundMessage.id == row.id).execute()

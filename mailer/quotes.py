@@ -30,6 +30,15 @@ _CLOSING = re.compile(
 )
 
 
+class _Replies(EmailMessage):
+    """The library's reply splitter without its signature and disclaimer search: that
+    search fills fields `latest_reply` does not read (we cut signatures ourselves,
+    below), and took 60% of the time, on every inbound mail."""
+
+    def _process_signatures_disclaimers(self, text: str):
+        return [], ""
+
+
 def strip_quotes(text: str) -> str:
     """The new part of a reply: what the member wrote above the quoted mail."""
     if not text:
@@ -37,7 +46,7 @@ def strip_quotes(text: str) -> str:
     text = text.replace("\r\n", "\n")
     try:
         # keep_hyphen_lists: a description's "- snoeien" list is not a signature.
-        text = EmailMessage(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read().latest_reply or ""
+        text = _Replies(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read().latest_reply or ""
     except Exception:  # a parser's bug must not cost us the mail
         pass
     cut = len(text)
