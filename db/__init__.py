@@ -53,6 +53,13 @@ def write_transaction():
     return database.atomic()
 
 
+def writers_waiting() -> bool:
+    """Whether another writer waits for the one we hold (SQLite only: elsewhere writers
+    do not wait for each other's transactions as a whole)."""
+    lock = getattr(database.obj, "write_lock", None)
+    return lock is not None and lock.wanted()
+
+
 @contextmanager
 def _locked(lock):
     with lock.held(), database.atomic("IMMEDIATE"):

@@ -7,10 +7,16 @@ and the worker (processing) take turns many times a second, and spent most of th
 time asleep. Every write transaction of ours first takes an flock on a file beside the
 database, then BEGIN IMMEDIATE, which then finds SQLite's lock free. A writer that does
 not take the flock (the sqlite3 shell) is still handled by busy_timeout as before.
+
+A writer that finds the lock taken also marks the first byte of the lock file, shared
+by every process through mmap: the worker, which holds the lock for a batch of mails,
+reads it after each mail and commits early, so that the SMTP server, storing a mail a
+client waits for, is kept waiting for one mail's processing, not a batch's.
 """
 from __future__ import annotations
 
 import fcntl
+import mmap
 import os
 import threading
 import time
@@ -30,6 +36,7 @@ class WriteLock:
         self.path = database_path + ".lock"
         self.timeout = timeout
         self.local = threading.local()
+        self.shared: tuple[int, mmap.mmap] | None = None  # (pid, the mapped flag)
 
     def _fd(self) -> int:
         fd = getattr(self.local, "fd", None)
@@ -37,6 +44,18 @@ class WriteLock:
             fd = self.local.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             self.local.pid = os.getpid()
         return fd
+
+    def _flag(self) -> mmap.mmap:
+        if self.shared is None or self.shared[0] != os.getpid():
+            fd = self._fd()
+            if os.fstat(fd).st_size < 1:
+                os.ftruncate(fd, 1)
+            self.shared = (os.getpid(), mmap.mmap(fd, 1))
+        return self.shared[1]
+
+    def wanted(self) -> bool:
+        """Whether another writer has been waiting since this lock was last taken."""
+        return self._flag()[0] == 1
 
     @contextmanager
     def held(self):
@@ -54,8 +73,10 @@ class WriteLock:
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._flag()[0] = 0
                 return
             except BlockingIOError:
+                self._flag()[0] = 1
                 if time.monotonic() >= deadline:
                     raise peewee.OperationalError("database is locked (waiting for another writer)")
                 time.sleep(pause)

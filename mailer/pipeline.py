@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from db import database, households, listing_links, members, write_transaction
+from db import database, households, listing_links, members, write_transaction, writers_waiting
 from db.claims import claim_many, exclusive
 from db.models import Address, InboundMessage, Member, OutboundMessage
 from db.prepared import Prepared, prepared_insert
@@ -144,29 +144,39 @@ class Processor:
 
     def process_pending(self, limit: int = 100, batch: int = BATCH) -> int:
         ids = [row.id for row in self.pending(limit)]
-        done = 0
-        for start in range(0, len(ids), batch):
-            done += sum(state != "claimed" for state in self.process_many(ids[start:start + batch]))
+        done, parsed = 0, {}
+        while ids:
+            chunk = ids[:batch]
+            parsed.update(self._parse([i for i in chunk if i not in parsed]))
+            states = self.process_many(chunk, give_way=writers_waiting, parsed=parsed)
+            done += sum(state != "claimed" for state in states)
+            ids = ids[len(states):]
         return done
 
     def process(self, inbound_id: int) -> str:
         """Process one stored mail; its final state. A bug marks it failed, never half-done."""
         return self.process_many([inbound_id])[0]
 
-    def process_many(self, inbound_ids) -> list[str]:
+    def process_many(self, inbound_ids, give_way=None, parsed: dict | None = None) -> list[str]:
         """Process stored mails in one transaction, each in its own savepoint; their states.
 
         One commit (one fsync) for the batch instead of one per mail. A mail whose
         handling raises rolls back only its savepoint and is marked failed in the same
         transaction; the others stand. When the database itself fails, the whole batch
-        rolls back and stays `received` for the next attempt."""
+        rolls back and stays `received` for the next attempt.
+
+        When `give_way()` says another writer waits (on SQLite: the SMTP server, with a
+        client waiting for its 250), the batch ends after the current mail; the states
+        are then those of the first mails only, and the rest stay `received`."""
         states = []
-        parsed = self._parse(inbound_ids)
+        parsed = parsed if parsed is not None else self._parse(inbound_ids)
         # Several workers may run: each row is claimed for the whole transaction, so a
         # mail is handled once even when two workers pick it at the same moment.
         with exclusive():
             rows = claim_many(InboundMessage, inbound_ids)
             for inbound_id in inbound_ids:
+                if states and give_way is not None and give_way():
+                    break
                 try:
                     with database.atomic():
                         states.append(self._process_claimed(rows.get(inbound_id), parsed.get(inbound_id)))
