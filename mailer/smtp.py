@@ -67,6 +67,12 @@ def is_disk_full(exc: BaseException | None) -> bool:
     return False
 
 
+class _Controller(Controller):
+    def stop(self, *args, **kwargs):
+        super().stop(*args, **kwargs)
+        self.handler.store.close()  # its thread waits for mail that will not come
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
@@ -80,7 +86,7 @@ def controller(settings: Settings, on_stored=lambda inbound_id: None, port: int 
     if port == 0:
         # aiosmtpd's Controller connects to its own port to see it is up, so it needs the number.
         port = free_port(inbound.host)
-    return Controller(
+    return _Controller(
         Handler(settings, on_stored),
         hostname=inbound.host,
         port=port,

@@ -251,3 +251,18 @@ def tls_certificate(tmp_path_factory) -> Certificate:
 @pytest.fixture
 def piet(group):
     return group.member("Piet Jansen", "piet@example.org", language="nl")
+
+
+
+@pytest.fixture(autouse=True)
+def no_thread_outlives_its_test():
+    """A worker, store or delivery thread left running would go on writing into the next
+    test's database (the models' database is one global proxy)."""
+    import threading
+
+    before = set(threading.enumerate())
+    yield
+    left = [t for t in threading.enumerate() if t not in before and t.name.startswith("lets-")]
+    for thread in left:
+        thread.join(5)
+    assert not [t.name for t in left if t.is_alive()], "threads left running by this test"
