@@ -41,9 +41,17 @@ class WriteLock:
     def _fd(self) -> int:
         fd = getattr(self.local, "fd", None)
         if fd is None or getattr(self.local, "pid", None) != os.getpid():
-            fd = self.local.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd = self.local.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, self._mode())
             self.local.pid = os.getpid()
         return fd
+
+    def _mode(self) -> int:
+        """The database file's permissions, as SQLite gives its -wal and -shm files: whoever
+        may write the database (an administrator's `lets`) may take the lock."""
+        try:
+            return os.stat(self.path[:-len(".lock")]).st_mode & 0o666
+        except OSError:
+            return 0o600
 
     def _flag(self) -> mmap.mmap:
         if self.shared is None or self.shared[0] != os.getpid():
