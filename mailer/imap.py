@@ -182,3 +182,8 @@ def _close(client: IMAPClient) -> None:
             client.shutdown()
         except Exception:
             pass
+    finally:
+        try:
+            client.socket().close()  # whatever logout or shutdown left open (a no-op after them)
+        except Exception:
+            pass

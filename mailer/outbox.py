@@ -147,6 +147,8 @@ class SmtpTransport:
                 self.connection.quit()
             except (smtplib.SMTPException, OSError):
                 pass
+            finally:
+                self.connection.close()  # a quit() that raised may have left the socket open
             self.connection = None
 
 

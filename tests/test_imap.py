@@ -32,7 +32,11 @@ def mailbox(settings, dovecot, tls_certificate):
 def client(mailbox) -> IMAPClient:
     context = ssl.create_default_context(cafile=mailbox.imap.ca_file)
     imap = IMAPClient("127.0.0.1", mailbox.imap.port, ssl=True, ssl_context=context, timeout=10)
-    imap.login(USER, PASSWORD)
+    try:
+        imap.login(USER, PASSWORD)
+    except BaseException:
+        imap.shutdown()
+        raise
     return imap
 
 
