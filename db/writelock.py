@@ -39,11 +39,12 @@ class WriteLock:
         self.shared: tuple[int, mmap.mmap] | None = None  # (pid, the mapped flag)
 
     def _fd(self) -> int:
-        fd = getattr(self.local, "fd", None)
-        if fd is None or getattr(self.local, "pid", None) != os.getpid():
-            fd = self.local.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, self._mode())
+        held = getattr(self.local, "descriptor", None)
+        if held is None or getattr(self.local, "pid", None) != os.getpid():
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, self._mode())
+            held = self.local.descriptor = _Descriptor(fd)
             self.local.pid = os.getpid()
-        return fd
+        return held.fd
 
     def _mode(self) -> int:
         """The database file's permissions, as SQLite gives its -wal and -shm files: whoever
@@ -89,3 +90,17 @@ class WriteLock:
                     raise peewee.OperationalError("database is locked (waiting for another writer)")
                 time.sleep(pause)
                 pause = min(pause * 2, LONGEST_PAUSE)
+
+
+class _Descriptor:
+    """Kept open for the life of its thread on purpose, and closed when the thread (or the
+    lock, with its database) goes away: a file object would warn of being left unclosed."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def __del__(self):
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
