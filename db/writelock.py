@@ -1,7 +1,7 @@
 """One writer at a time on a SQLite file, queued by the kernel rather than by SQLite.
 
 When the write lock is taken, SQLite's busy handler sleeps and retries: 1, 2, 5, 10 …
-up to 100 ms between tries. Measured here: a writer waiting for a lock held 1 ms waits
+up to 100 ms between tries. Measured: a writer waiting for a lock held 1 ms waits
 3.3 ms, for one held 10 ms 18.5 ms. Under a stream of mail the SMTP server (storing)
 and the worker (processing) take turns many times a second, and spent most of their
 time asleep. Every write transaction of ours first takes an flock on a file beside the
