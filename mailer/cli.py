@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import click
+import peewee
 
 from db import connect, database, members
 from db.migrations import upgrade
@@ -58,6 +59,15 @@ class Commands(click.Group):
     cut at the terminal's width; its subgroups (`lets member`, `lets euro`) do the same."""
 
     group_class = type
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (peewee.OperationalError, peewee.InterfaceError) as exc:
+            # A database away or busy past its timeout is for the administrator to retry,
+            # not a bug: say so in one line rather than with a traceback.
+            said = " ".join(str(exc).split())  # PostgreSQL's messages span lines
+            raise click.ClickException(f"the database did not answer: {said}; try again later") from exc
 
     def format_commands(self, ctx, formatter):
         rows = []

@@ -202,9 +202,7 @@ def due(now, limit: int):
 def claim(row: OutboundMessage, now, lease: dt.timedelta = LEASE) -> bool:
     """Take the row for this worker; False when another worker took it first."""
     with write_transaction():
-        return OutboundMessage.update(state="sending", next_attempt=now + lease).where(
-            OutboundMessage.id == row.id, OutboundMessage.state.in_(("queued", "sending")),
-            OutboundMessage.next_attempt <= now).execute() == 1
+        return row.id in claim_many([row.id], now, lease)
 
 
 def claim_many(ids: list[int], now, lease: dt.timedelta) -> set[int]:

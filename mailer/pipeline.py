@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import peewee
 
 from db import database, households, listing_links, members, write_transaction, writers_waiting
-from db.claims import claim_many, exclusive
+from db.claims import claim_many
 from db.models import Address, InboundMessage, Member, OutboundMessage
 from db.prepared import Prepared, prepared_insert
 from handlers import Command, Context, Refusal, Reply
@@ -171,8 +171,10 @@ class Processor:
         states = []
         parsed = parsed if parsed is not None else self._parse(inbound_ids)
         # Several workers may run: each row is claimed for the whole transaction, so a
-        # mail is handled once even when two workers pick it at the same moment.
-        with exclusive():
+        # mail is handled once even when two workers pick it at the same moment. On
+        # SQLite the write lock is taken at BEGIN, so a second worker waits and then
+        # sees the new state rather than failing at its first write.
+        with write_transaction():
             rows = claim_many(InboundMessage, inbound_ids)
             for inbound_id in inbound_ids:
                 if states and give_way is not None and give_way():

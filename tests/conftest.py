@@ -11,8 +11,12 @@ import email.policy
 import os
 import smtplib
 import socket
+import subprocess
+import sys
+import threading
 import uuid
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -258,11 +262,25 @@ def piet(group):
 def no_thread_outlives_its_test():
     """A worker, store or delivery thread left running would go on writing into the next
     test's database (the models' database is one global proxy)."""
-    import threading
-
     before = set(threading.enumerate())
     yield
     left = [t for t in threading.enumerate() if t not in before and t.name.startswith("lets-")]
     for thread in left:
         thread.join(5)
     assert not [t.name for t in left if t.is_alive()], "threads left running by this test"
+
+
+@contextmanager
+def write_lock_held_elsewhere(database_path: str):
+    """Another process holds the SQLite file's write lock (db/writelock.py) meanwhile."""
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys\n"
+        f"fd = os.open({database_path + '.lock'!r}, os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "print('held', flush=True)\n"
+        "sys.stdin.readline()\n")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.communicate("\n", timeout=10)

@@ -3,6 +3,7 @@ import json
 from pathlib import Path
 
 import click
+import peewee
 import pytest
 from click.testing import CliRunner
 
@@ -132,3 +133,25 @@ def test_every_template_exists_in_every_language(language):
     names = {name.split("/", 1)[1] for name in _all_templates()}
     mine = {name.split("/", 1)[1] for name in _all_templates() if name.startswith(language + "/")}
     assert names == mine
+
+
+def test_a_database_that_is_away_gets_one_line_not_a_traceback(runner, monkeypatch):
+    monkeypatch.setenv("LETS_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/test")  # nothing listens there
+    result = runner.invoke(main, ["inbox"])
+    assert result.exit_code == 1
+    assert "Error: the database did not answer:" in result.output and "try again later" in result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, peewee.PeeweeException)
+
+
+def test_a_database_busy_past_the_timeout_gets_one_line_and_changes_nothing(runner, tmp_path, monkeypatch):
+    import db
+    from conftest import write_lock_held_elsewhere
+
+    assert lets(runner, "init", "--demo").exit_code == 0
+    monkeypatch.setitem(db.SQLITE_PRAGMAS, "busy_timeout", 300)
+    with write_lock_held_elsewhere(str(tmp_path / "cli.db")):
+        result = runner.invoke(main, ["budget", "create", "tuin", "--holder", "1"])
+    assert result.exit_code == 1
+    assert "Error: the database did not answer: database is locked" in result.output
+    assert "Traceback" not in result.output
+    assert "tuin" not in lets(runner, "budget", "list").output

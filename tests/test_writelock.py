@@ -3,8 +3,6 @@ a waiter that gives up says "database is locked", and the worker commits early w
 SMTP server waits, without losing or doubling a mail."""
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 
 import peewee
@@ -16,7 +14,7 @@ from db.models import InboundMessage, Listing
 from db.writelock import WriteLock
 from mailer import pipeline
 
-from conftest import TEST_DATABASE
+from conftest import TEST_DATABASE, write_lock_held_elsewhere
 
 pytestmark = pytest.mark.skipif(TEST_DATABASE.startswith("postgres"), reason="SQLite's write lock")
 
@@ -47,23 +45,14 @@ def test_a_second_writer_waits_for_the_first_and_is_seen_waiting(db):
 
 def test_a_writer_in_another_process_holds_the_lock_and_a_waiter_gives_up(db):
     path = db_module.database.obj.database
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import fcntl, os, sys, time\n"
-        f"fd = os.open({path + '.lock'!r}, os.O_RDWR | os.O_CREAT)\n"
-        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
-        "print('held', flush=True)\n"
-        "sys.stdin.readline()\n")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
-        impatient = WriteLock(path, timeout=0.2)
+    impatient = WriteLock(path, timeout=0.2)
+    with write_lock_held_elsewhere(path):
         with pytest.raises(peewee.OperationalError, match="database is locked"):
             with impatient.held():
                 pass
         # The holder (another process) would now see that a writer waits.
         with open(path + ".lock", "rb") as shared:
             assert shared.read(1) == b"\x01"
-    finally:
-        holder.communicate("\n", timeout=10)
     with impatient.held():  # free again once the holder is gone
         pass
 
