@@ -6,7 +6,9 @@ from pathlib import Path
 
 from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import connect as connect_url
+from playhouse.db_url import parse as parse_url
 
+from . import memo
 from .writelock import WriteLock
 
 database = DatabaseProxy()
@@ -25,14 +27,22 @@ def connect(url: str):
     """Bind the models to the database at `url` and return it."""
     if url.startswith("sqlite:///") and ":memory:" not in url:
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    if url.startswith("sqlite"):
-        db = connect_url(url, pragmas=SQLITE_PRAGMAS)
+    if url.startswith("sqlite:"):
+        db = _SqliteDatabase(**parse_url(url), pragmas=SQLITE_PRAGMAS)
         if db.database != ":memory:":
             db.write_lock = WriteLock(db.database, SQLITE_PRAGMAS["busy_timeout"] / 1000)
     else:
         db = connect_url(url)
     database.initialize(db)
     return db
+
+
+class _SqliteDatabase(SqliteDatabase):
+    """Tells the memo of each statement before it runs, so a write forgets what it changes."""
+
+    def execute_sql(self, sql, params=None):
+        memo.executing(sql)
+        return super().execute_sql(sql, params)
 
 
 def is_sqlite() -> bool:
@@ -63,4 +73,8 @@ def writers_waiting() -> bool:
 @contextmanager
 def _locked(lock):
     with lock.held(), database.atomic("IMMEDIATE"):
-        yield
+        memo.start()
+        try:
+            yield
+        finally:
+            memo.stop()

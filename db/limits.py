@@ -36,7 +36,8 @@ def for_account(account: Account, limits, today: dt.date) -> tuple[int | None, i
     return for_member(by_id(Member, account.member_id), limits, today)
 
 
-_override = Prepared(lambda member: MemberLimit.select().where(MemberLimit.member == member), 1)
+_override = Prepared(lambda member: MemberLimit.select().where(MemberLimit.member == member), 1,
+                     reads=["member_limit"])
 
 
 def set_own(member: Member, lower_cents: int | None, upper_cents: int | None) -> MemberLimit:

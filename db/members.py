@@ -68,16 +68,9 @@ def add_address(member: Member, address: str) -> Address:
 
 
 def by_address(address: str) -> Member | None:
-    if not address:
-        return None
-    found = _by_address.rows(Member, normalise_address(address))
+    """The member an address means: of a household sharing it, the first."""
+    found = at_address(address) if address else []
     return found[0] if found else None
-
-
-# Every inbound mail looks its sender up: the SQL is made once (prepared.py). A household
-# shares an address: the first member is the one a bare address means.
-_by_address = Prepared(lambda email: Member.select().join(Address).where(Address.email == email)
-                       .order_by(Member.id).limit(1), 1)
 
 
 def at_address(address: str) -> list[Member]:
@@ -85,8 +78,10 @@ def at_address(address: str) -> list[Member]:
     return _at_address.rows(Member, normalise_address(address))
 
 
+# Every inbound mail looks its sender up, and every reply its recipient: the SQL is made
+# once (prepared.py), and within a transaction asked once (memo.py).
 _at_address = Prepared(lambda email: Member.select().join(Address).where(Address.email == email)
-                       .order_by(Member.id), 1)
+                       .order_by(Member.id), 1, reads=["member", "address"])
 
 
 def by_number_or_address(key: str) -> Member | None:

@@ -12,7 +12,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 from . import database
 from .models import (MODELS, Address, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken,
                      Departure, DigestDelivery, EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail,
-                     Member, MemberCoordinator, MemberEvent, SchemaVersion, Transfer)
+                     Member, MemberCoordinator, MemberEvent, SchemaVersion, SpoolMark, Transfer)
 
 
 def _membership(migrator) -> None:
@@ -68,6 +68,8 @@ STEPS: list[tuple[int, str, callable]] = [
      _digest_state),
     (10, "coordinators confirm invoices for members without email: transfer.confirmed_by, member_coordinator",
      _coordinators),
+    (11, "spool_mark: the SMTP edge stores into a spool file of its own, the worker takes from it",
+     lambda m: database.create_tables([SpoolMark])),
 ]
 
 LATEST = STEPS[-1][0]

@@ -69,7 +69,7 @@ class Address(BaseModel):
 
 # Asked for every reply to a member: the SQL is made once (prepared.py).
 _primary_address = Prepared(lambda member: Address.select(Address.email).where(Address.member == member)
-                            .order_by(Address.primary.desc(), Address.id).limit(1), 1)
+                            .order_by(Address.primary.desc(), Address.id).limit(1), 1, reads=["address"])
 
 
 class Account(BaseModel):
@@ -154,6 +154,13 @@ class MailboxState(BaseModel):
     uidvalidity = BigIntegerField(default=0)
     last_uid = BigIntegerField(default=0)
     checked_at = DateTimeField(null=True)
+
+
+class SpoolMark(BaseModel):
+    """How far the worker has taken mail from an inbound spool (db/spool.py), written in
+    the transaction that stores what it took."""
+    spool = CharField(max_length=64, primary_key=True)
+    last_id = IntegerField()
 
 
 class SchemaVersion(BaseModel):
@@ -458,4 +465,4 @@ MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, No
           Transfer, ConsentToken, MemberLimit, MemberPreference, DigestRun, DigestDelivery, Bounce,
           Announcement, Contribution, MailboxState, MemberEvent, Departure, Budget, Claim, ListingMail,
           EuroCharge, EuroPayment, EuroPostponement, EuroStep, AnnouncementDraft, AnnouncementDelivery,
-          ConfirmToken, MemberCoordinator]
+          ConfirmToken, MemberCoordinator, SpoolMark]

@@ -7,7 +7,7 @@ only the values change.
 """
 from __future__ import annotations
 
-from . import database
+from . import database, memo
 
 
 def prepared_insert(model):
@@ -54,8 +54,10 @@ class Prepared:
     """The query `build(*values)` makes, with its SQL made once per engine. Values are
     passed as the database stores them: ids for foreign keys, lower-cased addresses."""
 
-    def __init__(self, build, arity: int):
-        self.build, self.arity = build, arity
+    def __init__(self, build, arity: int, reads: tuple[str, ...] = ()):
+        """`reads`: the tables the query reads, when its answers may be kept for the rest
+        of a write transaction (memo.py)."""
+        self.build, self.arity, self.reads = build, arity, tuple(reads)
         self.compiled: dict[type, tuple[str, list]] = {}
         # Per (engine, model): each result column's field name and converter, or None
         # when a column is not a field of the model (then peewee's raw query reads it).
@@ -78,6 +80,17 @@ class Prepared:
     def rows(self, model, *values) -> list:
         """The rows as `model` instances, as `model.raw` makes them; without the cursor
         wrapper peewee sets up for every query, a tenth of a millisecond each time."""
+        if not self.reads:
+            return self._rows(model, values)
+        key = (self, model, values)
+        kept = memo.get(self.reads, key)
+        if kept is None:
+            found = self._rows(model, values)
+            memo.put(self.reads, key, [dict(row.__data__) for row in found])
+            return found
+        return [_instance(model, dict(data)) for data in kept]
+
+    def _rows(self, model, values) -> list:
         sql, params = self.sql(*values)
         key = (type(database.obj), model)
         if self.readers.get(key, True) is None:
@@ -91,13 +104,9 @@ class Prepared:
         reader = self.readers[key]
         if reader is None:
             return list(model.raw(sql, *params))
-        found = []
-        for row in cursor.fetchall():
-            instance = model(__no_default__=1)
-            instance.__data__ = {name: convert(value) if value is not None else None
-                                 for (name, convert), value in zip(reader, row)}
-            found.append(instance)
-        return found
+        return [_instance(model, {name: convert(value) if value is not None else None
+                                  for (name, convert), value in zip(reader, row)})
+                for row in cursor.fetchall()]
 
     def first(self, *values) -> tuple | None:
         """The first row as a tuple of stored values, or None."""
@@ -105,13 +114,27 @@ class Prepared:
         return database.execute_sql(sql, params).fetchone()
 
     def scalar(self, *values):
+        key = (self, values)
+        if self.reads:
+            kept = memo.get(self.reads, key)
+            if kept is not None:
+                return kept[0]
         sql, params = self.sql(*values)
         row = database.execute_sql(sql, params).fetchone()
-        return row[0] if row else None
+        value = row[0] if row else None
+        if self.reads:
+            memo.put(self.reads, key, (value,))
+        return value
 
     def execute(self, *values) -> int:
         sql, params = self.sql(*values)
         return database.execute_sql(sql, params).rowcount
+
+
+def _instance(model, data: dict):
+    instance = model(__no_default__=1)
+    instance.__data__ = data
+    return instance
 
 
 _BY_ID: dict[type, Prepared] = {}
@@ -119,10 +142,12 @@ _BY_ID: dict[type, Prepared] = {}
 
 def by_id(model, row_id):
     """`model.get_by_id(row_id)` with its SQL made once: the ledger and the receipts look
-    accounts, members and limits up by id a dozen times for each payment."""
+    accounts, members and limits up by id a dozen times for each payment (and within a
+    write transaction only the first of those reaches the database: memo.py)."""
     query = _BY_ID.get(model)
     if query is None:
-        query = _BY_ID[model] = Prepared(lambda mark: model.select().where(model._meta.primary_key == mark), 1)
+        query = _BY_ID[model] = Prepared(lambda mark: model.select().where(model._meta.primary_key == mark), 1,
+                                         reads=[model._meta.table_name])
     found = query.rows(model, row_id)
     if not found:
         raise model.DoesNotExist(f"{model.__name__} {row_id} does not exist")

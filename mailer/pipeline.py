@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 import peewee
 
 from db import database, households, listing_links, members, write_transaction, writers_waiting
 from db.claims import claim_many
-from db.models import Address, InboundMessage, Member, OutboundMessage
+from db.models import Address, InboundMessage, Member, OutboundMessage, SpoolMark
 from db.prepared import Prepared, prepared_insert
+from db.spool import Spool
+from db.spool import path_for as spool_path_for
 from handlers import Command, Context, Refusal, Reply
 from handlers.announce import recognise as recognise_announcement
 from handlers.cancel import recognise as recognise_cancel
@@ -31,6 +34,10 @@ from .parse import Inbound, message_id_from_bytes, parse
 from .subaddress import bulk_envelope
 
 log = logging.getLogger(__name__)
+
+# Mails taken from the spool per transaction, and taken mails deleted from it at once.
+SPOOL_TAKE = 200
+SPOOL_FORGET = 1000
 
 # Mails processed per transaction: one fsync a batch. Small, because on SQLite a batch
 # holds the one write lock that the SMTP server needs to store the next mail.
@@ -63,6 +70,45 @@ def store_many(mails) -> list[int | None]:
 
 
 _insert_inbound = prepared_insert(InboundMessage)
+
+
+def take_spooled(spool, limit: int = 200) -> int:
+    """Move up to `limit` mails from the edge's spool into inbound_message, as `received`;
+    how many were taken. The mark moves in the same transaction, so a mail is taken
+    once; a Message-ID stored before is passed over, as `store` does."""
+    mark = _spool_mark.scalar(spool.identity) or 0
+    spooled = spool.after(mark, limit)
+    if not spooled:
+        return 0
+    with write_transaction():
+        # Read again under the write lock: another worker may have taken them meanwhile.
+        mark = _spool_mark.scalar(spool.identity) or 0
+        spooled = [mail for mail in spooled if mail[0] > mark]
+        for _, raw, mail_from, rcpt_tos, received_at in spooled:
+            try:
+                with database.atomic():
+                    _insert_inbound(message_id=message_id_from_bytes(raw), raw=raw, mail_from=mail_from,
+                                    rcpt_tos=rcpt_tos, received_at=datetime.fromisoformat(received_at))
+            except peewee.IntegrityError:
+                pass
+        if spooled:
+            SpoolMark.insert(spool=spool.identity, last_id=spooled[-1][0]).on_conflict(
+                conflict_target=[SpoolMark.spool], update={SpoolMark.last_id: spooled[-1][0]}).execute()
+    return len(spooled)
+
+
+def spooled(settings) -> int:
+    """How many mails the SMTP edge has stored that the worker has not taken yet."""
+    spool = Spool.existing(spool_path_for(settings.database_url))
+    if spool is None:
+        return 0
+    try:
+        return spool.count_after(_spool_mark.scalar(spool.identity) or 0)
+    finally:
+        spool.close()
+
+
+_spool_mark = Prepared(lambda spool: SpoolMark.select(SpoolMark.last_id).where(SpoolMark.spool == spool), 1)
 
 
 @dataclass
@@ -137,12 +183,36 @@ class Processor:
         self.settings = settings
         self.composer = composer or Composer(settings)
         self.clock = clock
+        self.spool_path = spool_path_for(settings.database_url)
+        self.spool: Spool | None = None
+        self.forgotten = 0   # the spool holds no mail up to this id
+
+    def take_spooled(self) -> int:
+        """Take what the SMTP edge spooled (db/spool.py); how many mails."""
+        if self.spool is None:
+            self.spool = Spool.existing(self.spool_path)
+            if self.spool is None:
+                return 0
+        taken = take_spooled(self.spool, SPOOL_TAKE)
+        mark = _spool_mark.scalar(self.spool.identity) or 0
+        # The taken mails may go (the mark keeps them from coming back): while idle, or
+        # now and then under a stream, not after every batch, as each delete is an fsync.
+        if mark > self.forgotten and (not taken or mark - self.forgotten >= SPOOL_FORGET):
+            self.spool.forget(mark)
+            self.forgotten = mark
+        return taken
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
 
     def pending(self, limit: int = 100):
         return (InboundMessage.select(InboundMessage.id).where(InboundMessage.state == "received")
                 .order_by(InboundMessage.id).limit(limit))
 
     def process_pending(self, limit: int = 100, batch: int = BATCH) -> int:
+        self.take_spooled()
         ids = [row.id for row in self.pending(limit)]
         done, parsed = 0, {}
         while ids:

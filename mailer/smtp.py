@@ -7,6 +7,9 @@ import socket
 
 from aiosmtpd.controller import Controller
 
+from db.spool import Spool
+from db.spool import path_for as spool_path_for
+
 from .groupcommit import GroupStore
 from .settings import Settings
 
@@ -16,12 +19,20 @@ log = logging.getLogger(__name__)
 class Handler:
     """aiosmtpd handler: only RCPT and DATA; it knows nothing of offers or ledgers."""
 
-    def __init__(self, settings: Settings, on_stored=lambda inbound_id: None):
+    def __init__(self, settings: Settings, on_stored=lambda stored_id: None):
         self.settings = settings
         self.on_stored = on_stored
+        # Next to a SQLite database the mail goes into a spool file of its own, so that a
+        # client never waits for the worker's turn to write (db/spool.py).
+        self.spool = Spool(path) if (path := spool_path_for(settings.database_url)) else None
         # The database is blocking: keep it off the event loop so one slow commit
         # doesn't stall every other SMTP session; concurrent mails share a commit.
-        self.store = GroupStore()
+        self.store = GroupStore(store_many=self.spool.store_many) if self.spool else GroupStore()
+
+    def close(self) -> None:
+        self.store.close()  # its thread waits for mail that will not come
+        if self.spool is not None:
+            self.spool.close()
 
     def is_ours(self, address: str) -> bool:
         local, _, domain = address.lower().rpartition("@")
@@ -37,14 +48,14 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content or envelope.content
         try:
-            inbound_id = await self.store.store(raw, envelope.mail_from or "", envelope.rcpt_tos)
+            stored_id = await self.store.store(raw, envelope.mail_from or "", envelope.rcpt_tos)
         except Exception as exc:
             if is_disk_full(exc):
                 return "452 4.3.1 Insufficient system storage, try again later"
             log.exception("storing a message failed")
             return "451 4.3.0 Temporary failure, please try again later"
-        if inbound_id is not None:
-            self.on_stored(inbound_id)
+        if stored_id is not None:
+            self.on_stored(stored_id)
         return "250 2.0.0 OK: queued"
 
 
@@ -70,7 +81,7 @@ def is_disk_full(exc: BaseException | None) -> bool:
 class _Controller(Controller):
     def stop(self, *args, **kwargs):
         super().stop(*args, **kwargs)
-        self.handler.store.close()  # its thread waits for mail that will not come
+        self.handler.close()
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -96,6 +96,7 @@ class Worker(threading.Thread):
         try:
             self._loop()
         finally:
+            self.processor.close()
             if self.deliverer is not None:
                 self.deliverer.stop()
                 self.deliverer.join(timeout=30)

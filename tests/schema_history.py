@@ -8,7 +8,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 from db import database
 from db.models import (MODELS, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken, Departure,
                        EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail, MemberCoordinator,
-                       MemberEvent, SchemaVersion)
+                       MemberEvent, SchemaVersion, SpoolMark)
 
 
 def _before_membership(m):
@@ -58,11 +58,15 @@ def _before_coordinators(m):
     migrate(m.drop_column("transfer", "confirmed_by"))
 
 
+def _before_spool_mark(m):
+    database.drop_tables([SpoolMark])
+
+
 # step → what undoes it; a new migration step adds its undo here (a test checks that).
 UNDO = {2: _before_membership, 3: _before_listing_links, 4: _before_description_hash,
         5: _before_statement_indexes, 6: _before_euro,
         7: _before_announcements, 8: _before_confirm_tokens, 9: _before_digest_state,
-        10: _before_coordinators}
+        10: _before_coordinators, 11: _before_spool_mark}
 
 
 def downgrade_to(version: int) -> None:

@@ -12,6 +12,7 @@ from aiosmtpd.controller import Controller
 
 from db import database, members
 from db.models import InboundMessage, Listing, OutboundMessage, Transfer
+from mailer.pipeline import spooled
 
 from conftest import free_port, wait_for
 from faults import TOKEN, Clients, Outcomes, Server, confirmation, offer, proposal
@@ -76,10 +77,11 @@ def kill_at_random_moments(server: Server, outcomes: Outcomes, rng: random.Rando
         server.start()
 
 
-def settle(server: Server):
-    """Everything stored is processed and every reply has left the outbox."""
+def settle(server: Server, settings):
+    """Everything stored is taken from the spool and processed, and every reply has left the outbox."""
     try:
-        wait_for(lambda: not InboundMessage.select().where(InboundMessage.state == "received").exists()
+        wait_for(lambda: not spooled(settings)
+                 and not InboundMessage.select().where(InboundMessage.state == "received").exists()
                  and not OutboundMessage.select().where(OutboundMessage.state != "sent").exists(), timeout=120)
     except AssertionError:
         inbound = collections.Counter(row.state for row in InboundMessage.select(InboundMessage.state))
@@ -148,7 +150,7 @@ def test_sigkill_under_load_loses_nothing_doubles_nothing_and_half_does_nothing(
         confirmer.done.wait(timeout=90)
         confirmer.stop.set()
         clients.finish()
-        settle(server)
+        settle(server, settings)
     finally:
         confirmer.stop.set()
         server.stop()
@@ -222,7 +224,7 @@ def test_relay_down_and_serve_killed_every_reply_is_delivered_at_least_once_and_
             server.kill()
             server.start()
         clients.finish()
-        settle(server)
+        settle(server, settings)
     finally:
         server.stop()
         relay.stop()

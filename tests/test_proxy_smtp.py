@@ -25,7 +25,7 @@ def test_coordinator_pays_for_kees_by_smtp_linked_to_the_listing(group, an, smtp
         before = len(stored)
         send_smtp(port, raw, sender, [rcpt])
         wait_for(lambda: len(stored) > before)
-        group.processor.process(stored[-1])
+        group.processor.process_pending()
 
     deliver(mail("an@example.org", "lets@lets.example", "AANBOD: Soep", "Categorie: eten", "l1"),
             "an@example.org", "lets@lets.example")
@@ -53,6 +53,6 @@ def test_authenticated_pay_by_smtp_is_booked_on_arrival(group, an, sam, smtp):  
     raw = header.encode() + mail("sam@example.org", "lets@lets.example", "PAY 9 to an for soup", "", "a1")
     send_smtp(port, raw, "sam@example.org", ["lets@lets.example"])
     wait_for(lambda: stored)
-    group.processor.process(stored[-1])
+    group.processor.process_pending()
     assert members.account(an).balance_cents == 900
     assert group.last("sam@example.org").subject == "Receipt #1: 9.00 zonnen to An de Vries"
