@@ -74,7 +74,7 @@ def _changes(sql: str) -> frozenset | None:
     found = _WRITE.match(sql)
     if found is None:
         return None
-    verb, table = found.group(1).upper(), found.group(2)
+    verb, table = found.group(1).upper(), found.group(2).lower()
     if not verb.startswith("DELETE"):
         return frozenset([table])
     return _cascades().get(table)

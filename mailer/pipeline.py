@@ -205,7 +205,7 @@ class Processor:
     def close(self) -> None:
         if self.spool is not None:
             self.spool.close()
-            self.spool = None
+            self.spool, self.forgotten = None, 0
 
     def pending(self, limit: int = 100):
         return (InboundMessage.select(InboundMessage.id).where(InboundMessage.state == "received")

@@ -19,22 +19,46 @@ SCHEDULE_EVERY = 60.0
 # Seconds between delivery rounds while there is mail to deliver.
 DELIVERY_PAUSE = 0.1
 
+# While inbound mail waits, delivery waits for the processing to catch up, at most this
+# long between rounds: the two share the machine's cores, and the members' next mails
+# wait for every round spent delivering.
+YIELD_AT_MOST = 1.0
+
 log = logging.getLogger(__name__)
 
 
-class Deliverer(threading.Thread):
-    """Delivers the outbox beside the processing loop: delivery waits on the disk and the
-    relay, processing on the CPU, so in two threads neither waits for the other."""
+class DeliverySignal:
+    """What the processing loop tells a deliverer in another process: `queued`, replies
+    wait in the outbox; `backlog`, inbound mail still waits to be processed."""
 
-    def __init__(self, settings, clock, idle: float):
-        super().__init__(name="lets-deliver", daemon=True)
+    def __init__(self, context):
+        self.queued = context.Event()
+        self.backlog = context.Event()
+
+
+class Deliverer:
+    """Delivers the outbox beside the processing loop, in a process of its own (see
+    workerprocess.py): delivery waits on the disk and the relay, processing on the CPU.
+    In one process they would share one interpreter lock, and every SQLite call, which
+    lets go of it, could hand it to the other thread for a whole switch interval."""
+
+    def __init__(self, settings, clock, idle: float, signal: DeliverySignal, parent: int | None = None):
         self.settings, self.clock, self.idle = settings, clock, idle
-        self.wakeup = threading.Event()
+        self.signal, self.parent = signal, parent
         self.stopping = threading.Event()
+        self.last_round = time.monotonic()
 
     def run(self):
+        wakeup = self.signal.queued
         while not self.stopping.is_set():
-            self.wakeup.clear()
+            if self.parent is not None and os.getppid() != self.parent:
+                return  # the server that started us is gone
+            wakeup.clear()
+            behind = YIELD_AT_MOST - (time.monotonic() - self.last_round)
+            if self.signal.backlog.is_set() and behind > 0:
+                wakeup.wait(behind)  # woken when the backlog is gone
+                continue
+            self.last_round = time.monotonic()
             try:
                 sent = deliver_pending(self.settings, clock=self.clock)
             except (peewee.OperationalError, peewee.InterfaceError):
@@ -45,21 +69,18 @@ class Deliverer(threading.Thread):
                 # mail, let replies gather for a moment rather than deliver each alone.
                 self.stopping.wait(DELIVERY_PAUSE)
             else:
-                self.wakeup.wait(self.idle)
-
-    def stop(self):
-        self.stopping.set()
-        self.wakeup.set()
+                wakeup.wait(self.idle)
 
 
 class Worker(threading.Thread):
     def __init__(self, settings, processor: Processor | None = None, idle: float = 5.0, wakeup=None,
-                 parent: int | None = None, deliver_separately: bool = False, gather: float = 0.0):
+                 parent: int | None = None, delivery: DeliverySignal | None = None, gather: float = 0.0):
         super().__init__(name="lets-worker", daemon=True)
         self.settings = settings
         self.processor = processor or Processor(settings)
         self.idle = idle
-        self.deliverer = Deliverer(settings, self.processor.clock, idle) if deliver_separately else None
+        # Without a signal the worker delivers the outbox itself after each turn.
+        self.delivery = delivery
         # A multiprocessing.Event when the worker runs in its own process (workerprocess.py).
         self.wakeup = wakeup or threading.Event()
         self.parent = parent
@@ -76,6 +97,12 @@ class Worker(threading.Thread):
 
     def run_once(self) -> int:
         done = self.processor.process_pending()
+        if self.delivery is not None:
+            # Something was processed: more may be waiting, and delivery lets it go first.
+            if done:
+                self.delivery.backlog.set()
+            else:
+                self.delivery.backlog.clear()
         if time.monotonic() >= self.next_schedule:
             self.next_schedule = time.monotonic() + SCHEDULE_EVERY
             sender = sender_for(self.settings)
@@ -84,22 +111,17 @@ class Worker(threading.Thread):
             finally:
                 if sender is not None:
                     sender.close()
-        if self.deliverer is not None:
-            self.deliverer.wakeup.set()
+        if self.delivery is not None:
+            self.delivery.queued.set()
         else:
             deliver_pending(self.settings, clock=self.processor.clock)
         return done
 
     def run(self):
-        if self.deliverer is not None:
-            self.deliverer.start()
         try:
             self._loop()
         finally:
             self.processor.close()
-            if self.deliverer is not None:
-                self.deliverer.stop()
-                self.deliverer.join(timeout=30)
 
     def _loop(self):
         while not self.stopping.is_set():

@@ -1,10 +1,11 @@
-"""`lets serve` runs the worker (process, deliver, scheduled mail) in a child process.
+"""`lets serve` runs the worker (process, scheduled mail) and the deliverer in child processes.
 
 Parsing, handling and composing are CPU work in Python; in the SMTP server's process
 they would take the GIL from the event loop that answers clients. In their own process
-they run on another core, and the SMTP side only stores and answers. The two share
-nothing but the database, which already makes every step safe to run concurrently
-(claims, the outbox lease); a wake-up event only saves the worker its idle wait.
+they run on another core, and the SMTP side only stores and answers. Delivery has a
+process of its own for the same reason (worker.Deliverer). They share nothing but the
+database, which already makes every step safe to run concurrently (claims, the outbox
+lease); wake-up events only save each its idle wait.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import logging
 import multiprocessing
 import os
 import signal
+
+from .worker import DeliverySignal
 
 log = logging.getLogger(__name__)
 
@@ -24,28 +27,38 @@ GATHER = 0.01
 
 
 class WorkerProcess:
-    """The worker in a child process that dies with its parent, even by SIGKILL."""
+    """The worker and the deliverer in child processes that die with their parent, even by SIGKILL."""
 
     def __init__(self, settings, idle: float = 5.0):
         context = multiprocessing.get_context("spawn")  # no forked copy of our threads or connections
         self.wakeup = context.Event()
-        self.process = context.Process(target=_main, args=(settings, self.wakeup, idle, os.getpid()),
-                                       name="lets-worker", daemon=True)
+        # Kept here: Process.start() drops its arguments, and a shared event the parent
+        # no longer holds is unlinked before a spawned child has opened it.
+        self.delivery = delivery = DeliverySignal(context)
+        self.processes = [
+            context.Process(target=_main, args=(settings, self.wakeup, delivery, idle, os.getpid()),
+                            name="lets-worker", daemon=True),
+            context.Process(target=_deliver, args=(settings, delivery, idle, os.getpid()),
+                            name="lets-deliver", daemon=True),
+        ]
 
     def start(self) -> None:
-        self.process.start()
+        for process in self.processes:
+            process.start()
 
     def wake(self, *_) -> None:
         self.wakeup.set()
 
     def stop(self, timeout: float = 30.0) -> None:
-        if self.process.is_alive():
-            os.kill(self.process.pid, signal.SIGTERM)
-            self.wakeup.set()  # from here: the child's handler must not touch the shared event
-        self.process.join(timeout)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
+        for process, wakeup in zip(self.processes, (self.wakeup, self.delivery.queued)):
+            if process.is_alive():
+                os.kill(process.pid, signal.SIGTERM)
+                wakeup.set()  # from here: the child's handler must not touch the shared event
+        for process in self.processes:
+            process.join(timeout)
+            if process.is_alive():
+                process.kill()
+                process.join()
 
 
 def _die_with(parent: int) -> None:
@@ -58,7 +71,7 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _main(settings, wakeup, idle: float, parent: int) -> None:
+def _main(settings, wakeup, delivery, idle: float, parent: int) -> None:
     _die_with(parent)
     logging.basicConfig(level=logging.WARNING, format="lets-worker: %(levelname)s %(message)s")
     from db import connect
@@ -66,9 +79,24 @@ def _main(settings, wakeup, idle: float, parent: int) -> None:
     from .worker import Worker
 
     connect(settings.database_url)
-    worker = Worker(settings, idle=idle, wakeup=wakeup, parent=parent, deliver_separately=True, gather=GATHER)
+    worker = Worker(settings, idle=idle, wakeup=wakeup, parent=parent, delivery=delivery, gather=GATHER)
     # Only the flag: setting the shared event from a handler that interrupted this very
     # process's wait on it deadlocks multiprocessing's Condition. The parent wakes us.
     signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
     worker.run()
+
+
+def _deliver(settings, delivery, idle: float, parent: int) -> None:
+    _die_with(parent)
+    logging.basicConfig(level=logging.WARNING, format="lets-deliver: %(levelname)s %(message)s")
+    from db import connect
+
+    from .compose import now_utc
+    from .worker import Deliverer
+
+    connect(settings.database_url)
+    deliverer = Deliverer(settings, now_utc, idle, delivery, parent=parent)
+    signal.signal(signal.SIGTERM, lambda *_: deliverer.stopping.set())  # only the flag, as in _main
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    deliverer.run()
