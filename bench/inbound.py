@@ -175,8 +175,17 @@ class Lets:
             return db.execute(sql, params).fetchall()
 
     def wait_outbox(self, count: int, t0: float) -> float:
+        """Seconds from t0 until `count` replies are queued."""
         while time.monotonic() - t0 < TIME_LIMIT:
             if self.query("select count(*) from outbound_message")[0][0] >= count:
+                break
+            time.sleep(0.02)
+        return time.monotonic() - t0
+
+    def wait_delivered(self, t0: float) -> float:
+        """Seconds from t0 until no reply waits in the outbox."""
+        while time.monotonic() - t0 < TIME_LIMIT:
+            if not self.query("select count(*) from outbound_message where state = 'queued'")[0][0]:
                 break
             time.sleep(0.02)
         return time.monotonic() - t0
@@ -188,17 +197,20 @@ class Lets:
 
 def run_lets(kind: str, mails: list[Mail], clients: int, lets: Lets) -> dict:
     """Send `mails` to a running `lets serve`; wait until the replies they cause are queued."""
+    lets.wait_delivered(time.monotonic())  # the previous round's replies are not this round's
     before = lets.query("select count(*) from outbound_message")[0][0]
     first_inbound = lets.query("select coalesce(max(id), 0) from inbound_message")[0][0]
     per_mail = 2 if kind == "confirmations" else 1   # a receipt to the payer and one to the payee
     t0 = time.monotonic()
     latencies = send_all(lets.port, mails, clients)
     elapsed = lets.wait_outbox(before + per_mail * len(latencies), t0)
+    # Delivery yields to a backlog of inbound mail (worker.py): say when the last reply left too.
+    delivered = lets.wait_delivered(t0)
     # End-to-end latency: from the stored mail (before its 250) to its last reply queued.
     rows = lets.query("select m.received_at, max(o.created) from inbound_message m "
                       "join outbound_message o on o.inbound_id = m.id where m.id > ? group by m.id", first_inbound)
     e2e = [(datetime.fromisoformat(str(b)) - datetime.fromisoformat(str(a))).total_seconds() for a, b in rows]
-    return {"mails": len(rows), "seconds": elapsed, "latencies": latencies, "e2e": e2e}
+    return {"mails": len(rows), "seconds": elapsed, "latencies": latencies, "e2e": e2e, "delivered": delivered}
 
 
 def confirmations_for(lets: Lets, count: int, clients: int) -> list[Mail]:
@@ -269,17 +281,21 @@ def main():
                     latencies = [x for r in rounds for x in r["latencies"]]
                     e2e = [x for r in rounds for x in r.get("e2e", [])]
                     ratio = statistics.median(rate(r) / rate(n) for r, n in zip(rounds, naive))
+                    delivered = (statistics.median(r["mails"] / r["delivered"] for r in rounds)
+                                 if "delivered" in rounds[0] else None)
                     rows.append((kind, clients, name, sum(r["mails"] for r in rounds),
                                  statistics.median(rate(r) for r in rounds),
-                                 pct(latencies, 50), pct(latencies, 99), pct(e2e, 50), pct(e2e, 99), ratio))
+                                 pct(latencies, 50), pct(latencies, 99), pct(e2e, 50), pct(e2e, 99), ratio, delivered))
     print(f"\nInbound mail, {args.count} mails per round, median of {args.repeats} interleaved rounds, "
           f"loopback, {os.cpu_count()} cores\n")
     print("| mail | clients | server | mails | mails/s | SMTP p50 ms | SMTP p99 ms "
-          "| 250→replies p50 ms | 250→replies p99 ms | × parse+insert |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| 250→replies p50 ms | 250→replies p99 ms | × parse+insert | mails/s to replies delivered |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         e2e = f"{r[7]:.1f} | {r[8]:.1f}" if r[7] == r[7] else "– | –"
-        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.0f} | {r[5]:.1f} | {r[6]:.1f} | {e2e} | {r[9]:.2f} |")
+        delivered = f"{r[10]:.0f}" if r[10] is not None else "–"
+        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.0f} | {r[5]:.1f} | {r[6]:.1f} | {e2e} | {r[9]:.2f} "
+              f"| {delivered} |")
 
 
 if __name__ == "__main__":

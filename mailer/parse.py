@@ -60,6 +60,8 @@ def decode_header(value) -> str:
             value = data.decode("utf-8")
         except UnicodeDecodeError:
             value = data.decode("windows-1252", "replace")
+    if "=?" not in value:  # no encoded word: nothing to decode (most headers; 11 µs each otherwise)
+        return _one_line(value)
     try:
         text = str(email.header.make_header(email.header.decode_header(value)))
     except Exception:  # unknown charset, broken encoded word

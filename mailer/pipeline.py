@@ -39,9 +39,10 @@ log = logging.getLogger(__name__)
 SPOOL_TAKE = 200
 SPOOL_FORGET = 1000
 
-# Mails processed per transaction: one fsync a batch. Small, because on SQLite a batch
-# holds the one write lock that the SMTP server needs to store the next mail.
-BATCH = 8
+# Mails processed per transaction: one fsync a batch. The SMTP edge stores into its own
+# spool, so a batch keeps no client waiting; another writer that waits (delivery, an
+# administrator's command) ends it after the current mail (`give_way`).
+BATCH = 32
 
 
 def store(raw: bytes, mail_from: str | None = "", rcpt_tos=()) -> int | None:
