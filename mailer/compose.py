@@ -78,6 +78,8 @@ class Composer:
 
     @jinja2.pass_context
     def _date(self, ctx, value, form="long") -> str:
+        if isinstance(value, dt.datetime):
+            value = value.date()  # babel drops the time too; a datetime would never hit the cache
         return _format_date(value, form, self._locale(ctx)) if value else ""
 
     @jinja2.pass_context
