@@ -267,6 +267,12 @@ def inbox(app, limit, state):
     query = InboundMessage.select().order_by(InboundMessage.id.desc()).limit(limit)
     if state:
         query = query.where(InboundMessage.state == state)
+    from .pipeline import spooled
+
+    waiting = spooled(app.settings)
+    if waiting and state in (None, "received"):
+        # Still in the SMTP server's spool (db/spool.py): accepted, not yet taken by the worker.
+        click.echo(f"{waiting} accepted by SMTP, not yet taken from the spool")
     for row in query:
         click.echo(f"{row.id:>6}  {row.received_at:%Y-%m-%d %H:%M}  {row.state:<9}  {row.kind:<10}  "
                    f"{row.sender or row.mail_from or '-':<30}  {row.reason}")
@@ -300,8 +306,11 @@ def process(app):
     app.db()
     processor = Processor(settings)
     total = 0
-    while (done := processor.process_pending()):
-        total += done
+    try:
+        while (done := processor.process_pending()):
+            total += done
+    finally:
+        processor.close()
     sent = 0
     while (batch := deliver_pending(settings)):
         sent += batch

@@ -92,6 +92,20 @@ def test_inbox_shows_state_and_reason(runner, tmp_path):
     assert "ignored" in out and "Auto-Submitted: auto-replied" in out
 
 
+def test_mail_still_in_the_smtp_spool_is_counted_by_inbox_and_taken_by_process(runner, tmp_path):
+    from db.spool import Spool, path_for
+    lets(runner, "init", "--demo")
+    settings = settings_module.load()
+    spool = Spool(path_for(settings.database_url))
+    spool.store_many([(b"From: an@example.org\r\nSubject: SALDO\r\nMessage-ID: <s1@example.org>\r\n\r\n",
+                       "an@example.org", ["lets@lets.example"])])
+    spool.close()
+    assert "1 accepted by SMTP, not yet taken from the spool" in lets(runner, "inbox").output
+    assert "processed 1 mails" in lets(runner, "process").output
+    out = lets(runner, "inbox").output
+    assert "not yet taken" not in out and "processed" in out
+
+
 def test_settings_are_overridden_by_lets_variables(tmp_path):
     env = {"LETS_INBOUND_PORT": "2525", "LETS_GROUP_NAME": "LETS Nijmegen", "LETS_OUTBOUND_STARTTLS": "no",
            "LETS_GROUP_ADMINS": "a@x.org, b@x.org"}
