@@ -30,13 +30,52 @@ _CLOSING = re.compile(
 )
 
 
+class _LineStarts:
+    """The library's header pattern, tried only where a match can begin: `findall` as
+    `re` does it, with the same matches in the same order.
+
+    Each alternative of the pattern starts with `^` (multi-line) or a newline, so a
+    match begins at the start of the text, at a newline or just after one. `re` tries
+    every character against all thirteen alternatives: 0.75 ms for a twenty-line offer,
+    more than the rest of its parsing."""
+
+    def __init__(self, pattern: re.Pattern):
+        self.pattern = pattern
+
+    def findall(self, text: str) -> list:
+        starts = {0}
+        for newline in _NEWLINE.finditer(text):
+            starts.update(newline.span())
+        found, position, single = [], 0, self.pattern.groups == 1
+        for start in sorted(starts):
+            if start < position:
+                continue
+            match = self.pattern.match(text, start)
+            if match is not None:
+                found.append(match.group(1) or "" if single else match.groups(default=""))
+                position = max(match.end(), start + 1)
+        return found
+
+
+_NEWLINE = re.compile(r"\n")
+
+
 class _Replies(EmailMessage):
     """The library's reply splitter without its signature and disclaimer search: that
     search fills fields `latest_reply` does not read (we cut signatures ourselves,
     below), and took 60% of the time, on every inbound mail."""
 
+    _line_starts: dict = {}
+
     def _process_signatures_disclaimers(self, text: str):
         return [], ""
+
+    @property
+    def HEADER_REGEX(self):  # noqa: N802 (the library's name)
+        pattern = super().HEADER_REGEX
+        if pattern not in self._line_starts:
+            self._line_starts[pattern] = _LineStarts(pattern)
+        return self._line_starts[pattern]
 
 
 def strip_quotes(text: str) -> str:
