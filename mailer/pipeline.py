@@ -8,6 +8,7 @@ commit in one transaction with its new state, so nothing is done twice.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -194,13 +195,19 @@ class Processor:
             self.spool = Spool.existing(self.spool_path)
             if self.spool is None:
                 return 0
-        taken = take_spooled(self.spool, SPOOL_TAKE)
-        mark = _spool_mark.scalar(self.spool.identity) or 0
-        # The taken mails may go (the mark keeps them from coming back): while idle, or
-        # now and then under a stream, not after every batch, as each delete is an fsync.
-        if mark > self.forgotten and (not taken or mark - self.forgotten >= SPOOL_FORGET):
-            self.spool.forget(mark)
-            self.forgotten = mark
+        try:
+            taken = take_spooled(self.spool, SPOOL_TAKE)
+            mark = _spool_mark.scalar(self.spool.identity) or 0
+            # The taken mails may go (the mark keeps them from coming back): while idle, or
+            # now and then under a stream, not after every batch, as each delete is an fsync.
+            if mark > self.forgotten and (not taken or mark - self.forgotten >= SPOOL_FORGET):
+                self.spool.forget(mark)
+                self.forgotten = mark
+        except sqlite3.Error as exc:
+            # The spool's own errors (a full disk, its lock held past the timeout): what it
+            # holds stays there for the next turn; mail already taken is processed meanwhile.
+            log.warning("the inbound spool could not be read or cleaned: %s", exc)
+            return 0
         return taken
 
     def close(self) -> None:
