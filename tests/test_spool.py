@@ -135,50 +135,48 @@ def test_a_take_that_fails_loses_nothing_and_the_next_takes_each_mail_once(db, s
     assert mark(spool) == 2
 
 
-def test_the_worker_deletes_taken_mail_when_idle_and_counts_what_is_not_taken(settings, db, an):
+@pytest.fixture
+def beside(settings, db, an):
+    """The spool beside the test database, and a processor that takes from it."""
     if not is_sqlite():
         pytest.skip("the spool is beside a SQLite database only")
     spool = Spool(path_for(settings.database_url))
     processor = Processor(settings)
-    try:
-        spool.store_many([(offer(n), "an@example.org", [GROUP]) for n in range(2)])
-        assert spooled(settings) == 2
-        assert processor.process_pending() == 2
-        assert spooled(settings) == 0
-        assert len(spool.after(0, 10)) == 2  # taken, still there: the worker was not idle
-        assert processor.process_pending() == 0
-        assert spool.after(0, 10) == []
-        assert spooled(settings) == 0
-    finally:
-        processor.close()
-        spool.close()
+    yield spool, processor
+    processor.close()
+    spool.close()
+
+
+def test_the_worker_deletes_taken_mail_when_idle_and_counts_what_is_not_taken(settings, beside):
+    spool, processor = beside
+    spool.store_many([(offer(n), "an@example.org", [GROUP]) for n in range(2)])
+    assert spooled(settings) == 2
+    assert processor.process_pending() == 2
+    assert spooled(settings) == 0
+    assert len(spool.after(0, 10)) == 2  # taken, still there: the worker was not idle
+    assert processor.process_pending() == 0
+    assert spool.after(0, 10) == []
+    assert spooled(settings) == 0
     assert [row.state for row in InboundMessage.select()] == ["processed", "processed"]
     assert OutboundMessage.select().where(OutboundMessage.kind == "listing/posted").count() == 2
 
 
-def test_a_spool_that_fails_is_retried_and_the_worker_goes_on(settings, db, an, monkeypatch):
-    if not is_sqlite():
-        pytest.skip("the spool is beside a SQLite database only")
-    spool = Spool(path_for(settings.database_url))
-    processor = Processor(settings)
-    try:
-        spool.store_many([(offer(n), "an@example.org", [GROUP]) for n in range(2)])
-        # Fault injection: the spool's disk fails while the worker cleans it, then while it reads.
-        monkeypatch.setattr(Spool, "forget", lambda self, through: (_ for _ in ()).throw(
-            sqlite3.OperationalError("disk I/O error")))
-        assert processor.process_pending() == 2
-        assert processor.process_pending() == 0   # idle: cleaning fails, and is only logged
-        monkeypatch.setattr(Spool, "after", lambda self, last, limit: (_ for _ in ()).throw(
-            sqlite3.OperationalError("disk I/O error")))
-        spool.store_many([(offer(2), "an@example.org", [GROUP])])
-        assert processor.process_pending() == 0
-        monkeypatch.undo()
-        assert processor.process_pending() == 1
-        assert processor.process_pending() == 0
-        assert spool.after(0, 10) == []
-    finally:
-        processor.close()
-        spool.close()
+def test_a_spool_that_fails_is_retried_and_the_worker_goes_on(beside, monkeypatch):
+    spool, processor = beside
+    spool.store_many([(offer(n), "an@example.org", [GROUP]) for n in range(2)])
+    # Fault injection: the spool's disk fails while the worker cleans it, then while it reads.
+    monkeypatch.setattr(Spool, "forget", lambda self, through: (_ for _ in ()).throw(
+        sqlite3.OperationalError("disk I/O error")))
+    assert processor.process_pending() == 2
+    assert processor.process_pending() == 0   # idle: cleaning fails, and is only logged
+    monkeypatch.setattr(Spool, "after", lambda self, last, limit: (_ for _ in ()).throw(
+        sqlite3.OperationalError("disk I/O error")))
+    spool.store_many([(offer(2), "an@example.org", [GROUP])])
+    assert processor.process_pending() == 0
+    monkeypatch.undo()
+    assert processor.process_pending() == 1
+    assert processor.process_pending() == 0
+    assert spool.after(0, 10) == []
     assert [row.state for row in InboundMessage.select()] == ["processed"] * 3
 
 
