@@ -18,6 +18,7 @@ and the edge stores straight into `inbound_message`.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 import uuid
 from pathlib import Path
@@ -32,9 +33,26 @@ def path_for(database_url: str) -> Path | None:
     return Path(database_url[len("sqlite:///"):].split("?", 1)[0] + ".spool")
 
 
+def _create_like_database(path: Path) -> None:
+    """An empty spool file with the database file's permissions, so that an administrator
+    who may write the database (`lets process`, `lets inbox`) may write the spool too."""
+    database = Path(str(path)[:-len(".spool")]) if str(path).endswith(".spool") else None
+    try:
+        mode = database.stat().st_mode & 0o666 if database is not None else 0o600
+    except OSError:
+        mode = 0o600
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, mode))
+    except FileExistsError:
+        return
+    os.chmod(path, mode)  # whatever the umask took away
+
+
 class Spool:
     def __init__(self, path: Path):
         self.path = Path(path)
+        if not self.path.exists():
+            _create_like_database(self.path)
         # One connection, used by one thread at a time (the edge's store thread, or the worker).
         self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=wal")

@@ -5,6 +5,7 @@ import json
 import logging
 import secrets
 import signal
+import sqlite3
 import sys
 import threading
 from pathlib import Path
@@ -269,7 +270,11 @@ def inbox(app, limit, state):
         query = query.where(InboundMessage.state == state)
     from .pipeline import spooled
 
-    waiting = spooled(app.settings)
+    try:
+        waiting = spooled(app.settings)
+    except sqlite3.Error as exc:  # e.g. a spool this user may not open
+        click.echo(f"the SMTP spool could not be read: {exc}")
+        waiting = 0
     if waiting and state in (None, "received"):
         # Still in the SMTP server's spool (db/spool.py): accepted, not yet taken by the worker.
         click.echo(f"{waiting} accepted by SMTP, not yet taken from the spool")
