@@ -7,7 +7,6 @@ import secrets
 import signal
 import sqlite3
 import sys
-import threading
 from pathlib import Path
 
 import click
@@ -187,6 +186,7 @@ def serve(app, port):
     Example: lets serve --port 2525
     """
     from .smtp import controller
+    from .worker import Stop
     from .workerprocess import WorkerProcess
 
     settings = app.settings
@@ -194,9 +194,9 @@ def serve(app, port):
     upgrade()
     worker = WorkerProcess(settings)
     server = controller(settings, on_stored=worker.wake, port=port)
-    stop = threading.Event()
+    stop = Stop()  # set from the handlers without a lock: see worker.Stop
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, stop.from_signal)
     worker.start()
     server.start()
     from .compose import Composer
@@ -208,7 +208,8 @@ def serve(app, port):
     if web:
         click.echo(f"lets-mail: one-click unsubscribe on {settings.web.host}:{web.port}", err=True)
     try:
-        stop.wait()
+        while not stop.wait(0.2):
+            pass
     finally:
         if web:
             web.stop()

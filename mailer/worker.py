@@ -27,6 +27,31 @@ YIELD_AT_MOST = 1.0
 log = logging.getLogger(__name__)
 
 
+class Stop:
+    """A stop request, from another thread (`set`) or from a signal handler (`from_signal`).
+
+    threading.Event.set takes a lock: a second SIGTERM that arrives while the handler is
+    inside it (a service manager signals every process, and so does the parent) runs the
+    handler again in the same thread, which then waits for the lock it holds itself."""
+
+    def __init__(self):
+        self.requested = False
+        self.event = threading.Event()
+
+    def set(self) -> None:
+        self.requested = True
+        self.event.set()
+
+    def from_signal(self, *_) -> None:
+        self.requested = True  # no lock: the loop sees it at its next turn
+
+    def is_set(self) -> bool:
+        return self.requested or self.event.is_set()
+
+    def wait(self, timeout: float) -> bool:
+        return self.event.wait(timeout) or self.requested
+
+
 class DeliverySignal:
     """What the processing loop tells a deliverer in another process: `queued`, replies
     wait in the outbox; `backlog`, inbound mail still waits to be processed."""
@@ -45,7 +70,7 @@ class Deliverer:
     def __init__(self, settings, clock, idle: float, signal: DeliverySignal, parent: int | None = None):
         self.settings, self.clock, self.idle = settings, clock, idle
         self.signal, self.parent = signal, parent
-        self.stopping = threading.Event()
+        self.stopping = Stop()
         self.last_round = time.monotonic()
 
     def run(self):
@@ -85,7 +110,7 @@ class Worker(threading.Thread):
         self.wakeup = wakeup or threading.Event()
         self.parent = parent
         self.gather = gather
-        self.stopping = threading.Event()
+        self.stopping = Stop()
         self.next_schedule = 0.0
 
     def wake(self, *_):

@@ -81,8 +81,9 @@ def _main(settings, wakeup, delivery, idle: float, parent: int) -> None:
     connect(settings.database_url)
     worker = Worker(settings, idle=idle, wakeup=wakeup, parent=parent, delivery=delivery, gather=GATHER)
     # Only the flag: setting the shared event from a handler that interrupted this very
-    # process's wait on it deadlocks multiprocessing's Condition. The parent wakes us.
-    signal.signal(signal.SIGTERM, lambda *_: worker.stopping.set())
+    # process's wait on it deadlocks multiprocessing's Condition, and even a thread's
+    # Event deadlocks on a second SIGTERM (worker.Stop). The parent wakes us.
+    signal.signal(signal.SIGTERM, worker.stopping.from_signal)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
     worker.run()
 
@@ -97,6 +98,6 @@ def _deliver(settings, delivery, idle: float, parent: int) -> None:
 
     connect(settings.database_url)
     deliverer = Deliverer(settings, now_utc, idle, delivery, parent=parent)
-    signal.signal(signal.SIGTERM, lambda *_: deliverer.stopping.set())  # only the flag, as in _main
+    signal.signal(signal.SIGTERM, deliverer.stopping.from_signal)  # only the flag, as in _main
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     deliverer.run()
