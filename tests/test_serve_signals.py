@@ -24,7 +24,7 @@ def test_a_burst_of_sigterm_to_every_process_stops_serve_and_its_children(settin
     server = Server(settings, free_port(), tmp_path / "serve.log")
     server.start()
     pid = server.process.pid
-    wait_for(lambda: len(children(pid)) >= 2, timeout=30)  # the worker and the deliverer (and a tracker)
+    wait_for(lambda: len(children(pid)) >= 3, timeout=30)  # the worker, the deliverer, the resource tracker
     family = children(pid)
     # Each child hears it from the service manager and again from `lets serve`; here as
     # fast as signals can be sent, so that some arrive while a handler runs.
