@@ -23,24 +23,25 @@ import sqlite3
 import uuid
 from pathlib import Path
 
+from playhouse.db_url import parse as parse_url
+
+from .writelock import mode_of_database
+
 BUSY_TIMEOUT = 30.0
+SUFFIX = ".spool"
 
 
 def path_for(database_url: str) -> Path | None:
     """The spool of a SQLite database file; None for other databases."""
-    if not database_url.startswith("sqlite:///") or ":memory:" in database_url:
+    if not database_url.startswith("sqlite:") or ":memory:" in database_url:
         return None
-    return Path(database_url[len("sqlite:///"):].split("?", 1)[0] + ".spool")
+    return Path(parse_url(database_url)["database"] + SUFFIX)
 
 
-def _create_like_database(path: Path) -> None:
-    """An empty spool file with the database file's permissions, so that an administrator
-    who may write the database (`lets process`, `lets inbox`) may write the spool too."""
-    database = Path(str(path)[:-len(".spool")]) if str(path).endswith(".spool") else None
-    try:
-        mode = database.stat().st_mode & 0o666 if database is not None else 0o600
-    except OSError:
-        mode = 0o600
+def _create(path: Path) -> None:
+    """An empty spool file with the database file's permissions (an administrator who
+    may write the database, for `lets process`, may write the spool too)."""
+    mode = mode_of_database(str(path)[:-len(SUFFIX)]) if str(path).endswith(SUFFIX) else 0o600
     try:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, mode))
     except FileExistsError:
@@ -52,7 +53,7 @@ class Spool:
     def __init__(self, path: Path):
         self.path = Path(path)
         if not self.path.exists():
-            _create_like_database(self.path)
+            _create(self.path)
         # One connection, used by one thread at a time (the edge's store thread, or the worker).
         self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=wal")

@@ -265,12 +265,12 @@ def inbox(app, limit, state):
 
     Example: lets inbox --state ignored
     """
+    from .pipeline import spooled
+
     app.db()
     query = InboundMessage.select().order_by(InboundMessage.id.desc()).limit(limit)
     if state:
         query = query.where(InboundMessage.state == state)
-    from .pipeline import spooled
-
     try:
         waiting = spooled(app.settings)
     except sqlite3.Error as exc:  # e.g. a spool this user may not open

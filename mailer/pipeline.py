@@ -78,10 +78,15 @@ def take_spooled(spool, limit: int = 200) -> int:
     """Move up to `limit` mails from the edge's spool into inbound_message, as `received`;
     how many were taken. The mark moves in the same transaction, so a mail is taken
     once; a Message-ID stored before is passed over, as `store` does."""
+    return _take(spool, limit)[0]
+
+
+def _take(spool, limit: int) -> tuple[int, int]:
+    """`take_spooled`: (how many were taken, the mark after)."""
     mark = _spool_mark.scalar(spool.identity) or 0
     spooled = spool.after(mark, limit)
     if not spooled:
-        return 0
+        return 0, mark
     with write_transaction():
         # Read again under the write lock: another worker may have taken them meanwhile.
         mark = _spool_mark.scalar(spool.identity) or 0
@@ -94,9 +99,10 @@ def take_spooled(spool, limit: int = 200) -> int:
             except peewee.IntegrityError:
                 pass
         if spooled:
-            SpoolMark.insert(spool=spool.identity, last_id=spooled[-1][0]).on_conflict(
-                conflict_target=[SpoolMark.spool], update={SpoolMark.last_id: spooled[-1][0]}).execute()
-    return len(spooled)
+            mark = spooled[-1][0]
+            SpoolMark.insert(spool=spool.identity, last_id=mark).on_conflict(
+                conflict_target=[SpoolMark.spool], update={SpoolMark.last_id: mark}).execute()
+    return len(spooled), mark
 
 
 def spooled(settings) -> int:
@@ -196,8 +202,7 @@ class Processor:
             if self.spool is None:
                 return 0
         try:
-            taken = take_spooled(self.spool, SPOOL_TAKE)
-            mark = _spool_mark.scalar(self.spool.identity) or 0
+            taken, mark = _take(self.spool, SPOOL_TAKE)
             # The taken mails may go (the mark keeps them from coming back): while idle, or
             # now and then under a stream, not after every batch, as each delete is an fsync.
             if mark > self.forgotten and (not taken or mark - self.forgotten >= SPOOL_FORGET):
@@ -243,9 +248,10 @@ class Processor:
         transaction; the others stand. When the database itself fails, the whole batch
         rolls back and stays `received` for the next attempt.
 
-        When `give_way()` says another writer waits (on SQLite: the SMTP server, with a
-        client waiting for its 250), the batch ends after the current mail; the states
-        are then those of the first mails only, and the rest stay `received`."""
+        When `give_way()` says another writer waits (on SQLite: delivery, an
+        administrator's command, a mailbox poller storing), the batch ends after the
+        current mail; the states are then those of the first mails only, and the rest
+        stay `received`."""
         states = []
         parsed = parsed if parsed is not None else self._parse(inbound_ids)
         # Several workers may run: each row is claimed for the whole transaction, so a
