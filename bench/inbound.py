@@ -183,9 +183,10 @@ class Lets:
         return time.monotonic() - t0
 
     def wait_delivered(self, t0: float) -> float:
-        """Seconds from t0 until no reply waits in the outbox."""
+        """Seconds from t0 until no reply waits in the outbox, nor is being written out
+        (a Maildir round claims its rows as `sending` and marks them sent at its end)."""
         while time.monotonic() - t0 < TIME_LIMIT:
-            if not self.query("select count(*) from outbound_message where state = 'queued'")[0][0]:
+            if not self.query("select count(*) from outbound_message where state in ('queued', 'sending')")[0][0]:
                 break
             time.sleep(0.02)
         return time.monotonic() - t0

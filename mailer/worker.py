@@ -81,7 +81,7 @@ class Deliverer:
             wakeup.clear()
             behind = YIELD_AT_MOST - (time.monotonic() - self.last_round)
             if self.signal.backlog.is_set() and behind > 0:
-                wakeup.wait(behind)  # woken when the backlog is gone
+                wakeup.wait(behind)  # woken after each of the worker's turns, to look again
                 continue
             self.last_round = time.monotonic()
             try:
