@@ -98,16 +98,20 @@ def member_reinstate(app, member_key, entered_by):
 @member.command("cancel")
 @click.argument("member_key")
 @BY
+@click.option("--at", "at", default=None,
+              help="The moment the notice was given (UTC, ISO format; default now): a notice "
+                   "handed in on paper before 1 December counts as timely.")
 @pass_app
-def member_cancel(app, member_key, entered_by):
+def member_cancel(app, member_key, entered_by, at):
     """Record a member's notice (as OPZEGGEN by mail): ends at once, or sets the leaving date.
 
-    Example: lets member cancel 7
+    Example: lets member cancel 7 --at 2026-11-28T10:00
     """
+    from .cli import _moment
     app.db()
     found = _member(member_key)
     try:
-        departure = membership.cancel(app.settings, found, now=now_utc(), entered_by=entered_by)
+        departure = membership.cancel(app.settings, found, now=_moment(at), entered_by=entered_by)
     except departures.DepartureError as exc:
         raise click.ClickException(f"member {found.number} is {found.status}"
                                    + (f"; notice given {exc.departure.given}" if exc.departure else "")) from exc

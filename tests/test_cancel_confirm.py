@@ -129,7 +129,8 @@ def test_the_administrators_cancel_needs_no_confirmation(group, trio, settings, 
     monkeypatch.setenv("LETS_DATABASE_URL", settings.database.url)
     monkeypatch.setenv("LETS_SECURITY_SECRET", "x")
     monkeypatch.setenv("LETS_OUTBOUND_MAILDIR", settings.outbound.maildir)
-    result = CliRunner().invoke(main, ["--settings", str(SETTINGS_INI), "member", "cancel", "2"])
+    result = CliRunner().invoke(main, ["--settings", str(SETTINGS_INI), "member", "cancel", "2",
+                                         "--at", "2026-11-23T10:00"])
     database.connect(reuse_if_open=True)
     assert result.exit_code == 0, result.output
     assert status(trio[1]) == "left" and ConfirmToken.select().count() == 0
