@@ -105,9 +105,13 @@ class Composer:
         """(subject, text, html) of `template` in `language`."""
         full = {**self.common(language), **context}
         rendered = self.env.get_template(f"{language}/{template}.txt").render(full)
-        head, _, text = rendered.partition("\n\n")
-        if not head.startswith("Subject:"):
-            raise ValueError(f"{language}/{template}.txt must start with a Subject: line")
+        # The subject is the first line alone, then a blank line. A block tag at the end of
+        # the subject line eats its newline (trim_blocks): the body would then run into the
+        # subject, so such a template is refused rather than sent with its text as subject.
+        head, _, text = rendered.partition("\n")
+        if not head.startswith("Subject:") or not text.startswith("\n"):
+            raise ValueError(f"{language}/{template}.txt must start with a one-line Subject: and a blank line")
+        text = text[1:]
         subject = header_safe(head[len("Subject:"):])
         if self.has_html(template, language):
             html = self.env.get_template(f"{language}/{template}.html").render(full, subject=subject)
