@@ -39,6 +39,16 @@ MAX_ARGUMENT_WORDS = {"mine": 0, "balance": 0, "help": 1, "list": 1, "withdraw":
 # Commands that fit on one line: a reply to a digest may hold several, one per line.
 LINE_KINDS = ("withdraw", "renew", "respond", "only", "digest", "language", "balance", "mine")
 
+# Commands a short sentence may ask for: "Mijn saldo?", "Wat is mijn saldo", "help me
+# please", "aide svp", "Quel est mon solde ?". Only those that change nothing and need
+# no argument; the first listed wins ("mijn saldo" holds MIJN too).
+SENTENCE_KINDS = ("balance", "list", "help")
+SENTENCE_WORDS = 7
+
+# Commands that mean nothing without their argument: a subject "Betalen" over a body
+# "BETAAL 2 aan Piet voor soep" is a title, and the body's line is the command.
+NEEDS_ARGUMENT = ("pay", "invoice", "donate", "withdraw", "renew", "respond", "language", "only", "claim")
+
 
 def fold(word: str) -> str:
     """Lower case without accents: ADHÉRER and adherer are one word."""
@@ -80,27 +90,57 @@ def match(line: str) -> tuple[str, str, str] | None:
     return kind, language, argument
 
 
+def sentence(line: str) -> tuple[str, str] | None:
+    """(kind, language) of the one read-only command a short sentence asks for."""
+    words = re.findall(r"[^\W\d_]+|\d+", fold(line))
+    if not words or len(words) > SENTENCE_WORDS or any(word.isdigit() for word in words):
+        return None
+    found = {LOOKUP[word] for word in words if word in LOOKUP and LOOKUP[word][0] in SENTENCE_KINDS}
+    for kind in SENTENCE_KINDS:
+        hits = [hit for hit in found if hit[0] == kind]
+        if hits:
+            return hits[0]
+    return None
+
+
 def _first_line(text: str) -> tuple[str, str]:
     lines = text.strip().split("\n", 1)
     return lines[0].strip(), (lines[1] if len(lines) > 1 else "").strip()
 
 
-def route(subject: str, text: str, *, is_reply: bool = False) -> Command:
-    """Find the command in the subject or, for replies and empty subjects, the first body line."""
+def route(subject: str, text: str, *, is_reply: bool = False, answers_us: bool = False) -> Command:
+    """Find the command in the subject or, for replies and empty subjects, the first body
+    line; failing both, a short sentence that asks for one read-only command.
+
+    `answers_us`: the mail replies to one of our mails. Its "Re: …" subject is then our
+    own subject, not the member's command: an auto-responder that answers "Aanbod en
+    vragen" must not post an offer. Only the body counts."""
     subject, prefixed = strip_reply_prefix(subject)
     first, rest = _first_line(text)
     body_first = prefixed or is_reply or not subject
     candidates = [(first, rest), (subject, text)] if body_first else [(subject, text), (first, rest)]
+    if answers_us and prefixed:
+        candidates = [(first, rest)]
+    bare = None
     for line, body in candidates:
         if line:
             hit = match(line)
             if hit:
                 kind, language, argument = hit
+                if not argument and kind in NEEDS_ARGUMENT:
+                    bare = bare or Command(kind, language, argument, body.strip())
+                    continue
                 return Command(kind, language, argument, body.strip())
+    if bare is not None:
+        return bare
+    for line, body in candidates:
+        hit = sentence(line) if line else None
+        if hit:
+            return Command(hit[0], hit[1], "", body.strip())
     return Command("unknown", None, "", text.strip())
 
 
-def route_all(subject: str, text: str, *, is_reply: bool = False) -> list[Command]:
+def route_all(subject: str, text: str, *, is_reply: bool = False, answers_us: bool = False) -> list[Command]:
     """Every command of a mail: consecutive one-line commands at the top of the body
     ("VERLENG 12", "INTREKKEN 7", "REAGEER 9 Graag!") are each a command; otherwise
     the one command `route` finds."""
@@ -115,4 +155,4 @@ def route_all(subject: str, text: str, *, is_reply: bool = False) -> list[Comman
         commands.append(Command(kind, language, argument, ""))
     if len(commands) > 1:
         return commands
-    return [route(subject, text, is_reply=is_reply)]
+    return [route(subject, text, is_reply=is_reply, answers_us=answers_us)]

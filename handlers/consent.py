@@ -21,8 +21,40 @@ from .receipt import address, receipts
 
 TOKEN = r"([a-z2-7]{24})"
 SUBJECT_TOKEN = re.compile(r"\[t-" + TOKEN + r"\]", re.I)
+# The one-word answers our mails ask for; announcements read a mode word after them.
 YES = {"ja", "yes", "oui"}
 NO = {"nee", "no", "non"}
+
+# How people say yes and no around those words, compared folded (no case or accents),
+# as whole words or phrases. Phrases are read first: "no problem" is a yes, "toch niet"
+# a no, "weet ik niet" neither.
+SAY_YES = {
+    "nl": ("ja", "jawel", "jazeker", "jaja", "jep", "ok", "oke", "okay", "akkoord", "prima", "graag", "goed",
+           "klopt", "correct", "bevestig", "bevestigd", "zeker", "natuurlijk", "top", "perfect", "uitstekend"),
+    "en": ("yes", "yep", "yeah", "yup", "ok", "okay", "sure", "agreed", "agree", "confirm", "confirmed", "correct",
+           "fine", "certainly", "absolutely", "definitely", "please"),
+    "fr": ("oui", "ouais", "ok", "okay", "accord", "d'accord", "parfait", "volontiers", "confirme", "confirmer",
+           "certainement", "absolument", "entendu", "exact", "correct", "impeccable"),
+}
+SAY_NO = {
+    "nl": ("nee", "neen", "niet", "nooit", "annuleer", "annuleren", "annuleren", "weiger", "weigeren", "stop"),
+    "en": ("no", "nope", "nah", "cancel", "decline", "declined", "refuse", "never"),
+    "fr": ("non", "pas", "annuler", "annulez", "annule", "refuse", "refuser", "jamais"),
+}
+YES_PHRASES = ("geen probleem", "geen bezwaar", "waarom niet", "doe maar", "boek maar", "ga je gang",
+               "no problem", "no worries", "why not", "go ahead", "of course", "please do",
+               "pas de probleme", "pas de souci", "pourquoi pas", "sans probleme", "bien sur", "avec plaisir",
+               "allez-y", "vas-y")
+NO_PHRASES = ("liever niet", "toch niet", "niet doen", "niet boeken", "no thanks", "no thank you", "not now",
+              "don't", "do not", "changed my mind", "non merci", "pas maintenant", "ne pas")
+# Neither: the member is unsure, or adds a condition we cannot book. Asked again.
+UNSURE = ("misschien", "weet niet", "weet ik niet", "geen idee", "maar", "behalve", "alleen als", "tenzij",
+          "maybe", "perhaps", "not sure", "don't know", "do not know", "no idea", "but", "except", "only if",
+          "unless", "peut-etre", "sais pas", "je ne sais", "aucune idee", "mais", "sauf", "seulement si")
+_YES_WORDS = {word for words in SAY_YES.values() for word in words}
+_NO_WORDS = {word for words in SAY_NO.values() for word in words}
+# An answer is read from the member's first lines: what follows is explanation.
+ANSWER_LINES = 3
 
 
 def find_token(inbound, settings, prefix: str = "t") -> str | None:
@@ -44,12 +76,35 @@ def recognise(inbound, settings) -> Command | None:
     return Command("consent", None, token, inbound.reply_text) if token else None
 
 
+def _words(line: str) -> str:
+    """A line folded to words separated by single spaces, with apostrophes kept."""
+    return " " + " ".join(re.sub(r"[^\w'-]+", " ", fold(line).replace("’", "'")).split()) + " "
+
+
 def answer(text: str) -> str | None:
-    first = text.strip().split("\n", 1)[0] if text.strip() else ""
-    word = fold(re.sub(r"[^\w\s]", " ", first)).split()
-    if len(word) != 1:
-        return None
-    return "yes" if word[0] in YES else "no" if word[0] in NO else None
+    """"yes", "no", or None when the member's first lines say neither or both.
+
+    "Ja, graag!", "ja hoor", "Oui merci", "oui, d'accord.", "Yes please", "No thanks",
+    "Nee, toch niet" (greetings and signatures are gone already: mailer/quotes.py)."""
+    lines = [line for line in text.strip().splitlines() if line.strip()][:ANSWER_LINES]
+    said = set()
+    for line in lines:
+        words = _words(line)
+        if any(f" {phrase} " in words for phrase in UNSURE):
+            return None
+        for phrases, meaning in ((YES_PHRASES, "yes"), (NO_PHRASES, "no")):
+            for phrase in phrases:
+                if f" {phrase} " in words:
+                    said.add(meaning)
+                    words = words.replace(f" {phrase} ", " ")
+        for word in words.split():
+            if word in _YES_WORDS:
+                said.add("yes")
+            elif word in _NO_WORDS:
+                said.add("no")
+        if said:
+            break   # the first line that answers is the answer; the rest explains it
+    return said.pop() if len(said) == 1 else None
 
 
 def handle(command: Command, ctx: Context) -> list[Reply]:
@@ -100,7 +155,7 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
         # The balance moved since the proposal. Rolled back with the rest of this mail:
         # the token stays valid, so JA may be sent again once there is room.
         raise Refusal("consent/over-lower", transfer=transfer, **exc.context) from None
-    return receipts(booking, settings, ctx.now)
+    return receipts(booking, settings, ctx.now, answering=ctx.mail)
 
 
 def _name(account_id: int) -> str:

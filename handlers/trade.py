@@ -3,6 +3,7 @@ transfer; the payer always confirms by replying to a mail that carries a one-tim
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from db import coordinators, ledger, listing_links, members
 from db.models import Account, Member
@@ -20,6 +21,53 @@ TRADE = re.compile(r"^(?P<amount>\S+)\s+(?:aan|naar|to|à|a|au)\s+(?P<who>.+?)"
 AT_PAYEE_RISK = re.compile(r"^(?:open|ouverte?)\s+", re.I)
 # "voor #7" or "voor soep #7": the listing the trade is about.
 LISTING_NUMBER = re.compile(r"(?:^|\s)#(\d{1,9})\b")
+# A currency sign or word around the amount: "€3", "EUR 3", "3 euro". Payments are in
+# the group's unit; the amount is read, but such a payment always waits for the payer's
+# JA, whose mail names the unit, even where the mail's authentication would suffice.
+CURRENCY = r"(?:€|eur(?:o|os)?\b\.?)"
+
+
+@dataclass
+class Terms:
+    """What a PAY / INVOICE / DONATE line says, read before anything is looked up."""
+    amount_text: str = ""
+    who: str = ""
+    description: str = ""
+    payee_risk: bool = False
+    currency: bool = False          # the member wrote € or EUR
+    problem: str = ""               # "format" when the line cannot be read at all
+
+
+def unit_words(settings) -> list[str]:
+    """The unit's names as members write them: the settings' singular and plural, and the
+    plural forms of the three languages ("zon", "zonnen", "zons")."""
+    unit, units = settings.group.unit, settings.group.units
+    words = {unit, units, unit + "s", unit + "en", unit + "nen", "unit", "units", "unité", "unités"}
+    return sorted((word for word in words if word), key=len, reverse=True)
+
+
+def read(command: Command, settings) -> Terms:
+    """Split "2,50 zon aan Piet voor soep" into its terms."""
+    argument, terms = command.argument.strip(), Terms()
+    if command.kind == "invoice" and AT_PAYEE_RISK.match(argument):
+        argument, terms.payee_risk = AT_PAYEE_RISK.sub("", argument, count=1), True
+    units = "|".join(re.escape(word) for word in unit_words(settings))
+    amount = re.match(rf"^(?P<before>{CURRENCY})?\s*(?P<number>[+-]?\d[^\s€]*?)\s*"
+                      rf"(?P<after>{CURRENCY}|(?:{units})\b)?(?=\s|$)", argument, re.I)
+    if amount:
+        terms.currency = bool(amount.group("before") or (amount.group("after") or "").lower().startswith(("€", "eur")))
+        argument = amount.group("number") + argument[amount.end():]
+    if command.kind == "donate":
+        terms.amount_text = argument.split()[0] if argument.split() else ""
+        terms.description = "donation to the solidarity fund"
+        return terms
+    found = TRADE.match(argument)
+    if not found:
+        terms.problem = "format"
+        return terms
+    terms.amount_text, terms.who = found.group("amount"), found.group("who")
+    terms.description = (found.group("what") or command.body.split("\n", 1)[0]).strip()
+    return terms
 
 
 def token_headers(settings, token: str) -> dict[str, str]:
@@ -75,19 +123,15 @@ def handle(command: Command, ctx: Context, *, entered_by: str = "") -> list[Repl
     """`entered_by` is the coordinator who writes for ctx.member (VOOR piet …)."""
     kind, settings = command.kind, ctx.settings
     own = members.account(ctx.member)
-    argument, payee_risk = command.argument.strip(), False
-    if kind == "invoice" and AT_PAYEE_RISK.match(argument):
-        argument, payee_risk = AT_PAYEE_RISK.sub("", argument, count=1), True
+    terms = read(command, settings)
+    payee_risk, description = terms.payee_risk, terms.description
+    if terms.problem:
+        raise Refusal("trade/invalid", word=_word(command), problem=terms.problem, text=command.argument[:80])
+    amount = _amount(terms.amount_text, command)
     if kind == "donate":
-        amount = _amount(argument, command)
-        other, other_account, description = None, Account.get(Account.code == "solidarity"), "donation to the solidarity fund"
+        other, other_account = None, Account.get(Account.code == "solidarity")
     else:
-        found = TRADE.match(argument)
-        if not found:
-            raise Refusal("trade/invalid", word=_word(command), problem="format", text=command.argument[:80])
-        amount = _amount(found.group("amount"), command)
-        description = found.group("what") or command.body.split("\n", 1)[0]
-        other = counterparty(found.group("who"), ctx)
+        other = counterparty(terms.who, ctx)
         if other.id == ctx.member.id:
             raise Refusal("trade/same-account", kind=kind)
         if kind == "invoice" and payer_mailbox(other, settings)[0] is None:
@@ -110,9 +154,9 @@ def handle(command: Command, ctx: Context, *, entered_by: str = "") -> list[Repl
                                   payee_risk=payee_risk, draft=draft, confirmed_by=confirmed_by)
     except ledger.LedgerError as exc:
         raise _refusal(exc, kind) from None
-    if initiator == "payer" and ctx.mail is not None and authenticated(ctx.mail.message,
+    if initiator == "payer" and not terms.currency and ctx.mail is not None and authenticated(ctx.mail.message,
                                                                       settings.trades.trusted_authserv_id):
-        return receipts(_book(transfer, ctx, kind), settings, ctx.now)
+        return receipts(_book(transfer, ctx, kind), settings, ctx.now, answering=ctx.mail)
     if kind == "invoice" and not draft:
         return ask_payer(transfer, other, ctx, on_behalf="")
     # The token goes to the sender's own mailbox: the payer's for a payment, the

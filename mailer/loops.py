@@ -2,15 +2,17 @@
 
 A vacation responder that sets neither Auto-Submitted nor X-Autoreply, nor an automatic
 subject, slips past the guard. It answers our reply; its answer is no command, so we
-would send help; it answers that, and so on. The rule that ends it: a mail that
-answers one of our own mails and that we would only answer with "did not understand"
-(help, or a JA/NEE we cannot read) gets that reply once a day per address; after that
-it is recorded as ignored. A person who replies to us in their own words still gets
-help the first time.
+would send help; it answers that, and so on. What tells it from a person is that it
+says the same words every time. The rule that ends it: a mail that answers one of our
+own mails, that we would only answer with "did not understand" (help, or a JA/NEE we
+cannot read), and whose own words are the same as those of such a mail we answered
+from this address within 24 hours, is recorded as ignored. A person who answers again
+in other words ("misschien later", then "weet ik nog niet") is answered every time.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 
 from db.models import Notice
@@ -39,11 +41,15 @@ def check(understood, now: dt.datetime, settings) -> str | None:
     inbound, commands = understood.inbound, understood.commands or []
     if len(commands) != 1 or not not_understood(commands[0]) or not answers_us(inbound, commands[0], settings):
         return None
-    notice, created = Notice.get_or_create(address=inbound.sender, kind="not-understood-reply",
-                                           defaults={"sent_at": now})
+    # Its first paragraph: a responder that copies our mail below its own words,
+    # unquoted, still says the same first.
+    first = inbound.reply_text.strip().split("\n\n", 1)[0]
+    words = " ".join(" ".join(first.lower().splitlines()[:3]).split())
+    kind = "unclear:" + hashlib.sha256(words.encode()).hexdigest()[:22]
+    notice, created = Notice.get_or_create(address=inbound.sender, kind=kind, defaults={"sent_at": now})
     if created or notice.sent_at <= now - WINDOW:
         notice.sent_at = now
         notice.save()
         return None
-    return ("an answer to our own mail that we do not understand, and we answered one within "
-            "24 hours: an auto-responder without automatic headers?")
+    return ("an answer to our own mail that we do not understand, in the same words as one we "
+            "answered within 24 hours: an auto-responder without automatic headers?")
