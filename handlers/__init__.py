@@ -28,6 +28,9 @@ class Reply:
     bulk: bool = False
     # The one listing this mail presents: a trade that replies to it is linked to it.
     listing_id: int | None = None
+    # The mail this one answers, as (Message-ID, References), for threading. A reply
+    # without `to` answers the inbound mail; one with `to` answers none unless named here.
+    answers: tuple[str, tuple[str, ...]] | None = None
 
 
 class Refusal(Exception):

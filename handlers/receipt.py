@@ -1,13 +1,19 @@
 """What both parties are told when a transfer is booked, kept open, reminded or expired."""
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import re
 
 from db import advice, ledger
-from db.models import Account, Member, Transfer
+from db.members import normalise_address
+from db.models import Account, InboundMessage, Member, Transfer
 from db.prepared import by_id
 
 from . import Reply
+
+# Transfers the payee asked for by mail (FACTUUR, DECLARATIE): the payee's mail answers it.
+ASKED_BY_PAYEE = ("payee", "claim")
 
 
 def _party(account_id: int) -> tuple[Account, Member | None]:
@@ -32,8 +38,32 @@ def address(member: Member | None, transfer: Transfer) -> str | None:
     return coordinator.group(1) if coordinator else None
 
 
-def booked(transfer: Transfer, settings, now) -> list[Reply]:
-    """A receipt to each member party with the running number and the new balance."""
+def answers(transfer: Transfer, role: str, to: str, answering=None) -> tuple[str, tuple[str, ...]] | None:
+    """The mail a party's receipt answers, as (Message-ID, References): for the payer, the
+    mail that gave the consent (`answering`: a JA, or a payment that was its own
+    consent); for the payee, the invoice or claim the payee sent from the address the
+    receipt goes to. None: it answers no mail of theirs."""
+    if role == "payer":
+        return (answering.message_id, tuple(answering.references)) if answering is not None else None
+    if transfer.initiator not in ASKED_BY_PAYEE or transfer.source_id is None:
+        return None
+    source = (InboundMessage.select(InboundMessage.message_id, InboundMessage.sender, InboundMessage.raw)
+              .where(InboundMessage.id == transfer.source_id).first())
+    if source is None or normalise_address(source.sender) != normalise_address(to):
+        return None
+    return source.message_id, _references(bytes(source.raw))
+
+
+def _references(raw: bytes) -> tuple[str, ...]:
+    """The Message-IDs in a stored mail's References header (its header block alone)."""
+    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
+    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
+    return tuple(re.findall(r"<[^<>\s]+>", str(headers.get("References", ""))))
+
+
+def booked(transfer: Transfer, settings, now, answering=None) -> list[Reply]:
+    """A receipt to each member party with the running number and the new balance,
+    threaded to the mail of theirs it answers (`answers`)."""
     payer_account, payer = _party(transfer.payer_id)
     payee_account, payee = _party(transfer.payee_id)
     replies = []
@@ -46,28 +76,37 @@ def booked(transfer: Transfer, settings, now) -> list[Reply]:
             "transfer": transfer, "role": role,
             "payer": _name(payer_account, payer), "payee": _name(payee_account, payee),
             "balance": balance, "advice": advice.for_receipt(account, settings.limits, now, balance),
-        }, to=to))
+        }, to=to, answers=answers(transfer, role, to, answering)))
     return replies
 
 
-def kept_open(transfer: Transfer, waiting_for: str = "upper") -> list[Reply]:
+def kept_open(transfer: Transfer, waiting_for: str = "upper", answering=None) -> list[Reply]:
     """The payee is at the upper limit: the payment waits, and a donation would make room.
-    Or (FACTUUR OPEN) the payer is at the lower limit: it waits at the payee's risk."""
+    Or (FACTUUR OPEN) the payer is at the lower limit: it waits at the payee's risk.
+    Each notice is threaded as a receipt would be."""
     payer_account, payer = _party(transfer.payer_id)
     payee_account, payee = _party(transfer.payee_id)
     watched = payee_account if waiting_for == "upper" else payer_account
     context = {"transfer": transfer, "payer": _name(payer_account, payer), "payee": _name(payee_account, payee),
                "balance": watched.balance_cents}
     prefix = "receipt/open" if waiting_for == "upper" else "receipt/open-lower"
-    return [Reply(f"{prefix}-{role}", context, to=address(member, transfer))
-            for role, member in (("payer", payer), ("payee", payee)) if address(member, transfer)]
-
-
-def receipts(booking: ledger.Booking, settings, now) -> list[Reply]:
-    if booking.state == "open":
-        return kept_open(booking.transfer, booking.waiting_for)
     replies = []
-    for transfer in [booking.transfer, *booking.settled]:
+    for role, member in (("payer", payer), ("payee", payee)):
+        to = address(member, transfer)
+        if to:
+            replies.append(Reply(f"{prefix}-{role}", context, to=to,
+                                 answers=answers(transfer, role, to, answering)))
+    return replies
+
+
+def receipts(booking: ledger.Booking, settings, now, answering=None) -> list[Reply]:
+    """The mails a booking sends. `answering` is the payer's mail that gave the consent
+    (mailer.parse.Inbound), which the payer's receipt answers; the transfers the booking
+    settled on the way (open invoices that now had room) answer no mail of this one."""
+    if booking.state == "open":
+        return kept_open(booking.transfer, booking.waiting_for, answering)
+    replies = booked(booking.transfer, settings, now, answering)
+    for transfer in booking.settled:
         replies += booked(transfer, settings, now)
     return replies
 

@@ -362,7 +362,8 @@ class Processor:
         to = reply.to or understood.inbound.sender
         recipient = members.by_address(to) if reply.to else understood.member
         language = (recipient.language if recipient else None) or reply.language or understood.language
-        parent = (understood.inbound.message_id, understood.inbound.references) if not reply.to else None
+        parent = reply.answers or ((understood.inbound.message_id, understood.inbound.references)
+                                   if not reply.to else None)
         headers, mail_from = reply.headers, None
         if reply.bulk and recipient is not None:
             address = Address.get(Address.email == to.lower())

@@ -15,13 +15,14 @@ from .pipeline import enqueue
 
 
 def queue(replies: list[Reply], settings, composer: Composer | None = None) -> int:
-    """Compose and put in the outbox mails that answer no inbound mail."""
+    """Compose and put in the outbox mails that answer no inbound mail (a receipt may still
+    answer the invoice its payee sent: `Reply.answers`)."""
     composer = composer or Composer(settings)
     for reply in replies:
         recipient = members.by_address(reply.to)
         language = (recipient.language if recipient else None) or reply.language or settings.group.language
         enqueue(composer.compose(reply.template, language, reply.context, to=reply.to,
-                                 kind=reply.template, headers=reply.headers))
+                                 reply_to_message=reply.answers, kind=reply.template, headers=reply.headers))
     return len(replies)
 
 
