@@ -6,6 +6,10 @@ from db.models import Account
 
 from . import Command, Context, Reply
 
+# The journal's head as shown below the answer: 12 hex digits are enough to compare by
+# eye with another member's or a receipt's; the whole hash is `lets ledger verify`'s.
+HEAD_DIGITS = 12
+
 
 def handle(command: Command, ctx: Context) -> list[Reply]:
     account = members.account(ctx.member)
@@ -22,4 +26,5 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
                       "description": transfer.description, "entered_by": transfer.entered_by,
                       "confirmed_by": transfer.confirmed_by})
     return [Reply("balance/shown", {"balance": account.balance_cents, "lower": lower, "upper": upper,
-                                    "transfers": lines, "head": ledger.head_hash(), "on_behalf": ""})]
+                                    "transfers": lines, "head": ledger.head_hash()[:HEAD_DIGITS],
+                                    "on_behalf": ""})]
