@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from db.money import AmountError, parse_amount
 
 from .commands import fold
+from .dates import parse_date
 
 # Field labels in the three languages, compared without case and accents.
 LABELS = {
@@ -47,18 +48,10 @@ class ListingFields:
         }
 
 
-def parse_date(text: str) -> dt.date | None:
-    text = text.strip().rstrip(".")
-    for pattern in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
-
-
-def parse(title: str, body: str) -> ListingFields:
-    """Split a listing's body into known fields and the free description."""
+def parse(title: str, body: str, today: dt.date | None = None) -> ListingFields:
+    """Split a listing's body into known fields and the free description. `today` places
+    a date written without a year ("1 maart"): the next such day."""
+    today = today or dt.date.today()
     result = ListingFields(title=re.sub(r"\s+", " ", title).strip()[:200])
     description = []
     for line in body.splitlines():
@@ -85,7 +78,7 @@ def parse(title: str, body: str) -> ListingFields:
                 except AmountError:
                     result.errors.append(("rate", value))
         elif name == "expires":
-            result.expires = parse_date(value)
+            result.expires = parse_date(value, today)
             if result.expires is None:
                 result.errors.append(("expires", value))
     result.description = "\n".join(description).strip()[:5000]

@@ -11,7 +11,7 @@ from .instant import notify
 
 
 def handle(command: Command, ctx: Context) -> list[Reply]:
-    fields = parse(command.argument, command.body)
+    fields = parse(command.argument, command.body, ctx.today)
     kind = command.kind
     if not fields.title:
         raise Refusal("listing/no-title", kind=kind)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import datetime as dt
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,7 @@ import peewee
 from db import database, households, listing_links, members, write_transaction, writers_waiting
 from db.claims import claim_many
 from db.models import Address, InboundMessage, Member, OutboundMessage, SpoolMark
+from db.money import AmountError, parse_amount, to_decimal
 from db.prepared import Prepared, prepared_insert
 from db.spool import Spool
 from db.spool import path_for as spool_path_for
@@ -24,6 +26,8 @@ from handlers import Command, Context, Refusal, Reply
 from handlers.announce import recognise as recognise_announcement
 from handlers.cancel import recognise as recognise_cancel
 from handlers.commands import route_all
+from handlers import trade
+from handlers.consent import answer
 from handlers.consent import recognise as recognise_consent
 from handlers.dispatch import handle
 from handlers.proxy import recognise as recognise_proxy
@@ -131,10 +135,16 @@ class Understood:
     commands: list[Command] = None
     # The members of a household when the sender's name did not say which one wrote.
     household: list[Member] = None
+    settings: object = None
+    # False when members could not be looked up (check-mail without a database).
+    lookups: bool = True
+    # The day a date without a year is counted from ("Geldig tot: 1 maart").
+    today: dt.date | None = None
 
 
 def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(),
-               lookup=members.by_address, parsed: Inbound | None = None) -> Understood:
+               lookup=members.by_address, parsed: Inbound | None = None,
+               today: dt.date | None = None) -> Understood:
     inbound = parsed or parse(raw, mail_from=mail_from, rcpt_tos=rcpt_tos)
     verdict = guard.check(inbound, settings)
     household = []
@@ -151,10 +161,13 @@ def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(
         # VOOR piet + a trade command on the next line: a coordinator acting for a member.
         special = (recognise_consent(inbound, settings) or recognise_announcement(inbound, settings)
                    or recognise_cancel(inbound, settings) or recognise_proxy(inbound))
-        commands = [special] if special else route_all(inbound.subject, inbound.reply_text, is_reply=is_reply)
+        commands = [special] if special else route_all(
+            inbound.subject, inbound.reply_text, is_reply=is_reply,
+            answers_us=loops.ours(inbound.in_reply_to.split() + list(inbound.references), settings))
         command = commands[0]
     language = (member.language if member else None) or (command and command.language) or settings.group.language
-    return Understood(inbound, verdict, member, command, language, commands, household)
+    return Understood(inbound, verdict, member, command, language, commands, household, settings,
+                      lookups=lookup is members.by_address, today=today or now_utc().date())
 
 
 def describe(understood: Understood) -> dict:
@@ -172,9 +185,15 @@ def describe(understood: Understood) -> dict:
         "fields": {},
     }
     if command and command.kind in ("offer", "request"):
-        record["fields"] = parse_fields(command.argument, command.body).as_dict()
-    elif command and command.argument:
+        record["fields"] = parse_fields(command.argument, command.body, understood.today).as_dict()
+    elif command and command.argument and command.kind not in ANSWERS:
         record["fields"] = {"argument": command.argument}
+    if command and command.kind in ANSWERS:
+        record["answer"] = answer(command.body) or "unclear"
+    if command and command.kind in ("pay", "invoice", "donate"):
+        record.update(_trade_terms(command, understood))
+    if understood.commands and len(understood.commands) > 1:
+        record["commands"] = [each.kind for each in understood.commands]
     if verdict:
         record["ignored_reason"] = verdict.reason
         if verdict.kind == "bounce":
@@ -182,6 +201,32 @@ def describe(understood: Understood) -> dict:
     if inbound.defects:
         record["defects"] = inbound.defects
     return record
+
+
+# Kinds whose mail is an answer to a question of ours: JA/NEE and the like.
+ANSWERS = ("consent", "cancel-confirm", "announce-consent")
+
+
+def _trade_terms(command, understood: Understood) -> dict:
+    """The amount, the other member and the description of a PAY / INVOICE / DONATE, as
+    the handler will read them; `problem` says why one could not be read."""
+    terms = trade.read(command, understood.settings)
+    found = {"amount": None, "counterparty": terms.who or None, "description": terms.description,
+             "currency_sign": terms.currency}
+    try:
+        found["amount"] = str(to_decimal(parse_amount(terms.amount_text)))
+    except AmountError as exc:
+        found["problem"] = f"amount: {exc.code}"
+    if terms.problem:
+        found["problem"] = terms.problem
+    if terms.who and understood.lookups:
+        try:
+            other = trade.counterparty(terms.who, None)
+            found["counterparty"] = other.primary_address or f"#{other.number}"
+            found["counterparty_number"] = other.number
+        except Refusal as refusal:
+            found["problem"] = refusal.reply.template   # trade/unknown-member, trade/ambiguous
+    return found
 
 
 class Processor:
@@ -301,7 +346,7 @@ class Processor:
     def _process(self, row: InboundMessage, parsed: Inbound | None = None) -> None:
         now = self.clock()
         understood = understand(bytes(row.raw), self.settings, mail_from=row.mail_from,
-                                rcpt_tos=row.rcpt_tos.split(), parsed=parsed)
+                                rcpt_tos=row.rcpt_tos.split(), parsed=parsed, today=now.date())
         inbound, verdict, member, command = (understood.inbound, understood.verdict,
                                              understood.member, understood.command)
         row.sender, row.member, row.processed_at = inbound.sender, member, now
