@@ -37,7 +37,7 @@ SAY_YES = {
            "certainement", "absolument", "entendu", "exact", "correct", "impeccable"),
 }
 SAY_NO = {
-    "nl": ("nee", "neen", "niet", "nooit", "annuleer", "annuleren", "annuleren", "weiger", "weigeren", "stop"),
+    "nl": ("nee", "neen", "nooit", "annuleer", "annuleren", "weiger", "weigeren", "stop"),
     "en": ("no", "nope", "nah", "cancel", "decline", "declined", "refuse", "never"),
     "fr": ("non", "pas", "annuler", "annulez", "annule", "refuse", "refuser", "jamais"),
 }
@@ -45,10 +45,13 @@ YES_PHRASES = ("geen probleem", "geen bezwaar", "waarom niet", "doe maar", "boek
                "no problem", "no worries", "why not", "go ahead", "of course", "please do",
                "pas de probleme", "pas de souci", "pourquoi pas", "sans probleme", "bien sur", "avec plaisir",
                "allez-y", "vas-y")
-NO_PHRASES = ("liever niet", "toch niet", "niet doen", "niet boeken", "no thanks", "no thank you", "not now",
+NO_PHRASES = ("liever niet", "toch niet", "niet doen", "niet boeken", "niet betalen", "wil niet", "wil dit niet",
+              "niet nodig", "klopt niet", "no thanks", "no thank you", "not now",
               "don't", "do not", "changed my mind", "non merci", "pas maintenant", "ne pas")
 # Neither: the member is unsure, or adds a condition we cannot book. Asked again.
-UNSURE = ("misschien", "weet niet", "weet ik niet", "geen idee", "maar", "behalve", "alleen als", "tenzij",
+UNSURE = ("misschien", "weet niet", "weet ik niet", "weet nog niet", "weet ik nog niet", "nog niet", "geen idee",
+          "nadenken", "denk erover", "maar", "behalve", "alleen als", "tenzij", "think about", "not yet",
+          "reflechir", "pas encore",
           "maybe", "perhaps", "not sure", "don't know", "do not know", "no idea", "but", "except", "only if",
           "unless", "peut-etre", "sais pas", "je ne sais", "aucune idee", "mais", "sauf", "seulement si")
 _YES_WORDS = {word for words in SAY_YES.values() for word in words}
