@@ -10,8 +10,6 @@ trip, never refuse one.
 """
 from __future__ import annotations
 
-import email.utils
-
 import authres
 
 
@@ -38,13 +36,16 @@ def _passes(result, from_domain: str) -> bool:
     return False
 
 
-def authenticated(message, trusted_authserv_id: str) -> bool:
-    """True when the mail's From is vouched for by our own receiving server."""
-    if not trusted_authserv_id:
+def authenticated(mail, trusted_authserv_id: str) -> bool:
+    """True when the mail's From is vouched for by our own receiving server. `mail` is the
+    parsed mail (mailer.parse.Inbound): its sender is the one reading of From that the
+    rest of the pipeline acts on, so what is vouched for is who the payment is from."""
+    if not trusted_authserv_id or not mail.sender:
         return False
-    senders = [a for _, a in email.utils.getaddresses([str(v) for v in message.get_all("From") or []]) if a]
-    if len(senders) != 1:
+    message = mail.message
+    if len(message.get_all("From") or []) != 1 or len(mail.senders) != 1:
         return False    # DMARC says nothing about which of several From addresses wrote
+    senders = [mail.sender]
     headers = message.get_all("Authentication-Results") or []
     if not headers:
         return False

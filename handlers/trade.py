@@ -154,8 +154,8 @@ def handle(command: Command, ctx: Context, *, entered_by: str = "") -> list[Repl
                                   payee_risk=payee_risk, draft=draft, confirmed_by=confirmed_by)
     except ledger.LedgerError as exc:
         raise _refusal(exc, kind) from None
-    if initiator == "payer" and not terms.currency and ctx.mail is not None and authenticated(ctx.mail.message,
-                                                                      settings.trades.trusted_authserv_id):
+    if (initiator == "payer" and not terms.currency and ctx.mail is not None
+            and authenticated(ctx.mail, settings.trades.trusted_authserv_id)):
         return receipts(_book(transfer, ctx, kind), settings, ctx.now, answering=ctx.mail)
     if kind == "invoice" and not draft:
         return ask_payer(transfer, other, ctx, on_behalf="")

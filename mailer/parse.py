@@ -43,13 +43,14 @@ class Inbound:
     mail_from: str | None = None  # envelope sender: "" is the null return path, None unknown
     rcpt_tos: tuple[str, ...] = ()
     defects: list[str] = field(default_factory=list)
+    senders: tuple[str, ...] = ()   # every address of From (a mail may name several)
 
     def header(self, name: str) -> str:
         return decode_header(self.message.get(name, ""))
 
 
-def decode_header(value) -> str:
-    """An RFC 2047 header as one line of text; never raises, whatever the charset."""
+def _header_text(value) -> str:
+    """A header's text with raw 8-bit bytes decoded, its encoded words left as they are."""
     if value is None:
         return ""
     if isinstance(value, email.header.Header):
@@ -64,6 +65,24 @@ def decode_header(value) -> str:
             value = data.decode("utf-8")
         except UnicodeDecodeError:
             value = data.decode("windows-1252", "replace")
+    return value
+
+
+def from_addresses(value) -> list[tuple[str, str]]:
+    """(display name, address) of each address in a From header, read once and the same
+    way everywhere. The addresses come from the header as sent: RFC 2047 forbids encoded
+    words in an address, so `=?utf-8?q?an=40example.org?= <eve@evil.org>` is eve's mail
+    whose name merely looks like An's address. Only the names are decoded."""
+    pairs = _addresses(_one_line(_header_text(value)))
+    return [(decode_header(name), address.strip().lower()) for name, address in pairs
+            if "@" in address and "=?" not in address]
+
+
+def decode_header(value) -> str:
+    """An RFC 2047 header as one line of text; never raises, whatever the charset."""
+    value = _header_text(value)
+    if not value:
+        return ""
     if "=?" not in value:  # no encoded word: nothing to decode (most headers; 11 µs each otherwise)
         return _one_line(value)
     try:
@@ -217,8 +236,7 @@ def parse(raw: bytes, *, mail_from: str | None = None, rcpt_tos=()) -> Inbound:
         found = re.search(r"<([^<>]*)>", decode_header(message.get("Return-Path")))
         mail_from = found.group(1).strip() if found else None
     defects += [type(d).__name__ for d in getattr(message, "defects", [])]
-    from_header = decode_header(message.get("From", ""))
-    pairs = [(n, a) for n, a in _addresses(from_header) if "@" in a]
+    pairs = from_addresses(message.get("From", ""))
     sender_name, sender = pairs[0] if pairs else ("", "")
     try:
         text = normalise(body_text(message)[:MAX_TEXT])
@@ -230,7 +248,8 @@ def parse(raw: bytes, *, mail_from: str | None = None, rcpt_tos=()) -> Inbound:
     return Inbound(
         message=message,
         message_id=message_id_from_bytes(raw),
-        sender=sender.strip().lower(),
+        sender=sender,
+        senders=tuple(address for _, address in pairs),
         sender_name=_one_line(sender_name),
         subject=normalise(decode_header(message.get("Subject", ""))),
         text=text,
