@@ -167,3 +167,14 @@ def test_a_payment_like_mail_without_a_command_gets_help(group, an):
     group.mail("an@example.org", "soep", "Hoi, ik wil Piet betalen voor de soep van gisteren.\n\nAn")
     assert InboundMessage.get().kind == "unknown"
     assert group.last("an@example.org").subject
+
+
+def test_forged_mail_that_floods_the_limit_does_not_silence_the_members_real_ja(group, an, piet, settings, clock):
+    from mailer import settings as settings_module
+    group.processor.settings = settings_module.replace(settings, inbound={"max_per_hour": 5})
+    ask = _ask(group, "an@example.org", "BETAAL 3 aan Piet voor soep")
+    for _ in range(8):   # anyone can write From: an@example.org
+        group.mail("an@example.org", "HULP")
+        clock.advance(seconds=5)
+    _answer(group, "an@example.org", ask, "Ja, graag!")
+    assert Transfer.get().state == "booked"
