@@ -35,6 +35,7 @@ from handlers.fields import parse as parse_fields
 
 from . import guard, loops, throttle
 from .compose import Composer, Outgoing, now_utc
+from .language import detect as detect_language
 from .parse import Inbound, message_id_from_bytes, parse
 from .subaddress import bulk_envelope
 
@@ -165,7 +166,9 @@ def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(
             inbound.subject, inbound.reply_text, is_reply=is_reply,
             answers_us=loops.ours(inbound.in_reply_to.split() + list(inbound.references), settings))
         command = commands[0]
-    language = (member.language if member else None) or (command and command.language) or settings.group.language
+    language = ((member.language if member else None) or (command and command.language)
+                or (None if member else detect_language(inbound.subject, inbound.reply_text))
+                or settings.group.language)
     return Understood(inbound, verdict, member, command, language, commands, household, settings,
                       lookups=lookup is members.by_address, today=today or now_utc().date())
 

@@ -60,7 +60,7 @@ def test_join_without_a_name_takes_the_display_name_or_asks_for_it(group):
 
 def test_join_is_answered_even_right_after_the_daily_non_member_explanation(group):
     group.mail("jo@example.net", "hello there")
-    assert group.last("jo@example.net").subject == "LETS Demo: alleen voor leden"
+    assert group.last("jo@example.net").subject == "LETS Demo: for members only"
     group.mail("jo@example.net", "JOIN Jo Smith")
     assert group.last("jo@example.net").subject == "Your application to LETS Demo has been received"
 
