@@ -90,11 +90,20 @@ def match(line: str) -> tuple[str, str, str] | None:
     return kind, language, argument
 
 
-def sentence(line: str) -> tuple[str, str] | None:
-    """(kind, language) of the one read-only command a short sentence asks for."""
+# "Hoeveel zonnen heb ik nog?", "How many zonnen do I have left?", "Combien de zonnen me
+# reste-t-il ?": a question for the balance in the unit's own name.
+HOW_MANY = {"hoeveel": "nl", "many": "en", "much": "en", "combien": "fr"}
+
+
+def sentence(line: str, units=()) -> tuple[str, str] | None:
+    """(kind, language) of the one read-only command a short sentence asks for. `units`:
+    the names of the group's unit, as a balance question names them."""
     words = re.findall(r"[^\W\d_]+|\d+", fold(line))
     if not words or len(words) > SENTENCE_WORDS or any(word.isdigit() for word in words):
         return None
+    asked = [HOW_MANY[word] for word in words if word in HOW_MANY]
+    if asked and {fold(unit) for unit in units} & set(words):
+        return "balance", asked[0]
     found = {LOOKUP[word] for word in words if word in LOOKUP and LOOKUP[word][0] in SENTENCE_KINDS}
     for kind in SENTENCE_KINDS:
         hits = [hit for hit in found if hit[0] == kind]
@@ -108,7 +117,7 @@ def _first_line(text: str) -> tuple[str, str]:
     return lines[0].strip(), (lines[1] if len(lines) > 1 else "").strip()
 
 
-def route(subject: str, text: str, *, is_reply: bool = False, answers_us: bool = False) -> Command:
+def route(subject: str, text: str, *, is_reply: bool = False, answers_us: bool = False, units=()) -> Command:
     """Find the command in the subject or, for replies and empty subjects, the first body
     line; failing both, a short sentence that asks for one read-only command.
 
@@ -134,13 +143,14 @@ def route(subject: str, text: str, *, is_reply: bool = False, answers_us: bool =
     if bare is not None:
         return bare
     for line, body in candidates:
-        hit = sentence(line) if line else None
+        hit = sentence(line, units) if line else None
         if hit:
             return Command(hit[0], hit[1], "", body.strip())
     return Command("unknown", None, "", text.strip())
 
 
-def route_all(subject: str, text: str, *, is_reply: bool = False, answers_us: bool = False) -> list[Command]:
+def route_all(subject: str, text: str, *, is_reply: bool = False, answers_us: bool = False,
+              units=()) -> list[Command]:
     """Every command of a mail: consecutive one-line commands at the top of the body
     ("VERLENG 12", "INTREKKEN 7", "REAGEER 9 Graag!") are each a command; otherwise
     the one command `route` finds."""
@@ -155,4 +165,4 @@ def route_all(subject: str, text: str, *, is_reply: bool = False, answers_us: bo
         commands.append(Command(kind, language, argument, ""))
     if len(commands) > 1:
         return commands
-    return [route(subject, text, is_reply=is_reply, answers_us=answers_us)]
+    return [route(subject, text, is_reply=is_reply, answers_us=answers_us, units=units)]

@@ -39,15 +39,16 @@ SAY_YES = {
 SAY_NO = {
     "nl": ("nee", "neen", "nooit", "annuleer", "annuleren", "weiger", "weigeren", "stop"),
     "en": ("no", "nope", "nah", "cancel", "decline", "declined", "refuse", "never"),
-    "fr": ("non", "pas", "annuler", "annulez", "annule", "refuse", "refuser", "jamais"),
+    "fr": ("non", "annuler", "annulez", "annule", "refuse", "refuser", "jamais"),
 }
-YES_PHRASES = ("geen probleem", "geen bezwaar", "waarom niet", "doe maar", "boek maar", "ga je gang",
+YES_PHRASES = ("geen probleem", "geen bezwaar", "waarom niet", "doe maar", "boek maar", "ga maar", "ga je gang",
                "no problem", "no worries", "why not", "go ahead", "of course", "please do",
                "pas de probleme", "pas de souci", "pourquoi pas", "sans probleme", "bien sur", "avec plaisir",
                "allez-y", "vas-y")
 NO_PHRASES = ("liever niet", "toch niet", "niet doen", "niet boeken", "niet betalen", "wil niet", "wil dit niet",
-              "niet nodig", "klopt niet", "no thanks", "no thank you", "not now",
-              "don't", "do not", "changed my mind", "non merci", "pas maintenant", "ne pas")
+              "niet nodig", "klopt niet", "laat maar", "laat maar zitten", "no thanks", "no thank you", "not now",
+              "don't", "do not", "changed my mind", "non merci", "pas maintenant", "ne pas", "pas question",
+              "veux pas", "pas besoin", "pas pour moi", "n'en veux pas")
 # Neither: the member is unsure, or adds a condition we cannot book. Asked again.
 UNSURE = ("misschien", "weet niet", "weet ik niet", "weet nog niet", "weet ik nog niet", "nog niet", "geen idee",
           "nadenken", "denk erover", "maar", "behalve", "alleen als", "tenzij", "think about", "not yet",
@@ -93,13 +94,14 @@ def answer(text: str) -> str | None:
     said = set()
     for line in lines:
         words = _words(line)
-        if any(f" {phrase} " in words for phrase in UNSURE):
-            return None
+        # Phrases first: "boek maar" and "laat maar" hold the "maar" (but) of a condition.
         for phrases, meaning in ((YES_PHRASES, "yes"), (NO_PHRASES, "no")):
             for phrase in phrases:
                 if f" {phrase} " in words:
                     said.add(meaning)
                     words = words.replace(f" {phrase} ", " ")
+        if any(f" {phrase} " in words for phrase in UNSURE):
+            return None
         for word in words.split():
             if word in _YES_WORDS:
                 said.add("yes")

@@ -52,6 +52,15 @@ def read(command: Command, settings) -> Terms:
     if command.kind == "invoice" and AT_PAYEE_RISK.match(argument):
         argument, terms.payee_risk = AT_PAYEE_RISK.sub("", argument, count=1), True
     units = "|".join(re.escape(word) for word in unit_words(settings))
+    # "Piet 3 zon voor soep": the member first, as people also say it ("betaal Piet 3").
+    named_first = re.match(rf"^(?P<who>[^\d€]+?)\s+(?P<rest>(?:{CURRENCY}\s*)?\d.*)$", argument, re.I | re.S)
+    if (named_first and not re.match(r"^(?:aan|naar|to|à|a|au)\b", argument, re.I)
+            and not re.fullmatch(CURRENCY, named_first.group("who").strip(), re.I)):
+        rest = named_first.group("rest")
+        split = re.match(rf"^(?P<amount>(?:{CURRENCY}\s*)?\d\S*(?:\s*(?:{CURRENCY}|(?:{units})\b))?)(?P<tail>.*)$",
+                         rest, re.I | re.S)
+        if split:
+            argument = f"{split.group('amount')} aan {named_first.group('who')}{split.group('tail')}"
     amount = re.match(rf"^(?P<before>{CURRENCY})?\s*(?P<number>[+-]?\d[^\s€]*?)\s*"
                       rf"(?P<after>{CURRENCY}|(?:{units})\b)?(?=\s|$)", argument, re.I)
     if amount:

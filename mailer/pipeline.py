@@ -164,7 +164,8 @@ def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(
                    or recognise_cancel(inbound, settings) or recognise_proxy(inbound))
         commands = [special] if special else route_all(
             inbound.subject, inbound.reply_text, is_reply=is_reply,
-            answers_us=loops.ours(inbound.in_reply_to.split() + list(inbound.references), settings))
+            answers_us=loops.ours(inbound.in_reply_to.split() + list(inbound.references), settings),
+            units=trade.unit_words(settings))
         command = commands[0]
     language = ((member.language if member else None) or (command and command.language)
                 or (None if member else detect_language(inbound.subject, inbound.reply_text))

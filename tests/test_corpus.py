@@ -258,7 +258,8 @@ def test_mail_means_what_its_writer_meant(path, people):
         raw = raw.replace(b"{token}", token.encode()).replace(b"{confirmation_id}", confirmation_id.encode())
     plus = f"lets+t-{token}@lets.example" if token else None
     rcpt = [plus] if plus and plus in case.to.replace("{token}", token) else [group.settings.group.address]
-    understood = describe(understand(raw, group.settings, mail_from=case.sender, rcpt_tos=rcpt))
+    understood = describe(understand(raw, group.settings, mail_from=case.sender, rcpt_tos=rcpt,
+                                     today=group.clock.now.date()))
     wrong = compare(case.expect, understood)
     inbound_id = group.receive(raw, mail_from=case.sender, rcpt=rcpt)
     wrong += outcome(case, inbound_id, proposed)
