@@ -178,3 +178,21 @@ def test_forged_mail_that_floods_the_limit_does_not_silence_the_members_real_ja(
         clock.advance(seconds=5)
     _answer(group, "an@example.org", ask, "Ja, graag!")
     assert Transfer.get().state == "booked"
+
+
+@pytest.mark.parametrize("sender, subject, body, question, example", [
+    ("an@example.org", "soep", "Hoi, ik wil Piet betalen voor de soep van gisteren.\n\nAn",
+     "Wilde je iemand betalen?", "BETAAL 12 aan piet@example.org voor fietsherstel"),
+    ("sam@example.org", "", "Hi, I can repair bikes if anyone needs that. Sam",
+     "Did you want to offer something?", "OFFER: Bicycle repair"),
+    ("claire@example.org", "Question", "Je cherche quelqu'un pour garder mon chat.",
+     "Vous cherchez quelque chose ?", "DEMANDE:"),
+])
+def test_mail_not_understood_gets_help_with_the_example_that_fits_first(group, an, sam, claire, sender, subject,
+                                                                           body, question, example):
+    group.mail(sender, subject, body)
+    help_mail = group.last(sender)
+    text = help_mail.text
+    assert question in text and example in text
+    assert text.index(question) < text.index(example) < text.index(example, text.index(example) + 1)
+    assert question in help_mail.html
