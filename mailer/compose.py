@@ -22,8 +22,11 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from markupsafe import Markup, escape
 
+from db import tokens
 from db.money import to_decimal
+from handlers import Term
 
+from . import terms
 from .assemble import assemble
 from .settings import PROJECT_ROOT, Settings
 
@@ -39,6 +42,25 @@ class Outgoing:
     recipient: str
     raw: bytes
     kind: str
+
+
+# A token tag at the end of a subject: "[t-…]", "[a-…]", "[c-…]".
+_TOKEN_TAG = re.compile(r"\s(\[[a-z]-[a-z2-7]{24}\])$")
+
+
+def _subject_header(subject: str):
+    """The Subject as written: plain when ASCII, else an encoded word. A token tag stays
+    outside the encoded word, as plain ASCII, so the outbox can seal it (db/tokens.py)
+    and mail programs still show it."""
+    if subject.isascii():
+        return subject
+    tag = _TOKEN_TAG.search(subject)
+    # A Header object, not its encoded string: the generator then folds it without an
+    # empty first line, which readers show as a leading space.
+    header = Header(subject[:tag.start()] if tag else subject, "utf-8", header_name="Subject")
+    if tag:
+        header.append(" " + tag.group(1), "us-ascii")
+    return header
 
 
 def header_safe(value: str) -> str:
@@ -59,8 +81,15 @@ class Composer:
             # Read once per process: a stat of each template file for every mail of a digest
             # run cost more than building the mail. A changed template needs a restart.
             auto_reload=False,
+            # A Term a handler put into the context (handlers.Term) prints in the reader's
+            # language, like the filters below do for values taken straight from a row.
+            finalize=self._finalize,
         )
-        self.env.filters.update(money=self._money, date=self._date, datetime=self._datetime, euro=self._euro)
+        self.env.filters.update(money=self._money, date=self._date, datetime=self._datetime, euro=self._euro,
+                                category=self._category, party=self._party, description=self._description,
+                                entered_by=self._entered_by, transfer_state=self._transfer_state,
+                                member_status=self._member_status, amount_problem=self._amount_problem)
+        self.categories = settings.listings.categories
         self.templates = templates
         self._html_exists: dict[str, bool] = {}
 
@@ -86,6 +115,43 @@ class Composer:
     def _datetime(self, ctx, value, form="medium") -> str:
         return format_datetime(value, format=form, locale=self._locale(ctx),
                                tzinfo=self.settings.group.timezone) if value else ""
+
+    # -- words from the code or the database, in the reader's language (mailer/terms.py)
+    @jinja2.pass_context
+    def _category(self, ctx, code) -> str:
+        return self.categories.name(str(code), ctx.get("language", "nl")) if code else ""
+
+    @jinja2.pass_context
+    def _party(self, ctx, name) -> str:
+        return terms.party(str(name), ctx.get("language", "nl"))
+
+    @jinja2.pass_context
+    def _description(self, ctx, text) -> str:
+        language = ctx.get("language", "nl")
+        locale = LOCALES.get(language, "nl_NL")
+        return terms.description(str(text), language, lambda cents: _format_euro(cents, locale))
+
+    @jinja2.pass_context
+    def _entered_by(self, ctx, who) -> str:
+        return terms.entered_by(str(who), ctx.get("language", "nl"))
+
+    @jinja2.pass_context
+    def _transfer_state(self, ctx, state) -> str:
+        return terms.transfer_state(str(state), ctx.get("language", "nl"))
+
+    @jinja2.pass_context
+    def _member_status(self, ctx, status) -> str:
+        return terms.member_status(str(status), ctx.get("language", "nl"))
+
+    @jinja2.pass_context
+    def _amount_problem(self, ctx, code) -> str:
+        return terms.amount_problem(str(code), ctx.get("language", "nl"))
+
+    @jinja2.pass_context
+    def _finalize(self, ctx, value):
+        if type(value) is Term:
+            return self.env.filters[value.kind](ctx, value.value)
+        return value
 
     def common(self, language: str) -> dict:
         group = self.settings.group
@@ -130,9 +196,7 @@ class Composer:
         head = [
             ("From", email.utils.formataddr((header_safe(group.name), group.address), "utf-8")),
             ("To", header_safe(to)),
-            # A Header object, not its encoded string: the generator then folds it without
-            # an empty first line, which readers show as a leading space.
-            ("Subject", Header(subject, "utf-8", header_name="Subject") if not subject.isascii() else subject),
+            ("Subject", _subject_header(subject)),
             ("Date", email.utils.formatdate(localtime=False)),
             ("Message-ID", message_id),
         ]
@@ -150,7 +214,7 @@ class Composer:
             message_id=message_id,
             mail_from=mail_from or group.address,
             recipient=to,
-            raw=assemble(head, text, html),
+            raw=tokens.seal(assemble(head, text, html), self.settings.secret()),
             kind=kind,
         )
 

@@ -14,7 +14,7 @@ import smtplib
 import socket
 from pathlib import Path
 
-from db import write_transaction
+from db import tokens, write_transaction
 from db.models import OutboundMessage
 
 from .compose import now_utc
@@ -233,6 +233,7 @@ def deliver_pending(settings: Settings, transport=None, limit: int = 200, clock=
     own = transport is None
     transport = transport or transport_for(settings)
     signer = Signer(settings)
+    secret = settings.secret()
     batched = getattr(transport, "idempotent", False)
     if batched:
         # One transaction (one fsync) claims the whole round; the conditional UPDATEs
@@ -247,7 +248,7 @@ def deliver_pending(settings: Settings, transport=None, limit: int = 200, clock=
             if not batched and not claim(row, now, dt.timedelta(seconds=settings.outbound.lease_seconds)):
                 continue
             try:
-                transport.send(row, signer.sign(crlf(bytes(row.raw))))
+                transport.send(row, signer.sign(crlf(tokens.unseal(bytes(row.raw), secret))))
             except PermanentFailure as exc:
                 _mark(row, "failed", str(exc), now)
                 continue

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import peewee
 
-from db import database, households, ledger, listing_links, members, write_transaction, writers_waiting
+from db import database, households, ledger, listing_links, members, tokens, write_transaction, writers_waiting
 from db.claims import claim_many
 from db.models import Address, InboundMessage, Member, OutboundMessage, SpoolMark
 from db.money import AmountError, parse_amount, to_decimal
@@ -416,6 +416,13 @@ class Processor:
         row.state, row.kind = "processed", command.kind
         row.reason = outcome if replies else f"{outcome}; no reply due"
         _save(row)
+        if command.kind in ANSWERS and command.argument:
+            # The member's answer carries our token (in its To, often in its subject); an
+            # unclear answer leaves it valid. Kept, like the outbox, with the token sealed.
+            secret = self.settings.secret()
+            InboundMessage.update(raw=tokens.seal(bytes(row.raw), secret),
+                                  rcpt_tos=tokens.seal(row.rcpt_tos.encode(), secret).decode()).where(
+                InboundMessage.id == row.id).execute()
 
     def queue(self, reply: Reply, understood: Understood, row: InboundMessage | None) -> OutboundMessage:
         to = reply.to or understood.inbound.sender

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from db import connect, database, members
+from db import connect, database, members, tokens
 from db.migrations import upgrade
 from db.models import InboundMessage, OutboundMessage
 from mailer import settings as settings_module
@@ -158,7 +158,10 @@ class Group:
         query = OutboundMessage.select().order_by(OutboundMessage.id)
         if to:
             query = query.where(OutboundMessage.recipient == to)
-        return [Sent(row.recipient, email.message_from_bytes(bytes(row.raw), policy=email.policy.default))
+        # As it goes out: delivery unseals the tokens the outbox keeps sealed (db/tokens.py).
+        secret = self.settings.secret()
+        return [Sent(row.recipient, email.message_from_bytes(tokens.unseal(bytes(row.raw), secret),
+                                                             policy=email.policy.default))
                 for row in query]
 
     def last(self, to: str | None = None) -> Sent:
