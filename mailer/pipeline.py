@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import peewee
+from peewee import fn
 
 from db import database, households, ledger, listing_links, members, tokens, write_transaction, writers_waiting
 from db.claims import claim_many
@@ -49,6 +50,8 @@ SPOOL_FORGET = 1000
 # spool, so a batch keeps no client waiting; another writer that waits (delivery, an
 # administrator's command) ends it after the current mail (`give_way`).
 BATCH = 32
+# A mail larger than this is processed after the smaller mail waiting with it.
+LARGE = 256 * 1024
 
 
 def store(raw: bytes, mail_from: str | None = "", rcpt_tos=()) -> int | None:
@@ -278,8 +281,10 @@ class Processor:
             self.spool, self.forgotten = None, 0
 
     def pending(self, limit: int = 100):
+        # Large mail after small mail: a member's SALDO must not wait behind a 9 MB
+        # newsletter someone sent us, whatever their order of arrival.
         return (InboundMessage.select(InboundMessage.id).where(InboundMessage.state == "received")
-                .order_by(InboundMessage.id).limit(limit))
+                .order_by(fn.LENGTH(InboundMessage.raw) > LARGE, InboundMessage.id).limit(limit))
 
     def process_pending(self, limit: int = 100, batch: int = BATCH) -> int:
         self.take_spooled()

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from db.models import InboundMessage, Listing, Transfer
+from db.models import InboundMessage, Listing, OutboundMessage, Transfer
 from handlers.consent import answer
 from handlers.dates import parse_date
 from mailer.parse import parse
@@ -196,3 +196,17 @@ def test_mail_not_understood_gets_help_with_the_example_that_fits_first(group, a
     assert question in text and example in text
     assert text.index(question) < text.index(example) < text.index(example, text.index(example) + 1)
     assert question in help_mail.html
+
+
+def test_a_huge_html_mail_does_not_hold_up_a_members_saldo(group, an, sam):
+    from mailer.pipeline import store
+    html = "<html><body>" + "<div><p>Nieuws <b>van</b> de buurt</p></div>\n" * 200_000 + "</body></html>"
+    big = store(("From: sam@example.org\r\nTo: lets@lets.example\r\nSubject: nieuwsbrief\r\nMessage-ID: <big@x>\r\n"
+                 "Content-Type: text/html; charset=utf-8\r\n\r\n" + html).encode(), "sam@example.org",
+                ["lets@lets.example"])
+    small = store(b"From: an@example.org\r\nTo: lets@lets.example\r\nSubject: SALDO\r\nMessage-ID: <small@x>\r\n\r\n",
+                  "an@example.org", ["lets@lets.example"])
+    assert group.processor.process_pending() == 2
+    first = OutboundMessage.select().order_by(OutboundMessage.id).first()
+    assert first.inbound_id == small and first.recipient == "an@example.org"
+    assert group.inbound(big).state == "processed"
