@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from click.testing import CliRunner
 
-from db import database, euro, ledger, members
+from db import database, euro, ledger, members, tokens
 from db.models import (Account, Contribution, Departure, EuroCharge, EuroPayment, EuroStep, Member,
                        OutboundMessage, Transfer)
 from mailer import cli_budget, cli_members, compose
@@ -58,7 +58,9 @@ class Year:
     def collect(self) -> None:
         rows = list(OutboundMessage.select().where(OutboundMessage.id > self.seen).order_by(OutboundMessage.id))
         for row in rows:
-            message = email.message_from_bytes(bytes(row.raw), policy=email.policy.default)
+            # As it goes out: delivery unseals the tokens the outbox keeps sealed (db/tokens.py).
+            raw = tokens.unseal(bytes(row.raw), self.settings.secret())
+            message = email.message_from_bytes(raw, policy=email.policy.default)
             self.log.append(Sent(local_date(self.settings, self.clock.now), row.recipient, row.kind,
                                  str(message["Subject"])))
             self.seen = row.id
