@@ -10,7 +10,7 @@ import time
 
 from aiosmtpd.controller import Controller
 
-from db import database, members
+from db import database, members, tokens
 from db.models import InboundMessage, Listing, OutboundMessage, Transfer
 from mailer.pipeline import spooled
 
@@ -37,9 +37,9 @@ class Confirmer(threading.Thread):
     """Answers each confirmation request in the outbox with JA from the payer's address,
     as a member would; every fifth token is answered twice (a replay)."""
 
-    def __init__(self, clients: Clients, expected: int):
+    def __init__(self, clients: Clients, expected: int, secret: bytes):
         super().__init__(daemon=True)
-        self.clients, self.expected = clients, expected
+        self.clients, self.expected, self.secret = clients, expected, secret
         self.tokens: dict[str, str] = {}
         self.done = threading.Event()
         self.stop = threading.Event()
@@ -50,7 +50,8 @@ class Confirmer(threading.Thread):
                 rows = (OutboundMessage.select(OutboundMessage.recipient, OutboundMessage.raw)
                         .where(OutboundMessage.kind == "trade/confirm").order_by(OutboundMessage.id))
                 for row in rows:
-                    token = TOKEN.search(bytes(row.raw)).group(1).decode()
+                    # The outbox keeps the token sealed (db/tokens.py); the member gets it in clear.
+                    token = TOKEN.search(tokens.unseal(bytes(row.raw), self.secret)).group(1).decode()
                     if token in self.tokens:
                         continue
                     self.tokens[token] = row.recipient
@@ -134,7 +135,7 @@ def test_sigkill_under_load_loses_nothing_doubles_nothing_and_half_does_nothing(
     server.start()
     outcomes = Outcomes()
     clients = Clients(server.port, outcomes, CLIENTS, deadline=time.monotonic() + 150)
-    confirmer = Confirmer(clients, PROPOSALS)
+    confirmer = Confirmer(clients, PROPOSALS, settings.secret())
     work = [offer(n, address(n)) + (address(n),) for n in range(OFFERS)]
     work += [proposal(n, address(n), address(n + 5)) + (address(n),) for n in range(PROPOSALS)]
     rng.shuffle(work)
