@@ -187,7 +187,7 @@ def serve(app, port):
     """
     from .smtp import controller
     from .worker import Stop
-    from .workerprocess import WorkerProcess
+    from .workerprocess import WATCH_EVERY, ChildFailing, WorkerProcess
 
     settings = app.settings
     app.db()
@@ -208,8 +208,10 @@ def serve(app, port):
     if web:
         click.echo(f"lets-mail: one-click unsubscribe on {settings.web.host}:{web.port}", err=True)
     try:
-        while not stop.wait(0.2):
-            pass
+        while not stop.wait(WATCH_EVERY):
+            worker.watch()  # starts a dead child again; here, in the thread that started them
+    except ChildFailing as exc:
+        raise click.ClickException(str(exc)) from exc  # exit status 1, once all is stopped
     finally:
         if web:
             web.stop()

@@ -9,6 +9,7 @@ import time
 import peewee
 
 from .fanout import sender_for
+from .flag import Flag
 from .outbox import deliver_pending
 from .pipeline import Processor
 from .scheduled import run_due
@@ -54,11 +55,16 @@ class Stop:
 
 class DeliverySignal:
     """What the processing loop tells a deliverer in another process: `queued`, replies
-    wait in the outbox; `backlog`, inbound mail still waits to be processed."""
+    wait in the outbox; `backlog`, inbound mail still waits to be processed. Flags that
+    a killed process cannot leave locked (flag.py): either side may die at any moment."""
 
-    def __init__(self, context):
-        self.queued = context.Event()
-        self.backlog = context.Event()
+    def __init__(self):
+        self.queued = Flag()
+        self.backlog = Flag()
+
+    def close(self) -> None:
+        self.queued.close()
+        self.backlog.close()
 
 
 class Deliverer:
@@ -106,7 +112,7 @@ class Worker(threading.Thread):
         self.idle = idle
         # Without a signal the worker delivers the outbox itself after each turn.
         self.delivery = delivery
-        # A multiprocessing.Event when the worker runs in its own process (workerprocess.py).
+        # A flag.Flag when the worker runs in its own process (workerprocess.py).
         self.wakeup = wakeup or threading.Event()
         self.parent = parent
         self.gather = gather

@@ -32,6 +32,7 @@ class Server:
                     "LETS_INBOUND_MAX_PER_HOUR": "0", **env}
         self.process: subprocess.Popen | None = None
         self.kills = 0
+        self.child_kills = 0
 
     def start(self) -> None:
         with open(self.log, "ab") as log:
@@ -52,6 +53,21 @@ class Server:
         self.process.wait(30)
         self.kills += 1
 
+    def child(self, name: str, besides=()) -> int | None:
+        """The pid of the child named `name` (lets-worker, lets-deliver), other than `besides`."""
+        for pid in children(self.process.pid):
+            if pid not in besides and comm(pid) == name:
+                return pid
+        return None
+
+    def kill_child(self, name: str) -> int:
+        """SIGKILL one child alone; return once it is dead (a zombie until `lets serve` looks)."""
+        pid = wait_for(lambda: self.child(name), timeout=30)
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: state(pid) in ("Z", "gone"), timeout=10)
+        self.child_kills += 1
+        return pid
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
         assert self.process.wait(60) == 0, self.log.read_text()[-3000:]
@@ -59,6 +75,31 @@ class Server:
     def lets(self, *args) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "mailer.cli", *args], env=self.env, cwd=ROOT,
                               capture_output=True, text=True, timeout=120)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(child) for child in (task / "children").read_text().split()]
+    except FileNotFoundError:  # a thread, or the process, ended meanwhile
+        pass
+    return found
+
+
+def comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def state(pid: int) -> str:
+    """A process's state letter (R, S, Z …), or "gone"."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
 
 
 class Outcomes:

@@ -23,13 +23,14 @@ def queued() -> int:
 def deliverer(settings, group, an):
     group.mail("an@example.org", "AANBOD: Fietsherstel", "Categorie: vervoer\n")
     assert queued() == 1
-    signal = DeliverySignal(threading)
+    signal = DeliverySignal()
     running = Deliverer(settings, now_utc, idle=0.05, signal=signal)
     thread = threading.Thread(target=running.run, name="lets-deliver-test")
     yield running, signal, thread
     running.stopping.set()
     signal.queued.set()
     thread.join(10)
+    signal.close()
 
 
 def test_delivery_waits_while_inbound_mail_waits_and_goes_when_the_backlog_is_gone(deliverer, monkeypatch):

@@ -5,19 +5,11 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 from mailer.worker import Stop
 
 from conftest import free_port, wait_for
-from faults import Server
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
+from faults import Server, children, state
 
 
 def test_a_burst_of_sigterm_to_every_process_stops_serve_and_its_children(settings, db, tmp_path):
@@ -38,14 +30,7 @@ def test_a_burst_of_sigterm_to_every_process_stops_serve_and_its_children(settin
     os.kill(pid, signal.SIGTERM)
     assert server.process.wait(25) == 0, server.log.read_text()[-3000:]
     for each in family:
-        wait_for(lambda: not Path(f"/proc/{each}").exists() or "Z" in _state(each), timeout=10)
-
-
-def _state(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return "Z"
+        wait_for(lambda: state(each) in ("Z", "gone"), timeout=10)
 
 
 def test_a_stop_noted_from_a_signal_handler_takes_no_lock():
