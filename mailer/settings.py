@@ -200,6 +200,8 @@ class Web:
     port: int = 8026
     cert_file: str = ""
     key_file: str = ""
+    timeout_seconds: int = 10
+    max_connections: int = 64
 
 
 @dataclass(frozen=True)
