@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CUTOFF = dt.datetime(2026, 11, 30, 6, 0)
-CATEGORIES = ("tuin", "vervoer", "eten", "klussen", "computer", "kinderen", "muziek", "naaien")
+# Codes of the default [listings] categories.
+CATEGORIES = ("garden", "transport", "cooking", "odd-jobs", "computer", "children", "creative", "clothing")
 
 
 def free_port() -> int:

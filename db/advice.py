@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from . import ledger
+from .categories import OTHER
 from .models import Account, Listing, Member
 from .prepared import by_id
 
@@ -19,7 +20,8 @@ FITS = {"lower": ("offer", "request"), "upper": ("request", "offer")}
 def matches(member: Member, side: str, today: dt.date) -> int:
     """Active listings of other members that fit the member's own, for the limit `side`."""
     own_kind, other_kind = FITS[side]
-    active = (Listing.status == "active") & (Listing.expires >= today) & (Listing.category != "")
+    # "other" is where what fits no category goes: two such listings need not fit each other.
+    active = (Listing.status == "active") & (Listing.expires >= today) & Listing.category.not_in(("", OTHER))
     categories = (Listing.select(Listing.category)
                   .where(active, Listing.member == member, Listing.kind == own_kind))
     return (Listing.select().where(active, Listing.member != member, Listing.kind == other_kind,

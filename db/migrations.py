@@ -3,13 +3,15 @@
 A step is (version, description, function(migrator)). Add a step whenever a model
 changes shape, e.g. `lambda m: migrate(m.add_column("member", "phone", Member.phone))`; the
 fresh path creates tables from the models directly, so every step must also be
-reflected in db/models.py.
+reflected in db/models.py. A step that maps rows onto the group's settings (the category
+list) is bound to them by `steps_for`.
 """
 from __future__ import annotations
 
 from playhouse.migrate import SchemaMigrator, migrate
 
-from . import database
+from . import database, listings
+from .categories import DEFAULT, Categories
 from .models import (MODELS, Address, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken,
                      Departure, DigestDelivery, EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail,
                      Member, MemberCoordinator, MemberEvent, SchemaVersion, SpoolMark, Transfer)
@@ -50,7 +52,7 @@ def _coordinators(migrator) -> None:
     database.create_tables([MemberCoordinator])
 
 
-STEPS: list[tuple[int, str, callable]] = [
+SCHEMA_STEPS: list[tuple[int, str, callable]] = [
     (1, "members, accounts, listings, inbound and outbound mail", None),
     (2, "membership lifecycle, households, budgets and claims", _membership),
     (3, "trades linked to listings, invoices at the payee's risk", _listing_links),
@@ -72,6 +74,15 @@ STEPS: list[tuple[int, str, callable]] = [
      lambda m: database.create_tables([SpoolMark])),
 ]
 
+
+def steps_for(categories: Categories) -> list[tuple[int, str, callable]]:
+    """Every step, those that map data bound to the group's category list ([listings] categories)."""
+    return [*SCHEMA_STEPS,
+            (12, "listing categories and ONLY choices become codes of the group's category list",
+             lambda m: listings.recode(categories))]
+
+
+STEPS = steps_for(DEFAULT)
 LATEST = STEPS[-1][0]
 
 
@@ -82,9 +93,9 @@ def current_version() -> int:
     return row.version if row else 0
 
 
-def upgrade(steps=None) -> list[str]:
+def upgrade(steps=None, *, categories: Categories = DEFAULT) -> list[str]:
     """Bring the schema to the latest step; return what was done. Safe to run any number of times."""
-    steps = STEPS if steps is None else steps
+    steps = steps_for(categories) if steps is None else steps
     latest = steps[-1][0]
     done = []
     with database.atomic():

@@ -33,6 +33,18 @@ class Reply:
     answers: tuple[str, tuple[str, ...]] | None = None
 
 
+@dataclass(frozen=True)
+class Term:
+    """A word the code or the database chose, printed in the reader's language: `kind` is
+    party (an account holder's name), description, entered_by, transfer_state,
+    member_status or category (mailer/compose.py prints it through mailer/terms.py)."""
+    kind: str
+    value: str
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class Refusal(Exception):
     """A member's mistake: nothing is changed, and this reply explains what to do instead."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from db import ledger, limits, members
 from db.models import Account
 
-from . import Command, Context, Reply
+from . import Command, Context, Reply, Term
 
 # The journal's head as shown below the answer: 12 hex digits are enough to compare by
 # eye with another member's or a receipt's; the whole hash is `lets ledger verify`'s.
@@ -21,9 +21,12 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
         other = transfer.payer_id if incoming else transfer.payee_id
         if other not in names:
             names[other] = Account.get_by_id(other).name
-        lines.append({"number": transfer.number, "date": transfer.booked.date(), "other": names[other],
+        # The group's own accounts, the ledger's own descriptions and who entered a levy
+        # print in the reader's language (mailer/terms.py).
+        lines.append({"number": transfer.number, "date": transfer.booked.date(), "other": Term("party", names[other]),
                       "amount": transfer.amount_cents if incoming else -transfer.amount_cents,
-                      "description": transfer.description, "entered_by": transfer.entered_by,
+                      "description": Term("description", transfer.description),
+                      "entered_by": Term("entered_by", transfer.entered_by) if transfer.entered_by else "",
                       "confirmed_by": transfer.confirmed_by})
     return [Reply("balance/shown", {"balance": account.balance_cents, "lower": lower, "upper": upper,
                                     "transfers": lines, "head": ledger.head_hash()[:HEAD_DIGITS],

@@ -20,12 +20,20 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
         fields.errors.append(("expires-past", fields.expires.isoformat()))
     if fields.errors:
         raise Refusal("listing/invalid", kind=kind, errors=fields.errors)
+    # An unknown category does not stop the listing: it goes under "other" and the reply
+    # names the group's categories. A member who writes by hand, or once a month, loses
+    # nothing to a word we did not know; one who cares can withdraw it and post it again.
+    categories = ctx.settings.listings.categories
+    category = categories.code_for(fields.category)
+    unknown = fields.category if fields.category and categories.find(fields.category) is None else ""
     longest = today + dt.timedelta(days=ctx.settings.listings.max_days)
     expires = fields.expires or today + dt.timedelta(days=ctx.settings.listings.days)
     capped = expires > longest
     listing = listings.post(
         ctx.member, kind, title=fields.title, description=fields.description,
-        category=fields.category, level=fields.level, rate_cents=fields.rate_cents,
+        category=category, level=fields.level, rate_cents=fields.rate_cents,
         rate_text=fields.rate_text, expires=min(expires, longest), source=ctx.inbound)
-    return [Reply("listing/posted", {"listing": listing, "capped": capped}, listing_id=listing.id),
+    return [Reply("listing/posted", {"listing": listing, "capped": capped, "unknown_category": unknown,
+                                     "given_category": bool(fields.category), "categories": categories.codes},
+                  listing_id=listing.id),
             *notify(listing, ctx)]

@@ -14,6 +14,8 @@ FREQUENCIES = {
     "off": ("uit", "off", "geen", "none", "stop", "aucun", "aucune"),
 }
 FREQUENCY = {word: name for name, words in FREQUENCIES.items() for word in words}
+# ALLEEN ALLES / ONLY ALL / SEULEMENT TOUT: every category again.
+ALL = ("alles", "all", "tout", "tous", "toutes")
 
 
 def handle(command: Command, ctx: Context) -> list[Reply]:
@@ -40,9 +42,18 @@ def language(command: Command, ctx: Context) -> list[Reply]:
 
 
 def only(command: Command, ctx: Context) -> list[Reply]:
-    categories = sorted({fold(part).strip() for part in command.argument.split(",") if part.strip()})
-    categories = [c for c in categories if c not in ("alles", "all", "tout", "tous")]
+    """The categories are named in any language and stored as codes; one we do not know
+    changes nothing, and the reply lists the group's categories."""
+    table = ctx.settings.listings.categories
+    named = [part.strip() for part in command.argument.split(",") if part.strip()]
+    named = [part for part in named if fold(part) not in ALL]
+    found = {part: table.find(part) for part in named}
+    unknown = [part[:40] for part, code in found.items() if code is None]
+    if unknown:
+        raise Refusal("preferences/only-unknown", unknown=unknown[:10], categories=table.codes)
+    codes = [code for code in table.codes if code in found.values()]
     preference, _ = MemberPreference.get_or_create(member=ctx.member)
-    preference.categories = ",".join(categories)[:2000]
+    preference.categories = ",".join(codes)
     preference.save()
-    return [Reply("preferences/only-set", {"categories": categories})]
+    # only-set joins the names as they are: in the member's language, which it is written in.
+    return [Reply("preferences/only-set", {"categories": [table.name(code, ctx.member.language) for code in codes]})]

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import peewee
 
-from db import connect, database, members
+from db import connect, database, listings, members
 from db.migrations import upgrade
 from db.models import InboundMessage, Member, OutboundMessage
 
@@ -108,9 +108,14 @@ def init(app, demo):
         secret_file.chmod(0o600)
         click.echo(f"generated a token secret in {secret_file}")
     app.db()
-    for line in upgrade() or ["schema is up to date"]:
+    categories = settings.listings.categories
+    for line in upgrade(categories=categories) or ["schema is up to date"]:
         click.echo(line)
     members.ensure_system_accounts()
+    # After an edit of [listings] categories: listings under a code that is gone move on.
+    moved = listings.recode(categories)
+    if moved:
+        click.echo(f"{moved} listings moved onto the category list")
     if demo and not Member.select().exists():
         for name, address, kind, language in DEMO_MEMBERS:
             member = members.add(name, address, type=kind, language=language)
@@ -225,6 +230,16 @@ def _outbound_description(settings) -> str:
     return f"maildir {settings.path(settings.outbound.maildir)}"
 
 
+def _category_code(record: dict, settings) -> dict:
+    """An offer's or request's category as it will be stored: the code of the group's list
+    it names (`other` when it names none), with the words as written beside it."""
+    if record.get("kind") in ("offer", "request") and "category" in record.get("fields", {}):
+        given = record["fields"]["category"]
+        record["fields"]["category"] = settings.listings.categories.code_for(given)
+        record["fields"]["category_given"] = given
+    return record
+
+
 @main.command("check-mail")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 @pass_app
@@ -251,7 +266,7 @@ def check_mail(app, files):
             click.echo(json.dumps({"file": name, "error": f"cannot read: {exc.strerror or exc}"}))
             continue
         try:
-            record = describe(understand(raw, settings, lookup=lookup))
+            record = _category_code(describe(understand(raw, settings, lookup=lookup)), settings)
         except Exception as exc:
             record = {"error": f"{exc.__class__.__name__}: {exc}"}
         click.echo(json.dumps({"file": name, **record}, ensure_ascii=False))

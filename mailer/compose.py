@@ -24,7 +24,9 @@ from markupsafe import Markup, escape
 
 from db import tokens
 from db.money import to_decimal
+from handlers import Term
 
+from . import terms
 from .assemble import assemble
 from .settings import PROJECT_ROOT, Settings
 
@@ -79,8 +81,15 @@ class Composer:
             # Read once per process: a stat of each template file for every mail of a digest
             # run cost more than building the mail. A changed template needs a restart.
             auto_reload=False,
+            # A Term a handler put into the context (handlers.Term) prints in the reader's
+            # language, like the filters below do for values taken straight from a row.
+            finalize=self._finalize,
         )
-        self.env.filters.update(money=self._money, date=self._date, datetime=self._datetime, euro=self._euro)
+        self.env.filters.update(money=self._money, date=self._date, datetime=self._datetime, euro=self._euro,
+                                category=self._category, party=self._party, description=self._description,
+                                entered_by=self._entered_by, transfer_state=self._transfer_state,
+                                member_status=self._member_status, amount_problem=self._amount_problem)
+        self.categories = settings.listings.categories
         self.templates = templates
         self._html_exists: dict[str, bool] = {}
 
@@ -106,6 +115,43 @@ class Composer:
     def _datetime(self, ctx, value, form="medium") -> str:
         return format_datetime(value, format=form, locale=self._locale(ctx),
                                tzinfo=self.settings.group.timezone) if value else ""
+
+    # -- words from the code or the database, in the reader's language (mailer/terms.py)
+    @jinja2.pass_context
+    def _category(self, ctx, code) -> str:
+        return self.categories.name(str(code), ctx.get("language", "nl")) if code else ""
+
+    @jinja2.pass_context
+    def _party(self, ctx, name) -> str:
+        return terms.party(str(name), ctx.get("language", "nl"))
+
+    @jinja2.pass_context
+    def _description(self, ctx, text) -> str:
+        language = ctx.get("language", "nl")
+        locale = LOCALES.get(language, "nl_NL")
+        return terms.description(str(text), language, lambda cents: _format_euro(cents, locale))
+
+    @jinja2.pass_context
+    def _entered_by(self, ctx, who) -> str:
+        return terms.entered_by(str(who), ctx.get("language", "nl"))
+
+    @jinja2.pass_context
+    def _transfer_state(self, ctx, state) -> str:
+        return terms.transfer_state(str(state), ctx.get("language", "nl"))
+
+    @jinja2.pass_context
+    def _member_status(self, ctx, status) -> str:
+        return terms.member_status(str(status), ctx.get("language", "nl"))
+
+    @jinja2.pass_context
+    def _amount_problem(self, ctx, code) -> str:
+        return terms.amount_problem(str(code), ctx.get("language", "nl"))
+
+    @jinja2.pass_context
+    def _finalize(self, ctx, value):
+        if type(value) is Term:
+            return self.env.filters[value.kind](ctx, value.value)
+        return value
 
     def common(self, language: str) -> dict:
         group = self.settings.group

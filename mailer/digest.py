@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from db import database
 from db import digest as queries
+from db.categories import OTHER
 from db.models import DigestDelivery, DigestRun, Member
 
 from . import bulkmime, digest_delivery, fanout
@@ -45,6 +46,7 @@ class Builder:
 
     def __init__(self, settings, composer: Composer, run: Run):
         self.settings, self.composer, self.run = settings, composer, run
+        self.categories = settings.listings.categories
         self.first_since = run.cutoff - LENGTH[run.frequency]
         self.summary = {**queries.summary(settings.digest.show_extremes), "volume": (
             queries.volume(self.first_since, run.cutoff) if settings.digest.show_volume else None)}
@@ -62,10 +64,13 @@ class Builder:
         key = (language, since, only)
         if key not in self._fragments:
             found = {}
-            rows = [r for r in self.listings(since) if not only or r.category in only]
+            rows = [r for r in self.listings(since) if not only or self.category(r) in only]
             for kind, block in (("offer", "offers"), ("request", "requests")):
+                # Categories in the order of the group's list, as its members know it.
+                ordered = sorted((r for r in rows if r.kind == kind),
+                                 key=lambda r: (self.categories.position(self.category(r)), r.id))
                 groups = [(category, [self.view(r, language) for r in items]) for category, items in
-                          itertools.groupby([r for r in rows if r.kind == kind], key=lambda r: r.category)]
+                          itertools.groupby(ordered, key=self.category)]
                 context = {**self.composer.common(language), "kind": kind, "groups": groups}
                 found[block] = self.shared.add(
                     "" if not groups else self.env_render(f"{language}/digest/_listings.txt", context))
@@ -73,6 +78,11 @@ class Builder:
                     "" if not groups else self.env_render(f"{language}/digest/_listings.html", context), html=True)
             self._fragments[key] = found
         return self._fragments[key]
+
+    def category(self, listing) -> str:
+        """The listing's category code; one the list no longer has counts as `other`
+        until `lets init` moves it there."""
+        return listing.category if self.categories.known(listing.category) else OTHER
 
     def env_render(self, name: str, context: dict) -> str:
         return self.composer.env.get_template(name).render(context)
@@ -111,7 +121,8 @@ class Builder:
             "transfers": transfers.get(member.id, []),
             "expiring": expiring.get(member.id, []), "expired": expired.get(member.id, []),
             "summary": self.summary, "announcements": announcements, "pending": pending,
-            "since": since.date(), "until": self.run.cutoff.date(), "only": list(recipient.only),
+            "since": since.date(), "until": self.run.cutoff.date(),
+            "only": [self.categories.name(code, language) for code in recipient.only],
             "unsubscribe": plus_address(self.settings, "u", recipient.address_id),
             **self.fragments(language, since, recipient.only),
         }

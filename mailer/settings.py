@@ -7,6 +7,9 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from db import categories as category_list
+from db.categories import Categories
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -71,6 +74,7 @@ class Listings:
     days: int = 90
     max_days: int = 365
     warn_days: int = 7
+    categories: Categories = category_list.DEFAULT
 
 
 @dataclass(frozen=True)
@@ -260,6 +264,11 @@ class SettingsError(Exception):
 
 
 def _convert(kind, raw: str, where: str):
+    if kind in (Categories, "Categories"):
+        try:
+            return category_list.parse(raw)
+        except category_list.CategoryError as exc:
+            raise SettingsError(f"{where}: {exc}") from None
     try:
         if kind in (int, "int"):
             return int(raw)

@@ -62,11 +62,18 @@ def _before_spool_mark(m):
     database.drop_tables([SpoolMark])
 
 
+def _before_category_codes(m):
+    """Step 12 changes rows, not the schema: codes never turn back into what members typed.
+    tests/test_categories.py writes free-text categories into a version-11 database itself."""
+
+
 # step → what undoes it; a new migration step adds its undo here (a test checks that).
 UNDO = {2: _before_membership, 3: _before_listing_links, 4: _before_description_hash,
         5: _before_statement_indexes, 6: _before_euro,
         7: _before_announcements, 8: _before_confirm_tokens, 9: _before_digest_state,
-        10: _before_coordinators, 11: _before_spool_mark}
+        10: _before_coordinators, 11: _before_spool_mark, 12: _before_category_codes}
+# Steps that change rows only: undoing them leaves the schema as it is.
+DATA_STEPS = {12}
 
 
 def downgrade_to(version: int) -> None:

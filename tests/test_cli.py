@@ -64,7 +64,8 @@ def test_check_mail_prints_one_json_line_per_file_and_never_crashes(runner, tmp_
     records = [json.loads(line) for line in result.output.splitlines()]
     assert [r["kind"] for r in records] == ["offer", "unknown", "bounce"]
     assert records[0]["is_member"] is True and records[0]["language"] == "nl"
-    assert records[0]["fields"]["title"] == "Soep" and records[0]["fields"]["category"] == "eten"
+    assert records[0]["fields"]["title"] == "Soep" and records[0]["fields"]["category"] == "cooking"
+    assert records[0]["fields"]["category_given"] == "eten"
     assert records[0]["text"] == "Categorie: eten\nLekker."
     assert records[1]["ignored_reason"]
     assert records[2]["bounced"] == ["gone@example.com"]

@@ -1,5 +1,6 @@
 """Trades linked to the listing they answer, and the volume the group trades per category."""
 import datetime as dt
+import json
 
 import pytest
 from click.testing import CliRunner
@@ -103,11 +104,16 @@ def test_volume_by_category_counts_booked_trades_and_the_cli_prints_it(group, an
                  "BETAAL 1 aan piet voor koffie", "BETAAL 9 aan piet voor niets"):
         group.mail("an@example.org", text)
         confirm(group, "an@example.org", group.last("an@example.org"), "JA" if "niets" not in text else "NEE")
-    assert listing_links.volume_by_category() == [("tuin", 2, 1550), ("", 1, 100)]
+    assert listing_links.volume_by_category() == [("garden", 2, 1550), ("", 1, 100)]
     assert listing_links.volume_by_category(dt.date(2099, 1, 1)) == []
     result = CliRunner().invoke(main, ["--settings", str(SETTINGS_INI), "trades", "by-category",
                                        "--since", "2026-01-01"], env=_env(settings))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split() == ["tuin", "2", "15.50"]
+    # Named in the group's language (nl), or in the one asked for.
+    assert lines[0].split() == ["Tuin", "2", "15.50"]
     assert lines[1].split() == ["(none)", "1", "1.00"]
+    result = CliRunner().invoke(main, ["--settings", str(SETTINGS_INI), "trades", "by-category", "--language",
+                                       "fr", "--json"], env=_env(settings))
+    assert json.loads(result.output.splitlines()[0]) == {"category": "garden", "name": "Jardin", "trades": 2,
+                                                         "amount_cents": 1550}

@@ -64,7 +64,7 @@ def test_export_holds_everything_the_group_keeps_about_the_member(group, history
     data = exported(settings, "an@example.org")
     assert data["member"]["name"] == "An de Vries" and data["member"]["number"] == 1
     assert [a["email"] for a in data["addresses"]] == ["an@example.org", "an.work@example.org"]
-    assert data["preferences"]["categories"] == ["vervoer"]
+    assert data["preferences"]["categories"] == ["transport"]
     assert data["listings"][0]["title"] == "Fietsherstel"
     assert "Ooijpolder" in data["listings"][0]["description"]
     booked = [t for t in data["transfers"] if t["state"] == "booked"]

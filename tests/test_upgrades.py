@@ -3,7 +3,7 @@ import pytest
 
 from db.migrations import STEPS, current_version, upgrade
 
-from schema_history import UNDO, downgrade_to, shape
+from schema_history import DATA_STEPS, UNDO, downgrade_to, shape
 
 
 def test_every_migration_step_has_an_undo_for_the_upgrade_tests():
@@ -14,7 +14,8 @@ def test_every_migration_step_has_an_undo_for_the_upgrade_tests():
 def test_a_database_at_an_older_version_upgrades_to_the_fresh_schema(db, version):
     fresh = shape()
     downgrade_to(version)
-    assert shape() != fresh
+    if any(number not in DATA_STEPS for number, _, _ in STEPS if number > version):
+        assert shape() != fresh
     done = upgrade()
     assert done == [f"{number}: {description}" for number, description, _ in STEPS if number > version]
     assert current_version() == STEPS[-1][0]
