@@ -210,3 +210,13 @@ def test_a_huge_html_mail_does_not_hold_up_a_members_saldo(group, an, sam):
     first = OutboundMessage.select().order_by(OutboundMessage.id).first()
     assert first.inbound_id == small and first.recipient == "an@example.org"
     assert group.inbound(big).state == "processed"
+
+
+def test_a_payment_to_a_leaving_member_does_not_tell_the_payer_her_status(group, an, piet, clock):
+    from db.models import Member
+    Member.update(status="suspended").where(Member.id == piet.id).execute()
+    group.mail("an@example.org", "BETAAL 3 aan piet@example.org voor soep")
+    refusal = group.last("an@example.org")
+    assert "Piet Jansen" in refusal.text and "niets geboekt" in refusal.text
+    for word in ("geschorst", "suspended", "vertrekt", "leaving", "status"):
+        assert word not in refusal.text.lower() and word not in refusal.subject.lower()
