@@ -5,6 +5,7 @@ contribution is charged on the period's last day, from the member's account to t
 association account, through the ledger (`ledger.levy`: an obligation ignores the lower
 limit). A Contribution row with a unique (member, period) key is written in the same
 transaction as the transfer, so a run repeated, restarted or late charges each member once.
+Suspension is no exemption (articles 8.1, 22): only the core group's waiver is.
 """
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
-from . import ledger, limits as limit_rules, members
+from . import ledger, liability, limits as limit_rules, members
 from .models import Account, Contribution, Member, Notice, Transfer
 
 PAYING_TYPES = ("regular", "household", "organisation")   # honorary and guest members pay none
-PAYING_STATUSES = ("active", "leaving")
+# A suspended member is still a member and owes like one; applicants, former and
+# expelled members owe nothing.
+PAYING_STATUSES = ("active", "leaving", "suspended")
 LEVY_BY = "contributions"
 
 
@@ -117,6 +120,8 @@ def due(member: Member, period: Period, settings) -> Due | None:
     rules = settings.contributions
     if member.type not in PAYING_TYPES or member.status not in PAYING_STATUSES:
         return None
+    if not liability.owes_from(member, period.start, in_unit=True):
+        return None
     liable_from = limit_rules.add_months(member.joined, rules.newcomer_exempt_months) \
         if rules.newcomer_exempt_months else member.joined
     if liable_from >= period.end:
@@ -162,6 +167,20 @@ def charge(owed: Due, period: Period, settings, *, now: dt.datetime) -> tuple[Co
         # A concurrent run charged this member first: the caller's transaction rolls back.
         raise ContributionError(f"member {owed.member.number} was charged for {period.label} concurrently")
     return row, booking
+
+
+def refund(member: Member, *, now: dt.datetime, limits) -> int:
+    """Give back every contribution charged to `member` (a cancellation within a month of
+    signing up, article 5.4): each debit is reversed in the ledger and its row marked
+    `refunded`, so it is neither refunded twice nor charged again. The cents given back."""
+    total = 0
+    for row in (Contribution.select().where(Contribution.member == member, Contribution.state == "charged",
+                                            Contribution.transfer.is_null(False))
+                .order_by(Contribution.id)):
+        ledger.reverse(row.transfer.number, now=now, entered_by=LEVY_BY, limits=limits)
+        Contribution.update(state="refunded").where(Contribution.id == row.id).execute()
+        total += row.amount_cents
+    return total
 
 
 def notice_key(member: Member, period: Period) -> tuple[str, str]:

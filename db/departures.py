@@ -1,27 +1,32 @@
 """Leaving the group: a notice, its effective day, the leaving period and the settlement.
 
-Within `[membership] cancel_months` of joining a member may cancel: the membership ends
-the same day. Later, a notice given by `notice_by` (1 December) takes effect at once; a
-notice after it lets the membership run to the end of the next year. On the effective
-day a member with a balance of zero or more leaves (status `left`, listings withdrawn);
-with a negative balance the member is `leaving`: may still trade, must reach zero within
-`leaving_months`, and after that the administrators settle (in euros at the exchange
-rate, booked against the association account) or keep the member on.
+Within `[membership] cancel_months` of signing up (the application, not the approval) a
+member may cancel (article 5.4): the membership ends the same day and both contributions
+charged so far are refunded, the unit's and the euro one, never the registration fee.
+Later, a notice given by `notice_by` (1 December) takes effect at once and carries no
+obligation for the next year; a notice after it lets the membership run to the end of the
+next year (article 5.5.2; db/liability.py). On the effective day a member with a balance
+of zero or more and no euros owed leaves (status `left`, listings withdrawn); otherwise
+the member is `leaving`: may still trade, must reach zero within `leaving_months`, and
+after that the administrators settle or keep the member on. Settling in euros books the
+balance to zero against the association account and charges its euro value; the member
+is then `settling` until the euros (that amount and the year's contribution) are paid,
+and only then leaves.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from . import euro, ledger, members
+from . import contributions, euro, ledger, liability, members
 from .limits import add_months
-from .membership import TRADING, record, withdraw_listings
-from .models import Account, Departure, Member
+from .membership import TRADING, record, signed_up, withdraw_listings
+from .models import Account, Departure, EuroCharge, Member
 
-OPEN = ("waiting", "leaving", "due")
+OPEN = liability.OPEN
 
 
 class DepartureError(ValueError):
-    """`code`: inactive, already, not-leaving."""
+    """`code`: inactive, already, not-leaving, settling."""
 
     def __init__(self, code: str, departure: Departure | None = None):
         super().__init__(code)
@@ -33,9 +38,16 @@ def euros(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def euro_outstanding(member: Member, year: int) -> int:
-    """The member's unpaid euro contribution for `year`, in euro cents; leaving at once needs 0."""
-    return max(0, euro.outstanding_cents(member, year))
+def euro_outstanding(member: Member, year: int | None = None) -> int:
+    """The member's unpaid euros for the years up to `year` (every year when None), in euro
+    cents; leaving needs 0."""
+    return sum(max(0, owed) for owed_year, owed in euro.outstanding_by_year(member).items()
+               if year is None or owed_year <= year)
+
+
+def settlement(departure: Departure) -> EuroCharge | None:
+    """The euro charge for the balance settled on leaving, if one was made."""
+    return EuroCharge.get_or_none(EuroCharge.key == f"settlement:{departure.id}")
 
 
 def effective_day(given: dt.date, kind: str, settings) -> dt.date:
@@ -47,12 +59,12 @@ def effective_day(given: dt.date, kind: str, settings) -> dt.date:
 
 
 def may_cancel(member: Member, today: dt.date, settings) -> bool:
-    return today < add_months(member.joined, settings.membership.cancel_months)
+    """Within `cancel_months` of signing up: the month runs from the application."""
+    return today < add_months(signed_up(member), settings.membership.cancel_months)
 
 
 def current(member: Member) -> Departure | None:
-    return (Departure.select().where(Departure.member == member, Departure.state.in_(OPEN))
-            .order_by(Departure.id.desc()).first())
+    return liability.open_departure(member)
 
 
 def give_notice(member: Member, *, now: dt.datetime, settings, entered_by: str) -> Departure:
@@ -67,8 +79,11 @@ def give_notice(member: Member, *, now: dt.datetime, settings, entered_by: str) 
     departure = Departure.create(member=member, kind=kind, given=today, state="waiting",
                                  effective=effective_day(today, kind, settings), entered_by=entered_by)
     if kind == "cancel":
-        # The regulations refund the year's euro contribution, never the registration fee.
-        euro.refund_contributions(member, today.year, "cancelled within the first month", on=today)
+        # Article 5.4: both contributions are refunded, never the registration fee; so a
+        # contribution debited in the first month leaves no negative balance behind.
+        contributions.refund(member, now=now, limits=settings.limits)
+        for year in range(signed_up(member).year, today.year + 1):
+            euro.refund_contributions(member, year, "cancelled within the first month", on=today)
     if departure.effective <= today:
         end(departure, now=now, settings=settings)
     return departure
@@ -77,7 +92,7 @@ def give_notice(member: Member, *, now: dt.datetime, settings, entered_by: str) 
 def end(departure: Departure, *, now: dt.datetime, settings) -> str:
     """The effective day has come: `left` with nothing owed, else `leaving` with a deadline."""
     member = Member.get_by_id(departure.member_id)
-    if _owes_nothing(member, departure, now.date()):
+    if _owes_nothing(member, departure):
         _leave(member, departure, now, reason=f"{departure.kind} given {departure.given}")
     else:
         departure.state = "leaving"
@@ -89,11 +104,12 @@ def end(departure: Departure, *, now: dt.datetime, settings) -> str:
     return departure.state
 
 
-def _owes_nothing(member: Member, departure: Departure, today: dt.date) -> bool:
+def _owes_nothing(member: Member, departure: Departure) -> bool:
     if members.account(member).balance_cents < 0:
         return False
-    # A cancellation in the first month is refunded, so no euro contribution is due for it.
-    return departure.kind == "cancel" or euro_outstanding(member, today.year) <= 0
+    # A cancellation in the first month is refunded: only the registration fee may be
+    # left, and that does not hold the member. Otherwise every euro owed is paid first.
+    return departure.kind == "cancel" or euro_outstanding(member) <= 0
 
 
 def _leave(member: Member, departure: Departure, now: dt.datetime, *, reason: str, state: str = "left") -> None:
@@ -106,15 +122,19 @@ def _leave(member: Member, departure: Departure, now: dt.datetime, *, reason: st
 def review(departure: Departure, *, now: dt.datetime, settings) -> str:
     """A scheduled look at an open departure; the state it is in afterwards.
 
-    waiting → ended on its effective day; leaving → left once the balance is back at zero,
-    or `due` (the administrators are to settle) when the deadline has passed."""
+    waiting → ended on its effective day; leaving → left once the balance is back at zero
+    and the euros are paid, or `due` (the administrators are to settle) when the deadline
+    has passed; settling → settled once the euros are paid."""
     today = now.date()
     member = Member.get_by_id(departure.member_id)
     if departure.state == "waiting":
         return end(departure, now=now, settings=settings) if departure.effective <= today else "waiting"
-    if departure.state in ("leaving", "due") and _owes_nothing(member, departure, today):
-        _leave(member, departure, now, reason="balance back at zero")
-        return "left"
+    if departure.state in ("leaving", "due", "settling") and _owes_nothing(member, departure):
+        if departure.state == "settling":
+            _leave(member, departure, now, reason="settled in euros and paid", state="settled")
+        else:
+            _leave(member, departure, now, reason="balance back at zero and nothing owed")
+        return departure.state
     if departure.state == "leaving" and today > departure.deadline:
         departure.state = "due"
         departure.save()
@@ -122,13 +142,18 @@ def review(departure: Departure, *, now: dt.datetime, settings) -> str:
 
 
 def settle(member: Member, *, keep: bool, now: dt.datetime, settings, entered_by: str) -> tuple[Departure, int]:
-    """The administrators' decision on a leaving member: (departure, euro cents to pay).
+    """The administrators' decision on a leaving member: (departure, euro cents of the balance).
 
     keep: the member stays on (active again). Otherwise the negative balance is booked to
-    zero against the association account and the member leaves owing its euro value."""
+    zero against the association account and its euro value is charged; the member is
+    `settling` until that and the year's euro contribution are paid (article 5.5.2), and
+    leaves (`settled`) at once when nothing is owed."""
+    member = Member.get_by_id(member.id)
     departure = current(member)
-    if departure is None or departure.state not in ("leaving", "due"):
-        raise DepartureError("not-leaving", departure)
+    allowed = ("leaving", "due", "settling") if keep else ("leaving", "due")
+    if departure is None or departure.state not in allowed:
+        raise DepartureError("settling" if departure is not None and departure.state == "settling"
+                             else "not-leaving", departure)
     if keep:
         departure.state, departure.closed = "kept", now
         departure.save()
@@ -146,5 +171,11 @@ def settle(member: Member, *, keep: bool, now: dt.datetime, settings, entered_by
         # The unit debt the association took over is now owed in euros, like a contribution.
         euro.charge(member, now.year, "settlement", euro_cents, f"settlement:{departure.id}", on=now.date(),
                     reason=f"balance of {debt // 100}.{debt % 100:02d} units settled on leaving")
-    _leave(member, departure, now, reason=f"settled: EUR {euros(euro_cents)}", state="settled")
+    departure.state = "settling"
+    departure.save()
+    if _owes_nothing(member, departure):
+        _leave(member, departure, now, reason=f"settled: EUR {euros(euro_cents)}", state="settled")
+    else:
+        record(member, member.status, entered_by=entered_by, now=now,
+               reason=f"settling: EUR {euros(euro_outstanding(member))} to pay, then the membership ends")
     return departure, euro_cents

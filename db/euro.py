@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from peewee import IntegrityError, fn
 
+from . import liability
 from .contributions import PAYING_STATUSES, PAYING_TYPES
 from .models import EuroCharge, EuroPayment, EuroPostponement, Member
 
@@ -133,6 +134,9 @@ def charge_year(member: Member, year: int, rules, *, on: dt.date, joined: dt.dat
     the charges created now (none when they exist or the member pays nothing)."""
     joined = joined or member.joined
     if not pays(member) or joined.year > year or joined > on:
+        return []
+    # A notice given by 1 December carries no obligation for the next year (article 5.5.2).
+    if not liability.owes_from(member, dt.date(year, 1, 1)):
         return []
     made = []
     if joined.year == year:

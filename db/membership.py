@@ -72,6 +72,15 @@ def change(member: Member, action: str, *, reason: str = "", entered_by: str,
     return record(member, target, reason=reason.strip(), entered_by=entered_by, now=now)
 
 
+def signed_up(member: Member) -> dt.date:
+    """The day the member applied, from which article 5.4 counts the first month (not the
+    day of approval); the day they joined for a member added without applying."""
+    first = (MemberEvent.select(MemberEvent.created)
+             .where(MemberEvent.member == member, MemberEvent.status == "applicant")
+             .order_by(MemberEvent.id).first())
+    return min(first.created.date(), member.joined) if first is not None else member.joined
+
+
 def withdraw_listings(member: Member) -> int:
     return Listing.update(status="withdrawn").where(Listing.member == member,
                                                     Listing.status == "active").execute()

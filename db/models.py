@@ -279,7 +279,7 @@ class Contribution(BaseModel):
     is what makes a contribution run charge each member at most once per period."""
     member = ForeignKeyField(Member, backref="contributions", on_delete="CASCADE")
     period = CharField(max_length=10)          # 2026Q4, 2026-11 or 2026
-    # charged | waived
+    # charged | waived | refunded (a cancellation in the first month, article 5.4)
     state = CharField(max_length=10)
     amount_cents = BigIntegerField(default=0)
     transfer = ForeignKeyField(Transfer, null=True, backref="contributions")
@@ -329,7 +329,8 @@ class Departure(BaseModel):
     given = DateField()
     effective = DateField()
     deadline = DateField(null=True)            # a leaving member's balance must be zero by then
-    # waiting (effective later) | leaving (negative balance) | due (admins told) | left | settled | kept
+    # waiting (effective later) | leaving (negative balance) | due (admins told) | settling (the
+    # balance settled in euros, not yet paid) | left | settled | kept
     state = CharField(max_length=10, index=True)
     closed = DateTimeField(null=True)
     entered_by = CharField(max_length=320, default="")

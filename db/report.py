@@ -52,8 +52,14 @@ def _levies(year: int, entered_by: str) -> tuple[int, int]:
 
 def unit_contributions(year: int) -> Section:
     count, total = _levies(year, contributions.LEVY_BY)
+    # Given back to who cancelled within a month of signing up: the reversals of those levies.
+    levy = Transfer.alias()
+    refunded = (Transfer.select(fn.SUM(Transfer.amount_cents)).join(levy, on=(Transfer.reverses == levy.id))
+                .where(_booked_in(year), levy.initiator == "levy", levy.entered_by == contributions.LEVY_BY)
+                .scalar())
     return Section("contributions", "Contributions received (unit)",
-                   [Row("members charged", count, COUNT), Row("received", total)])
+                   [Row("members charged", count, COUNT), Row("received", total),
+                    Row("refunded", int(refunded or 0))])
 
 
 def fines(year: int) -> Section:
@@ -109,6 +115,7 @@ def euro_summary(year: int) -> Section:
         Row("registration fees due", charged("registration"), EUR),
         Row("surcharges", charged("surcharge"), EUR),
         Row("refunded", -charged("refund"), EUR),
+        Row("balances settled on leaving", charged("settlement"), EUR),
         Row("paid", credited("payment"), EUR),
         Row("paid back", -credited("repayment"), EUR),
         Row("waived", credited("waiver"), EUR),

@@ -575,50 +575,63 @@ def contributions():
     """The contribution in the unit: advance notice, the run, waivers."""
 
 
-def _contribution_period(app, label):
+def _contribution_period(app, label, today=None):
     from db.contributions import ContributionError
 
     from . import contributions as contribution_mail
     from .compose import now_utc
 
     try:
-        return contribution_mail.period_for(app.settings, label, now_utc().date())
+        return contribution_mail.period_for(app.settings, label, today or now_utc().date())
     except ContributionError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
+AT = click.option("--at", "at", default=None, help="Act as if it were this UTC moment (ISO format; default now).")
+
+
 @contributions.command("run")
 @click.option("--period", "label", help="2026Q4, 2026-11 or 2026; default: the period containing today.")
+@click.option("--early", is_flag=True, help="Charge a period before its last day (article 8.3.2 charges on it).")
+@AT
 @pass_app
-def contributions_run(app, label):
+def contributions_run(app, label, early, at):
     """Debit every member's contribution for the period to the association account, once.
 
     Safe to repeat, restart or run late: members charged or waived before are skipped.
+    A period is charged on its last day; before it, only with --early.
     Example: lets contributions run --period 2026Q4
     """
     from . import contributions as contribution_mail
-    from .compose import now_utc
+    from .dues import local_date
 
     app.db()
-    period = _contribution_period(app, label)
-    outcome = contribution_mail.run(app.settings, period, now=now_utc())
+    now = _moment(at)
+    today = local_date(app.settings, now)
+    period = _contribution_period(app, label, today)
+    if contribution_mail.not_yet_due(period, today) and not early:
+        raise click.ClickException(f"{period.label} has not ended: it is charged on its last day, "
+                                   f"{period.last_day.isoformat()} (article 8.3.2); add --early to charge it now")
+    outcome = contribution_mail.run(app.settings, period, now=now)
     click.echo(f"{period.label}: charged {len(outcome.charged)}, skipped {outcome.skipped}")
 
 
 @contributions.command("notify")
 @click.option("--period", "label", help="2026Q4, 2026-11 or 2026; default: the period containing today.")
+@AT
 @pass_app
-def contributions_notify(app, label):
+def contributions_notify(app, label, at):
     """Send each member who will be charged the amount and the date, once per period.
 
     Example: lets contributions notify --period 2026Q4
     """
     from . import contributions as contribution_mail
-    from .compose import now_utc
+    from .dues import local_date
 
     app.db()
-    period = _contribution_period(app, label)
-    sent = contribution_mail.notify(app.settings, period, now=now_utc())
+    now = _moment(at)
+    period = _contribution_period(app, label, local_date(app.settings, now))
+    sent = contribution_mail.notify(app.settings, period, now=now)
     click.echo(f"{period.label}: notified {sent}")
 
 

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from db import database, euro, members
+from db import euro, members
 from db.models import Member
 
 from .cli import main, pass_app
@@ -71,20 +71,27 @@ def euro_category(app, member_key, category):
 def euro_paid(app, member_key, amount, on, year, entered_by):
     """Record a payment in euros (part payments too) and mail the member a receipt.
 
-    MEMBER is a number, an address or the payment reference. Example: lets euro paid 42 27,00 --date 2027-02-03
+    MEMBER is a number, an address or the payment reference. A leaving or settling member
+    who owes nothing more after it leaves at once. Example: lets euro paid 42 27,00 --date 2027-02-03
     """
+    from db import write_transaction
+
     from . import euro as euro_mail
+    from . import membership
+    from .compose import now_utc
     from .trades import queue
 
     app.db()
     member, cents, day = _member(member_key), _cents(amount), _day(on)
-    with database.atomic():
+    with write_transaction():
         rows = euro.record_payment(member, cents, on=day, entered_by=entered_by, year=year)
-        if member.primary_address:
-            queue([euro_mail.receipt(member, rows, app.settings, day)], app.settings)
+        receipt = euro_mail.receipt(member, rows, app.settings, day)
+        queue([receipt] if receipt else [], app.settings)
+        ended = membership.leave_if_done(app.settings, member, now=now_utc())
     owed = euro.outstanding_by_year(member)
     click.echo(f"{member.name}: paid {cents / 100:.2f} for {', '.join(str(r.year) for r in rows)}; "
-               f"still owed {sum(max(0, v) for v in owed.values()) / 100:.2f}")
+               f"still owed {sum(max(0, v) for v in owed.values()) / 100:.2f}"
+               + ("; the membership has ended" if ended else ""))
 
 
 @euro_group.command("waive")

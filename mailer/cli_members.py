@@ -121,28 +121,59 @@ def member_cancel(app, member_key, entered_by, at):
 
 @member.command("settle")
 @click.argument("member_key")
-@click.option("--euro", "mode", flag_value="euro", help="Book the balance to zero; the member owes its euro value.")
+@click.option("--euro", "mode", flag_value="euro",
+              help="Book the balance to zero; the member leaves once its euro value and the year's contribution are paid.")
 @click.option("--keep", "mode", flag_value="keep", help="Keep the member on: active again.")
 @BY
+@click.option("--at", "at", default=None, help="The moment of the decision (UTC, ISO format; default now).")
 @pass_app
-def member_settle(app, member_key, mode, entered_by):
+def member_settle(app, member_key, mode, entered_by, at):
     """Settle a leaving member: the negative balance in euros at the exchange rate, or keep them on.
 
-    Example: lets member settle 7 --euro
+    With --euro the member is settling, reminded monthly, until the euros are paid
+    (`lets euro paid`); then the membership ends. Example: lets member settle 7 --euro
     """
+    from .cli import _moment
+
     if mode is None:
         raise click.ClickException("choose --euro or --keep")
     app.db()
     found = _member(member_key)
     try:
-        euro_cents = membership.settle(app.settings, found, keep=mode == "keep", now=now_utc(),
-                                       entered_by=entered_by)
+        departure = membership.settle(app.settings, found, keep=mode == "keep", now=_moment(at),
+                                      entered_by=entered_by)
     except departures.DepartureError as exc:
+        if exc.code == "settling":
+            raise click.ClickException(f"member {found.number} is already settling: owes EUR "
+                                       f"{departures.euros(departures.euro_outstanding(found))}") from exc
         raise click.ClickException(f"member {found.number} is {found.status}, not leaving") from exc
     if mode == "keep":
         click.echo(f"{found.number} {found.name}: kept on")
+    elif departure.state == "settling":
+        click.echo(f"{found.number} {found.name}: settling; owes EUR "
+                   f"{departures.euros(departures.euro_outstanding(found))}, then leaves")
     else:
-        click.echo(f"{found.number} {found.name}: left; owes EUR {departures.euros(euro_cents)}")
+        click.echo(f"{found.number} {found.name}: left; nothing owed")
+
+
+@member.command("departures")
+@pass_app
+def member_departures(app):
+    """List the notices under way: waiting, leaving, due for a decision, settling; balance and euros owed.
+
+    Example: lets member departures
+    """
+    from db.models import Departure
+
+    app.db()
+    rows = (Departure.select().where(Departure.state.in_(departures.OPEN)).order_by(Departure.given, Departure.id))
+    for row in rows:
+        found = row.member
+        balance = members.account(found).balance_cents
+        until = {"waiting": f"effective {row.effective}", "leaving": f"balance to zero by {row.deadline}",
+                 "due": f"deadline {row.deadline} passed", "settling": "until the euros are paid"}[row.state]
+        click.echo(f"{found.number:>5}  {found.name:<30} {row.kind:<7} given {row.given}  {row.state:<9} "
+                   f"{until}  balance {to_decimal(balance)}  EUR owed {departures.euros(departures.euro_outstanding(found))}")
 
 
 @member.command("not-positive")

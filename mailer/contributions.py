@@ -1,5 +1,6 @@
 """Contribution runs and advance notices: each member in a transaction of their own that
-books the debit, records it and queues the member's notice together."""
+books the debit, records it and queues the member's notice together. A member without
+email is charged like every member; the notice goes to their coordinator, or nowhere."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,6 +11,7 @@ from db.models import Account, Notice
 from handlers import Reply
 
 from .compose import Composer
+from .member_mail import about
 from .trades import queue
 
 
@@ -26,6 +28,11 @@ def period_for(settings, label: str | None, today: dt.date) -> contributions.Per
     return contributions.period_of(today, settings.contributions.period)
 
 
+def not_yet_due(period: contributions.Period, today: dt.date) -> bool:
+    """Article 8.3.2: the contribution is charged at the end of the period, on its last day."""
+    return today < period.last_day
+
+
 def run(settings, period: contributions.Period, *, now: dt.datetime, composer: Composer | None = None) -> Outcome:
     """Charge every member who owes a contribution for `period` and has not been charged."""
     composer = composer or Composer(settings)
@@ -38,19 +45,22 @@ def run(settings, period: contributions.Period, *, now: dt.datetime, composer: C
                 outcome.skipped += 1
                 continue
             row, booking = result
-            queue([charged_notice(row, period, settings, now)], settings, composer)
+            notice = charged_notice(row, period, settings, now, composer)
+            queue([notice] if notice else [], settings, composer)
         outcome.charged.append(f"{member.number}: {row.amount_cents}")
     return outcome
 
 
-def charged_notice(row, period: contributions.Period, settings, now: dt.datetime) -> Reply:
+def charged_notice(row, period: contributions.Period, settings, now: dt.datetime,
+                   composer: Composer | None = None) -> Reply | None:
+    """The member's mail about the debit; None for a member nobody reads mail for."""
     member = row.member
     balance = Account.get_by_id(members.account(member).id).balance_cents
     lower, _ = limits.for_member(member, settings.limits, now.date())
-    return Reply("contributions/charged", {
+    return about(member, "contributions/charged", {
         "period": period.label, "amount": row.amount_cents, "balance": balance, "lower": lower,
         "below": balance < lower, "number": row.transfer.number, "name": member.name,
-    }, to=member.primary_address)
+    }, settings, composer)
 
 
 def notify(settings, period: contributions.Period, *, now: dt.datetime, composer: Composer | None = None) -> int:
@@ -58,8 +68,6 @@ def notify(settings, period: contributions.Period, *, now: dt.datetime, composer
     composer = composer or Composer(settings)
     sent = 0
     for member in contributions.candidates():
-        if not member.primary_address:
-            continue
         with write_transaction():
             if contributions.settled(member, period) is not None:
                 continue
@@ -70,9 +78,12 @@ def notify(settings, period: contributions.Period, *, now: dt.datetime, composer
             _, created = Notice.get_or_create(address=address, kind=kind, defaults={"sent_at": now})
             if not created:
                 continue
-            queue([Reply("contributions/notice", {
+            notice = about(member, "contributions/notice", {
                 "period": period.label, "amount": owed.amount_cents, "date": period.last_day,
                 "name": member.name,
-            }, to=member.primary_address)], settings, composer)
+            }, settings, composer)
+            if notice is None:
+                continue      # the Notice row stays: the next run need not look again
+            queue([notice], settings, composer)
             sent += 1
     return sent

@@ -1,7 +1,8 @@
 """The euro run: yearly notices, reminders with surcharges, the core group's notice and the
 year-end fine. Each member's step is one transaction that records the step (a unique
 key), its charge or levy, and its mail together, so a run repeated, late or restarted
-after a crash takes every step once.
+after a crash takes every step once. A member without email is charged, reminded and
+fined like every member; the mail goes to their coordinator, or nowhere.
 """
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from dataclasses import dataclass, field
 
 from peewee import IntegrityError
 
-from db import contributions, euro, euro_schedule, ledger, members, write_transaction
+from db import contributions, euro, euro_schedule, ledger, liability, members, write_transaction
 from db.membership import FORMER
 from db.models import Account, EuroCharge, EuroPayment, EuroStep, Member
 from handlers import Reply
 
 from .compose import Composer
+from .member_mail import about
 from .trades import queue
 
 FINE_BY = "euro"
@@ -78,9 +80,11 @@ def run(settings, now: dt.datetime, today: dt.date, composer: Composer | None = 
         if "core" in due and _once(_tell_core_group, debt, settings, now, composer):
             outcome.core += 1
             taken.append("core")
-        # The fine is a debit in the unit: a member who has left (settled, account closed
-        # at zero) is not fined; the euro debt stays and is reminded.
-        if "fine" in due and debt.member.status not in FORMER and _once(_fine, debt, settings, now, composer):
+        # The fine is a debit in the unit: a member who has left, or whose account was
+        # closed (settled in euros, cancelled in the first month), is not fined; the euro
+        # debt stays and is reminded.
+        if "fine" in due and debt.member.status not in FORMER and _fined_in_unit(debt) \
+                and _once(_fine, debt, settings, now, composer):
             outcome.fines += 1
             taken.append("fine")
         outcome.steps += [f"{debt.member.number} {debt.year} {step}" for step in taken]
@@ -97,17 +101,24 @@ def _once(step, *args) -> bool:
         return False
 
 
+def _fined_in_unit(debt) -> bool:
+    return liability.owes_from(debt.member, dt.date(debt.year, 1, 1), in_unit=True)
+
+
 def _notify(member: Member, today: dt.date, settings, now, composer) -> bool:
+    """The year's charge and its notice; True when a mail went out. For a member nobody
+    reads mail for, the notice is recorded as taken all the same, so later runs skip them."""
     euro.charge_year(member, today.year, settings.euro, on=today)
-    if not member.primary_address or euro.outstanding_cents(member, today.year) <= 0:
+    if euro.outstanding_cents(member, today.year) <= 0:
         return False
     debt = euro_schedule.Debt(member, today.year, 0, today)
     if euro_schedule.take(debt, "notice", now=now) is None:
         return False
     months = euro_schedule.reminder_months(settings.euro)
     context = {**statement(member, today.year, settings), "reminder_after": months[0] if months else 0}
-    queue([Reply("euro/notice", context, to=member.primary_address)], settings, composer)
-    return True
+    notice = about(member, "euro/notice", context, settings, composer)
+    queue([notice] if notice else [], settings, composer)
+    return notice is not None
 
 
 def _remind(debt, reminders: list[str], today, settings, now, composer) -> bool:
@@ -120,11 +131,12 @@ def _remind(debt, reminders: list[str], today, settings, now, composer) -> bool:
         euro.charge(debt.member, debt.year, "surcharge", settings.euro.surcharge,
                     f"surcharge:{debt.year}:{debt.member.id}:{step}", on=today, reason=step)
         surcharge += settings.euro.surcharge
-    if not surcharge or not debt.member.primary_address:
-        return bool(surcharge)
+    if not surcharge:
+        return False
     context = {**statement(debt.member, debt.year, settings), "surcharge": surcharge,
                "reminder": int(reminders[-1].split("-")[1])}
-    queue([Reply("euro/reminder", context, to=debt.member.primary_address)], settings, composer)
+    reminder = about(debt.member, "euro/reminder", context, settings, composer)
+    queue([reminder] if reminder else [], settings, composer)
     return True
 
 
@@ -152,16 +164,17 @@ def _fine(debt, settings, now, composer) -> bool:
                           limits=settings.limits)
     EuroStep.update(transfer=booking.transfer).where(
         EuroStep.member == debt.member, EuroStep.year == debt.year, EuroStep.step == "fine").execute()
-    if debt.member.primary_address:
-        context = {**statement(debt.member, debt.year, settings), "fine": booking.transfer.amount_cents,
-                   "balance": Account.get_by_id(account.id).balance_cents, "transfer": booking.transfer.number}
-        queue([Reply("euro/fined", context, to=debt.member.primary_address)], settings, composer)
+    context = {**statement(debt.member, debt.year, settings), "fine": booking.transfer.amount_cents,
+               "balance": Account.get_by_id(account.id).balance_cents, "transfer": booking.transfer.number}
+    fined = about(debt.member, "euro/fined", context, settings, composer)
+    queue([fined] if fined else [], settings, composer)
     return True
 
 
-def receipt(member: Member, payments, settings, on: dt.date) -> Reply:
-    """The member's receipt for a payment: how much, for which year, what is still owed."""
+def receipt(member: Member, payments, settings, on: dt.date) -> Reply | None:
+    """The member's receipt for a payment: how much, for which year, what is still owed;
+    None for a member nobody reads mail for."""
     year = payments[-1].year
     context = {**statement(member, year, settings), "amount": sum(p.amount_cents for p in payments),
                "paid_on": on, "owed_total": sum(max(0, owed) for owed in euro.outstanding_by_year(member).values())}
-    return Reply("euro/receipt", context, to=member.primary_address)
+    return about(member, "euro/receipt", context, settings)

@@ -2,10 +2,11 @@
 
 Each decision changes the member and queues the member's mail in one transaction.
 Scheduled work (`run_due` in mailer/scheduled.py): open departures are reviewed (a notice
-that takes effect, a balance back at zero, a deadline passed) and leaving members are
-reminded once a calendar month; members without an active offer get a gentle reminder
-at most once per `[membership] offer_reminder_days`. Both are idempotent: run twice or
-late, each mail goes once.
+that takes effect, a balance back at zero, a deadline passed, a settlement paid) and
+leaving and settling members are reminded once a calendar month; members without an
+active offer get a gentle reminder at most once per `[membership] offer_reminder_days`.
+Both are idempotent: run twice or late, each mail goes once. A member without email is
+told through their coordinator (mailer/member_mail.py), or not at all.
 """
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from db.models import Departure, Listing, Member, Notice
 from handlers.cancel import context as departure_context, told
 
 from .compose import Composer
+from .euro import statement
+from .member_mail import about
 from .pipeline import enqueue
+from .trades import queue
 
 TEMPLATES = {"approve": "member/welcome", "refuse": "member/refused", "suspend": "member/suspended",
              "expel": "member/expelled", "reinstate": "member/reinstated"}
@@ -24,13 +28,17 @@ TEMPLATES = {"approve": "member/welcome", "refuse": "member/refused", "suspend":
 
 def send(settings, member: Member, template: str, context: dict, composer: Composer | None = None,
          to: str | None = None) -> None:
-    """A mail to a member in the member's own language (a household shares the address, not the language)."""
-    address = to or member.primary_address
-    if not address:
-        return
+    """A mail to a member in the member's own language (a household shares the address, not
+    the language); for a member without email, to their coordinator to pass on."""
     composer = composer or Composer(settings)
-    enqueue(composer.compose(template, member.language, {"name": member.name, "number": member.number, **context},
-                             to=address, kind=template))
+    context = {"name": member.name, "number": member.number, **context}
+    address = to or member.primary_address
+    if address:
+        enqueue(composer.compose(template, member.language, context, to=address, kind=template))
+        return
+    reply = about(member, template, context, settings, composer)
+    if reply is not None:
+        queue([reply], settings, composer)
 
 
 def tell_admins(settings, template: str, context: dict, composer: Composer | None = None) -> None:
@@ -64,15 +72,52 @@ def _told(settings, departure: Departure, member: Member, composer: Composer | N
     send(settings, member, reply.template, reply.context, composer)
 
 
-def settle(settings, member: Member, *, keep: bool, now: dt.datetime, entered_by: str) -> int:
-    """Settle a leaving member's balance in euros, or keep the member on; euro cents owed."""
+def settle(settings, member: Member, *, keep: bool, now: dt.datetime, entered_by: str) -> departures.Departure:
+    """Keep a leaving member on, or settle the balance in euros: the member is then
+    settling (told what to pay, and how) until it is paid, or leaves at once when nothing
+    is owed."""
     with write_transaction():
         balance = members.account(member).balance_cents
         departure, euro_cents = departures.settle(member, keep=keep, now=now, settings=settings,
                                                   entered_by=entered_by)
-        send(settings, member, "leaving/kept" if keep else "leaving/settled",
-             {"balance": balance, "euro": euro_cents})
-    return euro_cents
+        if keep:
+            send(settings, member, "leaving/kept", {"balance": balance})
+        elif departure.state == "settling":
+            send(settings, member, "leaving/settling", settling_context(member, departure, settings, balance))
+            # The settling mail is this month's word: the monthly reminder starts next month.
+            Notice.get_or_create(address=f"leaving:{member.id}", kind=f"leaving:{now:%Y-%m}",
+                                 defaults={"sent_at": now})
+        else:
+            send(settings, member, "leaving/settled", settled_context(member, departure))
+    return departure
+
+
+def settling_context(member: Member, departure: Departure, settings, balance: int = 0,
+                     reminder: bool = False) -> dict:
+    """What a settling member still pays: the statement of the settlement's year (the
+    settled balance is a charge of its own, beside the year's contribution), all years
+    together, the bank account and the reference. `balance`: the one just settled."""
+    settlement = departures.settlement(departure)
+    year = settlement.year if settlement is not None else departure.effective.year
+    return {**statement(member, year, settings), "balance": balance,
+            "euro": settlement.amount_cents if settlement is not None else 0,
+            "owed_total": departures.euro_outstanding(member), "reminder": reminder}
+
+
+def settled_context(member: Member, departure: Departure) -> dict:
+    settlement = departures.settlement(departure)
+    return {"balance": members.account(member).balance_cents,
+            "euro": settlement.amount_cents if settlement is not None else 0}
+
+
+def leave_if_done(settings, member: Member, *, now: dt.datetime, composer: Composer | None = None) -> bool:
+    """After a euro payment: a leaving or settling member who owes nothing more leaves now,
+    and is told so. Call inside the payment's transaction."""
+    departure = departures.current(member)
+    if departure is None or departure.state not in ("leaving", "due", "settling"):
+        return False
+    _review(settings, departure, now, composer or Composer(settings), remind=False)
+    return departure.state in ("left", "settled")
 
 
 def review_departures(settings, now: dt.datetime, composer: Composer | None = None) -> int:
@@ -85,19 +130,29 @@ def review_departures(settings, now: dt.datetime, composer: Composer | None = No
             departure = Departure.get_by_id(departure_id)
             if departure.state not in departures.OPEN:
                 continue
-            member = Member.get_by_id(departure.member_id)
-            before = departure.state
-            after = departures.review(departure, now=now, settings=settings)
-            if after != before and after in ("left", "leaving"):
-                _told(settings, departure, member, composer)
-            elif after == "due" and before != "due":
-                tell_admins(settings, "leaving/due", departure_context(departure, member), composer)
-            elif after == "leaving" and _remind(member, departure, now):
-                send(settings, member, "leaving/reminder", departure_context(departure, member), composer)
-            else:
-                continue
-            queued += 1
+            queued += _review(settings, departure, now, composer)
     return queued
+
+
+def _review(settings, departure: Departure, now: dt.datetime, composer: Composer, *, remind: bool = True) -> bool:
+    """One departure a step further; True when its member (or the administrators) were told."""
+    member = Member.get_by_id(departure.member_id)
+    before = departure.state
+    after = departures.review(departure, now=now, settings=settings)
+    if after != before and after in ("left", "leaving"):
+        _told(settings, departure, member, composer)
+    elif after == "settled":
+        send(settings, member, "leaving/settled", settled_context(member, departure), composer)
+    elif after == "due" and before != "due":
+        tell_admins(settings, "leaving/due", departure_context(departure, member), composer)
+    elif remind and after == "leaving" and _remind(member, departure, now):
+        send(settings, member, "leaving/reminder", departure_context(departure, member), composer)
+    elif remind and after == "settling" and _remind(member, departure, now):
+        send(settings, member, "leaving/settling", settling_context(member, departure, settings, reminder=True),
+             composer)
+    else:
+        return False
+    return True
 
 
 def _remind(member: Member, departure: Departure, now: dt.datetime) -> bool:

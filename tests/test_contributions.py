@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 
-from db import contributions, database, ledger, members
+from db import contributions, coordinators, database, ledger, members
 from db.models import Account, Contribution, Transfer
 from mailer import contributions as contribution_mail
 from mailer import settings as settings_module
@@ -72,15 +72,17 @@ def test_the_run_debits_each_member_to_the_association_and_tells_them_in_their_l
     assert_books_sound()
 
 
-def test_honorary_guest_and_inactive_members_pay_nothing(group, settings):
+def test_honorary_guest_former_and_expelled_members_pay_nothing_but_suspended_members_do(group, settings):
     group.member("Hon", "hon@example.org", type="honorary", joined=LONG_AGO)
     group.member("Guest", "guest@example.org", type="guest", joined=LONG_AGO)
     group.member("Gone", "gone@example.org", status="left", joined=LONG_AGO)
-    group.member("Susp", "susp@example.org", status="suspended", joined=LONG_AGO)
+    group.member("Out", "out@example.org", status="expelled", joined=LONG_AGO)
+    # Suspension is no exemption (articles 8.1, 22): only the core group's waiver is.
+    suspended = group.member("Susp", "susp@example.org", status="suspended", joined=LONG_AGO)
     leaving = group.member("Leaving", "leaving@example.org", status="leaving", joined=LONG_AGO)
     outcome = run(settings)
-    assert outcome.charged == [f"{leaving.number}: 600"]
-    assert [s.recipient for s in group.outbox()] == ["leaving@example.org"]
+    assert outcome.charged == [f"{suspended.number}: 600", f"{leaving.number}: 600"]
+    assert [s.recipient for s in group.outbox()] == ["susp@example.org", "leaving@example.org"]
 
 
 def test_newcomers_are_exempt_for_the_set_months_then_pay_pro_rata(group, settings):
@@ -185,21 +187,109 @@ def test_a_waived_member_is_skipped_and_a_waiver_is_given_once(group, trio, sett
         contributions.waive(an, Q4, "too late", now=RUN_AT, entered_by="beheer")
 
 
-def test_the_cli_waives_then_runs(group, trio, settings):
-    env = {"LETS_DATABASE_URL": settings.database.url, "LETS_SECURITY_SECRET": "x",
-           "LETS_OUTBOUND_MAILDIR": settings.outbound.maildir, "LETS_LIMITS_NEWCOMER_MONTHS": "0"}
-    runner = CliRunner()
-    base = ["--settings", str(SETTINGS_INI), "contributions"]
-    waived = runner.invoke(main, [*base, "waive", "2", "2026Q4", "--reason", "abroad"], env=env)
-    assert waived.exit_code == 0, waived.output
-    bad = runner.invoke(main, [*base, "run", "--period", "2026Q9"], env=env)
-    assert bad.exit_code == 1 and "not a period" in bad.output
-    first = runner.invoke(main, [*base, "run", "--period", "2026Q4"], env=env)
-    assert first.exit_code == 0 and "charged 2, skipped 1" in first.output
-    second = runner.invoke(main, [*base, "run", "--period", "2026q4"], env=env)
-    assert "charged 0, skipped 3" in second.output
+def lets(settings, *args, coordinators=""):
+    env = {"LETS_DATABASE_URL": settings.database.url, "LETS_SECURITY_SECRET": settings.security.secret,
+           "LETS_OUTBOUND_MAILDIR": settings.outbound.maildir, "LETS_LIMITS_NEWCOMER_MONTHS": "0",
+           "LETS_TRADES_COORDINATORS": coordinators}
+    result = CliRunner().invoke(main, ["--settings", str(SETTINGS_INI), *args], env=env)
     database.connect(reuse_if_open=True)
+    return result
+
+
+def test_the_cli_waives_then_runs(group, trio, settings):
+    at = ["--at", "2026-12-31T09:00"]
+    waived = lets(settings, "contributions", "waive", "2", "2026Q4", "--reason", "abroad")
+    assert waived.exit_code == 0, waived.output
+    bad = lets(settings, "contributions", "run", "--period", "2026Q9", *at)
+    assert bad.exit_code == 1 and "not a period" in bad.output
+    first = lets(settings, "contributions", "run", "--period", "2026Q4", *at)
+    assert first.exit_code == 0 and "charged 2, skipped 1" in first.output
+    second = lets(settings, "contributions", "run", "--period", "2026q4", *at)
+    assert "charged 0, skipped 3" in second.output
     assert [balance(m) for m in trio] == [-600, 0, -600]
+
+
+def test_a_period_is_charged_on_its_last_day_and_before_it_only_with_early(group, trio, settings):
+    # Article 8.3.2: at the end of the quarter. In December, next year's first quarter is refused.
+    december = ["--at", "2026-12-02T10:00"]
+    refused = lets(settings, "contributions", "run", "--period", "2027Q1", *december)
+    assert refused.exit_code == 1
+    assert refused.output.strip().splitlines() == [
+        "Error: 2027Q1 has not ended: it is charged on its last day, 2027-03-31 (article 8.3.2); "
+        "add --early to charge it now"]
+    # Without --period: the quarter containing today, which has not ended either.
+    assert "2026Q4 has not ended" in lets(settings, "contributions", "run", *december).output
+    assert [balance(m) for m in trio] == [0, 0, 0] and Contribution.select().count() == 0
+    assert group.outbox() == []
+    # The last day is the group's own: 22:30 UTC on 30 December is still the 30th in
+    # Amsterdam, 23:30 UTC is already the 31st there.
+    assert lets(settings, "contributions", "run", "--period", "2026Q4", "--at", "2026-12-30T22:30").exit_code == 1
+    on_the_day = lets(settings, "contributions", "run", "--at", "2026-12-30T23:30")
+    assert on_the_day.exit_code == 0 and "2026Q4: charged 3" in on_the_day.output
+    early = lets(settings, "contributions", "run", "--period", "2027Q1", "--early", *december)
+    assert early.exit_code == 0 and "2027Q1: charged 3, skipped 0" in early.output
+    assert [balance(m) for m in trio] == [-1200] * 3
+    assert lets(settings, "ledger", "check").exit_code == 0
+
+
+def test_a_member_on_paper_is_charged_once_like_everyone_and_the_coordinator_is_told(group, trio, settings):
+    """The quarterly run with members without email: one with a coordinator, one without.
+    Everyone is charged exactly once, the books balance, a rerun changes nothing."""
+    kees = group.member("Kees Zonder", None, language="nl", joined=LONG_AGO)
+    mia = group.member("Mia Papier", None, language="fr", joined=LONG_AGO)
+    group.member("Cor Dinator", "cor@example.org", language="nl", joined=LONG_AGO)
+    coordinators.name(kees, "cor@example.org")
+    at, cor = ["--at", "2026-12-31T09:00"], "cor@example.org"
+    notified = lets(settings, "contributions", "notify", "--period", "2026Q4", "--at", "2026-12-24T09:00",
+                    coordinators=cor)
+    assert notified.exit_code == 0 and "2026Q4: notified 5" in notified.output
+    first = lets(settings, "contributions", "run", "--period", "2026Q4", *at, coordinators=cor)
+    assert first.exit_code == 0, first.output
+    assert "2026Q4: charged 6, skipped 0" in first.output
+    everyone = [*trio, kees, mia, members.by_address(cor)]
+    assert [balance(m) for m in everyone] == [-600] * 6 and association() == 3600
+    assert lets(settings, "ledger", "check").exit_code == 0
+
+    # Kees's notice and debit went to his coordinator, in Kees's words, to pass on; Mia's nowhere.
+    for_kees = [s for s in group.outbox(cor) if "Kees Zonder" in s.subject]
+    assert [s.subject for s in for_kees] == [
+        f"Voor Kees Zonder (lid {kees.number}): Aankondiging contributie 2026Q4: 6,00 zonnen op 31 december 2026",
+        f"Voor Kees Zonder (lid {kees.number}): Contributie 2026Q4: 6,00 zonnen"]
+    assert "Beste Kees Zonder" in for_kees[1].text and "Je nieuwe saldo: -6,00" in for_kees[1].text
+    assert "geen e-mail" in for_kees[1].text
+    assert len(group.outbox()) == 2 * 5
+
+    sent, transfers = len(group.outbox()), Transfer.select().count()
+    again = lets(settings, "contributions", "run", "--period", "2026Q4", "--at", "2027-01-03T09:00", coordinators=cor)
+    assert again.exit_code == 0 and "charged 0, skipped 6" in again.output
+    assert lets(settings, "contributions", "notify", "--period", "2026Q4", "--at", "2026-12-25T09:00",
+                coordinators=cor).output.strip() == "2026Q4: notified 0"
+    assert (len(group.outbox()), Transfer.select().count()) == (sent, transfers)
+    assert [balance(m) for m in everyone] == [-600] * 6
+    assert lets(settings, "ledger", "check").exit_code == 0 and lets(settings, "ledger", "verify").exit_code == 0
+
+
+def test_a_run_cut_short_next_to_members_on_paper_finishes_the_rest_on_the_rerun(group, settings, monkeypatch):
+    an = group.member("An de Vries", "an@example.org", joined=LONG_AGO)
+    kees = group.member("Kees Zonder", None, joined=LONG_AGO)
+    sam = group.member("Sam Taylor", "sam@example.org", language="en", joined=LONG_AGO)
+    real = contribution_mail.charged_notice
+
+    def killed_at_sam(row, *args, **kw):
+        if row.member.number == sam.number:
+            raise RuntimeError("power cut")
+        return real(row, *args, **kw)
+
+    monkeypatch.setattr(contribution_mail, "charged_notice", killed_at_sam)
+    with pytest.raises(RuntimeError):
+        run(settings)
+    assert [balance(m) for m in (an, kees, sam)] == [-600, -600, 0]
+    monkeypatch.setattr(contribution_mail, "charged_notice", real)
+    rerun = run(settings, now=RUN_AT + dt.timedelta(hours=1))
+    assert rerun.charged == [f"{sam.number}: 600"] and rerun.skipped == 2
+    assert [balance(m) for m in (an, kees, sam)] == [-600] * 3
+    assert [s.recipient for s in group.outbox()] == ["an@example.org", "sam@example.org"]
+    assert_books_sound()
 
 
 def test_the_advance_notice_goes_once_to_members_who_will_be_charged(group, trio, settings):

@@ -224,8 +224,8 @@ EXPECTED = [
     (D(2027, 8, 29), "jo", "offers/reminder"),
     (D(2027, 9, 1), "sam", "leaving/reminder"), (D(2027, 9, 1), "lou", "euro/receipt"),
     (D(2027, 9, 11), "admin", "leaving/due"),             # the day after the four months
-    (D(2027, 9, 13), "sam", "leaving/settled"),
-    (D(2027, 9, 20), "sam", "euro/receipt"),
+    (D(2027, 9, 13), "sam", "leaving/settling"),         # settled in euros: leaves once paid
+    (D(2027, 9, 20), "sam", "euro/receipt"), (D(2027, 9, 20), "sam", "leaving/settled"),
     *[(D(2027, 9, 23), who, "contributions/notice") for who in ("an", "piet", "claire", "jo", "lou")],
     *[(D(2027, 9, 30), who, "contributions/charged") for who in ("an", "piet", "claire", "jo", "lou")],
     (D(2027, 10, 2), "admin", "euro/core-group"),
@@ -248,6 +248,8 @@ SUBJECTS = {
     ("euro/core-group", "admin"): "Contributie 2027 van Claire Dubois (lid 3) na 9 maanden onbetaald",
     ("euro/fined", "claire"): "Amende : cotisation 2027 impayée, 20,00 zonnen débités",
     ("leaving/due", "admin"): "Af te wikkelen: Sam Taylor (lid 4), saldo -82,00",
+    ("leaving/settling", "sam"): "Leaving LETS Demo: €8.20 still to pay",
+    ("leaving/settled", "sam"): "Your membership of LETS Demo has been settled",
     ("leaving/reminder", "sam"): ["Reminder: complete your notice by 10 September 2027"] * 4,
     ("cancel/leaving", "sam"): "Your notice to LETS Demo: what is left to do by 10 September 2027",
     ("member/welcome", "jo"): "Welcome to LETS Demo, Jo Smith!",
@@ -280,7 +282,7 @@ def check_the_year(year: Year, an, piet, claire, sam, jo, lou) -> None:
     # Weekly digests reach members only while they are members.
     digests = [s for s in year.log if s.kind == "digest"]
     assert {WHO[s.to] for s in digests} == {"an", "piet", "claire", "sam", "jo", "lou"}
-    assert max(s.day for s in digests if s.to == "sam@example.org") <= D(2027, 9, 13)   # settled at 10:00
+    assert max(s.day for s in digests if s.to == "sam@example.org") <= D(2027, 9, 20)   # paid up at 10:00
     assert min(s.day for s in digests if s.to == "jo@example.net") > D(2027, 3, 2)
     assert min(s.day for s in digests if s.to == "lou@example.fr") > D(2027, 8, 16)
 

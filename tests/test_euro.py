@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 
-from db import database, euro, ledger, members
+from db import coordinators, database, euro, ledger, members
 from db.models import Account, EuroCharge, EuroStep, Member, OutboundMessage, Transfer
 from mailer import euro as euro_mail
 from mailer import settings as settings_module
@@ -43,9 +43,9 @@ def plain(text: str) -> str:
     return text.replace("\xa0", " ").replace("\u202f", " ")
 
 
-def lets(settings, *args):
-    env = {"LETS_DATABASE_URL": settings.database.url, "LETS_SECURITY_SECRET": "x",
-           "LETS_OUTBOUND_MAILDIR": settings.outbound.maildir}
+def lets(settings, *args, env=None):
+    env = {"LETS_DATABASE_URL": settings.database.url, "LETS_SECURITY_SECRET": settings.security.secret,
+           "LETS_OUTBOUND_MAILDIR": settings.outbound.maildir, "LETS_LIMITS_NEWCOMER_MONTHS": "0", **(env or {})}
     result = CliRunner().invoke(main, ["--settings", str(SETTINGS_INI), *args], env=env)
     database.connect(reuse_if_open=True)
     return result
@@ -362,3 +362,71 @@ def test_a_member_who_has_left_is_not_fined_and_the_euro_debt_stays(group, trio,
     assert f"{an.number} 2027 fine" in fined and f"{sam.number} 2027 fine" not in fined
     assert balance(sam) == 0 and euro.outstanding_cents(sam, 2027) == 1800 + 2 * settings.euro.surcharge
     assert_books_sound()
+
+
+# -- who owes: suspended members, members on paper ----------------------------------
+
+def test_a_suspended_member_owes_both_contributions_like_every_member(group, trio, settings):
+    # Articles 8.1 and 22: suspension is no exemption; only the core group's waiver is.
+    an, sam, claire = trio
+    suspended = lets(settings, "member", "suspend", "2", "--reason", "unpaid debts, see our letter")
+    assert suspended.exit_code == 0 and Member.get_by_id(sam.id).status == "suspended"
+    assert lets(settings, "contributions", "waive", "3", "2026Q4", "--reason", "in hospital").exit_code == 0
+    notified = lets(settings, "contributions", "notify", "--period", "2026Q4", "--at", "2026-12-24T09:00")
+    assert notified.output.strip() == "2026Q4: notified 2"
+    charged = lets(settings, "contributions", "run", "--period", "2026Q4", "--at", "2026-12-31T09:00")
+    assert charged.exit_code == 0 and "charged 2, skipped 1" in charged.output
+    assert [balance(m) for m in trio] == [-600, -600, 0]
+    assert group.last("sam@example.org").subject == "Contribution 2026Q4: 6.00 zonnen"
+    assert lets(settings, "euro", "run", "--date", "2027-01-02").output.startswith("notices 3,")
+    assert plain(group.last("sam@example.org").subject).startswith("Contribution 2027: €18.00")
+    assert lets(settings, "euro", "run", "--date", "2027-04-02").output.startswith("notices 0, reminders 3")
+    assert euro.outstanding_cents(sam, 2027) == 1800 + settings.euro.surcharge
+    assert lets(settings, "ledger", "check").exit_code == 0
+
+
+def test_members_on_paper_go_through_every_money_run_once_and_their_coordinator_is_told(group, settings):
+    """The euro run's notices, reminders, core group and fines, a receipt and a digest run,
+    for a member on paper with a coordinator and one without: each run completes, takes
+    every member's step once, and mails what can be read; repeated, it changes nothing."""
+    an = group.member("An de Vries", "an@example.org", language="nl", joined=OLD)
+    kees = group.member("Kees Zonder", None, language="nl", joined=OLD)
+    mia = group.member("Mia Papier", None, language="fr", joined=OLD)
+    cor = group.member("Cor Dinator", "cor@example.org", language="en", joined=OLD)
+    coordinators.name(kees, "cor@example.org")
+    env = {"LETS_TRADES_COORDINATORS": "cor@example.org"}
+    everyone = (an, kees, mia, cor)
+
+    def run(on: str) -> str:
+        result = lets(settings, "euro", "run", "--date", on, env=env)
+        assert result.exit_code == 0, result.output
+        again = lets(settings, "euro", "run", "--date", on, env=env)
+        assert again.output.strip() == "notices 0, reminders 0, core group 0, fines 0"
+        return result.output.strip()
+
+    assert run("2027-01-02") == "notices 3, reminders 0, core group 0, fines 0"     # Mia's: nobody to read it
+    assert EuroStep.select().where(EuroStep.step == "notice").count() == 4
+    assert run("2027-01-03") == "notices 0, reminders 0, core group 0, fines 0"
+    assert run("2027-04-02") == "notices 0, reminders 4, core group 0, fines 0"
+    paid = lets(settings, "euro", "paid", str(kees.number), "20,50", "--date", "2027-04-10", env=env)
+    assert paid.exit_code == 0 and "still owed 0.00" in paid.output
+    assert run("2027-07-02") == "notices 0, reminders 3, core group 0, fines 0"
+    assert run("2027-10-02") == "notices 0, reminders 0, core group 3, fines 0"
+    assert run("2028-01-01") == "notices 0, reminders 0, core group 0, fines 3"
+    assert [balance(m) for m in everyone] == [-2000, 0, -2000, -2000]
+    assert [euro.outstanding_cents(m, 2027) for m in everyone] == [2300, 0, 2300, 2300]
+
+    for_kees = [plain(s.subject) for s in group.outbox("cor@example.org") if "Kees" in s.subject]
+    assert for_kees == [
+        f"For Kees Zonder (member {kees.number}): Contributie 2027: € 18,00 ({euro.reference(kees, 2027, settings.euro)})",
+        f"For Kees Zonder (member {kees.number}): Herinnering 1: contributie 2027, nog € 20,50 "
+        f"({euro.reference(kees, 2027, settings.euro)})",
+        f"For Kees Zonder (member {kees.number}): Betaling ontvangen: € 20,50 voor contributie 2027"]
+    assert "Beste Kees Zonder" in group.outbox("cor@example.org")[0].text
+    core = [s for s in group.outbox(ADMIN) if "Mia Papier" in s.subject]
+    assert len(core) == 1 and "9 maanden" in core[0].subject
+    assert {s.recipient for s in group.outbox()} == {"an@example.org", "cor@example.org", ADMIN}
+
+    digest = lets(settings, "digest", "send", "--at", "2028-01-03T06:30", "--no-deliver", env=env)
+    assert digest.exit_code == 0, digest.output
+    assert lets(settings, "ledger", "check").exit_code == 0 and lets(settings, "ledger", "verify").exit_code == 0

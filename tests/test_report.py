@@ -44,7 +44,7 @@ def rows(section):
 
 def test_the_report_adds_up_the_year_in_the_unit_and_in_euros(year):
     sections = {section.name: section for section in report.build(2027)}
-    assert rows(sections["contributions"]) == {"members charged": 3, "received": 1800}
+    assert rows(sections["contributions"]) == {"members charged": 3, "received": 1800, "refunded": 0}
     assert rows(sections["fines"]) == {"fines": 0, "received": 0}        # booked on 1 January 2028
     assert rows(sections["volume"]) == {"transfers": 2, "volume": 2500}
     balances = rows(sections["balances"])
@@ -52,7 +52,8 @@ def test_the_report_adds_up_the_year_in_the_unit_and_in_euros(year):
     assert balances["association"] == 1800 and balances["total"] == 0
     assert rows(sections["euro"]) == {
         "contributions due": 5400, "registration fees due": 0, "surcharges": 1000, "refunded": 0,
-        "paid": 2800, "paid back": 0, "waived": 1300, "overdue": 2300, "members overdue": 1}
+        "balances settled on leaving": 0, "paid": 2800, "paid back": 0, "waived": 1300, "overdue": 2300,
+        "members overdue": 1}
     assert rows(sections["euro-overdue"]) == {"1 An de Vries": 2300}
     fined = {section.name: section for section in report.build(2028)}
     assert rows(fined["fines"]) == {"fines": 1, "received": 2000}
