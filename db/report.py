@@ -63,9 +63,16 @@ def unit_contributions(year: int) -> Section:
 
 
 def fines(year: int) -> Section:
-    count, total = _levies(year, FINE_BY)
-    return Section("fines", "Fines for unpaid euro contributions (unit)",
-                   [Row("fines", count, COUNT), Row("received", total)])
+    """The fines for the year's unpaid euro contributions (article 8.2.3): they belong to
+    the year they punish, though booked on 1 January of the next (mailer/euro.py keeps
+    each fine's transfer on its `fine` step)."""
+    count, total = (Transfer.select(fn.COUNT(Transfer.id), fn.SUM(Transfer.amount_cents))
+                    .join(EuroStep, on=(EuroStep.transfer == Transfer.id))
+                    .where(EuroStep.step == "fine", EuroStep.year == year, Transfer.state == "booked",
+                           Transfer.initiator == "levy", Transfer.entered_by == FINE_BY)
+                    .tuples().get())
+    return Section("fines", f"Fines for euro contributions of {year} left unpaid (unit)",
+                   [Row("fines", int(count or 0), COUNT), Row("received", int(total or 0))])
 
 
 def volume(year: int) -> Section:

@@ -45,7 +45,7 @@ def rows(section):
 def test_the_report_adds_up_the_year_in_the_unit_and_in_euros(year):
     sections = {section.name: section for section in report.build(2027)}
     assert rows(sections["contributions"]) == {"members charged": 3, "received": 1800, "refunded": 0}
-    assert rows(sections["fines"]) == {"fines": 0, "received": 0}        # booked on 1 January 2028
+    assert rows(sections["fines"]) == {"fines": 1, "received": 2000}     # booked on 1 January 2028, for 2027
     assert rows(sections["volume"]) == {"transfers": 2, "volume": 2500}
     balances = rows(sections["balances"])
     assert balances["1 An de Vries"] == -1250 - 2000 + 500 - 600
@@ -56,7 +56,25 @@ def test_the_report_adds_up_the_year_in_the_unit_and_in_euros(year):
         "members overdue": 1}
     assert rows(sections["euro-overdue"]) == {"1 An de Vries": 2300}
     fined = {section.name: section for section in report.build(2028)}
-    assert rows(fined["fines"]) == {"fines": 1, "received": 2000}
+    assert rows(fined["fines"]) == {"fines": 0, "received": 0}
+
+
+def test_a_fine_booked_on_1_january_shows_in_the_report_of_the_year_it_punishes(year, settings):
+    # Another member trades on 1 January 2028 too: that transfer is 2028's, only the fine moves.
+    an, sam, _ = year
+    ledger.transfer_now(members.account(sam), members.account(an), 300, "soep", limits=settings.limits,
+                        now=dt.datetime(2028, 1, 1, 9), entered_by="admin")
+    last_year = lets(settings, "report", "--year", "2027", "--csv")
+    assert last_year.exit_code == 0, last_year.output
+    table = list(csv.DictReader(io.StringIO(last_year.output)))
+    assert {"section": "fines", "label": "fines", "value": "1", "kind": "count"} in table
+    assert {"section": "fines", "label": "received", "value": "2000", "kind": "unit"} in table
+    assert {"section": "volume", "label": "transfers", "value": "2", "kind": "count"} in table
+    this_year = list(csv.DictReader(io.StringIO(lets(settings, "report", "--year", "2028", "--csv").output)))
+    assert {"section": "fines", "label": "received", "value": "0", "kind": "unit"} in this_year
+    assert {"section": "volume", "label": "transfers", "value": "1", "kind": "count"} in this_year
+    text = lets(settings, "report", "--year", "2027").output
+    assert "Fines for euro contributions of 2027 left unpaid (unit)" in text
 
 
 def test_sections_are_a_list_the_report_can_grow_by(year):
