@@ -189,3 +189,34 @@ def member_not_positive(app):
         click.echo(f"{row.member.number:>5}  {row.member.name:<30} balance {to_decimal(row.balance):>9}  "
                    f"highest {to_decimal(row.highest):>9}")
     click.echo(f"{len(rows)} members not positive in {app.settings.membership.positive_years} years", err=True)
+
+
+@member.command("no-offer")
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The day to look at (default today): offers that run until before it do not count.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@pass_app
+def member_no_offer(app, on, as_json):
+    """Active members without a current offer (article 17.1: every member publishes at least
+    one), with the day their newest offer ran until, or "never".
+
+    Example: lets member no-offer --json
+    """
+    import json
+
+    from db import offering
+
+    app.db()
+    today = on.date() if on else now_utc().date()
+    rows = list(offering.without_offer(today))
+    for row in rows:
+        last = offering.last_offer(row)
+        if as_json:
+            click.echo(json.dumps({"number": row.number, "name": row.name, "address": row.primary_address,
+                                   "language": row.language, "joined": row.joined.isoformat(),
+                                   "last_offer": last.isoformat() if last else None}, ensure_ascii=False))
+        else:
+            click.echo(f"{row.number:>5}  {row.name:<30} {row.primary_address or '-':<32} "
+                       f"last offer {last.isoformat() if last else 'never'}")
+    if not as_json:
+        click.echo(f"{len(rows)} active members without a current offer on {today.isoformat()}", err=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from db import departures, euro, members, membership, write_transaction
-from db.models import Departure, Listing, Member, Notice
+from db import departures, euro, members, membership, offering, write_transaction
+from db.models import Departure, Member, Notice
 from handlers.cancel import context as departure_context, told
 
 from .compose import Composer
@@ -143,8 +143,12 @@ def _review(settings, departure: Departure, now: dt.datetime, composer: Composer
         _told(settings, departure, member, composer)
     elif after == "settled":
         send(settings, member, "leaving/settled", settled_context(member, departure), composer)
+    elif after == "continued":
+        # Article 5.5.2: not settled in time, the membership goes on as a regular one.
+        send(settings, member, "leaving/continued", departure_context(departure, member), composer)
     elif after == "due" and before != "due":
-        tell_admins(settings, "leaving/due", departure_context(departure, member), composer)
+        tell_admins(settings, "leaving/due", {**departure_context(departure, member),
+                                              "continues": departures.continues_on(departure, settings)}, composer)
     elif remind and after == "leaving" and _remind(member, departure, now):
         send(settings, member, "leaving/reminder", departure_context(departure, member), composer)
     elif remind and after == "settling" and _remind(member, departure, now):
@@ -166,18 +170,15 @@ def _remind(member: Member, departure: Departure, now: dt.datetime) -> bool:
 
 
 def remind_offers(settings, now: dt.datetime, composer: Composer | None = None) -> int:
-    """A gentle reminder, with an example, to active members who offer nothing."""
+    """A gentle reminder, with the group's rule (article 17.1) and an example, to active
+    members who offer nothing (`lets member no-offer` lists them)."""
     days = settings.membership.offer_reminder_days
     if days <= 0:
         return 0
     composer = composer or Composer(settings)
     today, quiet = now.date(), now - dt.timedelta(days=days)
-    offering = (Listing.select(Listing.member).where(Listing.kind == "offer", Listing.status == "active",
-                                                     Listing.expires >= today))
     reminded = (Notice.select(Notice.address).where(Notice.kind == "offer-reminder", Notice.sent_at > quiet))
-    query = (Member.select().where(Member.status == "active", Member.id.not_in(offering),
-                                   Member.joined <= today - dt.timedelta(days=days))
-             .order_by(Member.id))
+    query = offering.without_offer(today, joined_before=today - dt.timedelta(days=days))
     recent = {row.address for row in reminded}
     queued = 0
     for member in query.iterator():
