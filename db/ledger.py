@@ -90,12 +90,13 @@ def _fresh(account_id: int) -> Account:
 def propose(payer: Account, payee: Account, amount_cents: int, description: str, *, limits,
             now: dt.datetime, initiator: str = "payer", confirm_days: int = 14, source=None,
             listing=None, entered_by: str = "", payee_risk: bool = False, draft: bool = False,
-            confirmed_by: str = "") -> Transfer:
+            confirmed_by: str = "", sender_auth: str = "") -> Transfer:
     """A pending transfer, refused early when it could never be booked.
 
     With `payee_risk` (FACTUUR OPEN) a payer at the lower limit is not refused: once
     consented, the invoice waits open until the payer's balance leaves room. With
-    `draft` it waits for the coordinator who wrote it first (see `release`)."""
+    `draft` it waits for the coordinator who wrote it first (see `release`).
+    `sender_auth`: how the proposing mail was authenticated (see `record_sender_auth`)."""
     description = " ".join(description.split())[:500]
     if payer.id == payee.id:
         raise LedgerError("same-account")
@@ -118,7 +119,7 @@ def propose(payer: Account, payee: Account, amount_cents: int, description: str,
                                description=description, initiator=initiator, entered_by=entered_by,
                                source=source, listing=listing, created=now, payee_risk=payee_risk,
                                expires=now + dt.timedelta(days=confirm_days), confirmed_by=confirmed_by,
-                               state="draft" if draft else "pending")
+                               sender_auth=sender_auth[:200], state="draft" if draft else "pending")
 
 
 def release(transfer: Transfer, *, now: dt.datetime, confirm_days: int, confirmed_by: str = "") -> Transfer:
@@ -136,6 +137,14 @@ def release(transfer: Transfer, *, now: dt.datetime, confirm_days: int, confirme
         ConsentToken.update(used=now).where(ConsentToken.transfer == transfer.id,
                                             ConsentToken.used.is_null()).execute()
         return Transfer.get_by_id(transfer.id)
+
+
+def record_sender_auth(transfer: Transfer, verdict: str) -> Transfer:
+    """Keep how the consenting mail (a JA) was authenticated, before it books: a booked
+    row is never edited."""
+    Transfer.update(sender_auth=verdict[:200]).where(Transfer.id == transfer.id,
+                                                     Transfer.state.in_(UNDECIDED)).execute()
+    return Transfer.get_by_id(transfer.id)
 
 
 def link_listing(transfer: Transfer, listing) -> Transfer:

@@ -79,7 +79,9 @@ def steps_for(categories: Categories) -> list[tuple[int, str, callable]]:
     """Every step, those that map data bound to the group's category list ([listings] categories)."""
     return [*SCHEMA_STEPS,
             (12, "listing categories and ONLY choices become codes of the group's category list",
-             lambda m: listings.recode(categories))]
+             lambda m: listings.recode(categories)),
+            (13, "transfer.sender_auth: the DKIM/DMARC verdict of the mail that consented",
+             lambda m: migrate(m.add_column("transfer", "sender_auth", Transfer.sender_auth)))]
 
 
 STEPS = steps_for(DEFAULT)

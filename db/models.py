@@ -209,6 +209,10 @@ class Transfer(BaseModel):
     # "Name <address>" of the coordinator whose tokened JA pays an invoice for a payer
     # without email; shown on the payer's statement. Not in the hash chain.
     confirmed_by = CharField(max_length=320, default="")
+    # How the mail that consented to it was authenticated (mailer/sender_auth.py): the
+    # JA's verdict, or the payment's own when it needed none, e.g. "dmarc=pass p=reject
+    # dkim=pass d=example.org"; empty when nothing was checked. Not in the hash chain.
+    sender_auth = CharField(max_length=200, default="")
 
     class Meta:
         # A member's statement and SALDO: the newest booked transfers on either side,

@@ -1,16 +1,25 @@
-"""The optional fast path: a payment whose own mail our receiving server authenticated.
+"""Who sent a money mail: the optional fast path, and the refusal of mail its domain disowns.
 
-Off unless `[trades] trusted_authserv_id` names our receiving server. Then a BETAAL /
-PAY / PAYER (or a donation) is booked without the confirmation round trip when the
-topmost Authentication-Results header (RFC 8601) carries that authserv-id and says
-dmarc=pass for the From domain, or dkim=pass with a signing domain (header.d, or the
-domain of header.i) aligned with the From domain. Anything else, including a header we
+The fast path is off unless `[trades] trusted_authserv_id` names our receiving server, or
+`[trades] verify_dkim` trusts our own check (mailer/sender_auth.py). Then a BETAAL / PAY
+/ PAYER (or a donation) is booked without the confirmation round trip when the topmost
+Authentication-Results header (RFC 8601) carries that authserv-id and says dmarc=pass
+for the From domain, or dkim=pass with a signing domain (header.d, or the domain of
+header.i) aligned with the From domain; or when our own check found an aligned DKIM
+signature that verifies under a DMARC record. Anything else, including a header we
 cannot parse, falls back to the tokened confirmation: this path can only save a round
 trip, never refuse one.
+
+The refusal: mail that fails the DMARC check of a From domain whose policy is quarantine
+or reject moves no credit, whatever token it carries (`disowned`).
 """
 from __future__ import annotations
 
 import authres
+
+# The kinds of command whose mail is checked before it is handled: those that move
+# credit, and the answers (JA) that book what they propose.
+MOVES_CREDIT = ("pay", "invoice", "donate", "claim", "proxy", "consent")
 
 
 def _domain(value: str) -> str:
@@ -63,3 +72,27 @@ def authenticated(mail, trusted_authserv_id: str) -> bool:
         return False
     from_domain = _domain(senders[0])
     return any(_passes(result, from_domain) for result in parsed.results)
+
+
+def vouched(mail, settings) -> bool:
+    """Whether a payment's own mail is its payer's consent (the fast path). A header that
+    names `[inbound] authserv_id` is never read: that id is our own SMTP edge's, which
+    adds no such header, so one in the mail came with it."""
+    trusted = settings.trades.trusted_authserv_id.strip().lower()
+    if trusted and trusted != settings.inbound.authserv_id.strip().lower() and authenticated(mail, trusted):
+        return True
+    verdict = getattr(mail, "sender_auth", None)
+    return bool(settings.trades.verify_dkim and verdict is not None and verdict.vouches)
+
+
+def disowned(mail) -> bool:
+    """The mail failed the DMARC check of its From domain, which asks receivers to
+    refuse or quarantine such mail: someone else wrote it in the member's name."""
+    verdict = getattr(mail, "sender_auth", None)
+    return verdict is not None and verdict.blocks
+
+
+def sender_auth(mail) -> str:
+    """The verdict as kept with a transfer: "dmarc=pass p=reject dkim=pass d=example.org"."""
+    verdict = getattr(mail, "sender_auth", None)
+    return str(verdict) if verdict is not None else ""

@@ -16,6 +16,7 @@ from db.models import Budget, Claim, ConsentToken, Transfer
 from db.money import AmountError, parse_amount
 
 from . import Command, Context, Refusal, Reply
+from .authenticated import disowned
 from .receipt import receipts
 from .trade import token_headers
 
@@ -36,6 +37,8 @@ def _budget(rest: str, settings) -> tuple[Budget, str]:
 
 
 def handle(command: Command, ctx: Context) -> list[Reply]:
+    if disowned(ctx.mail):
+        raise Refusal("trade/unauthenticated", kind="claim", address=ctx.sender)
     found = CLAIM.match(" ".join(command.argument.split()))
     if not found:
         raise Refusal("claim/invalid", problem="format", text=command.argument[:80])

@@ -4,7 +4,8 @@ Consent counts only when the mail carries a token we sent to the payer's own mai
 (in the plus-address it was sent to, or in the subject when a client drops Reply-To),
 comes from that same address, is not automatic (the guard drops auto-replies before
 this), and says yes or no on its first line. A forged From: without the token, a
-replay, an expired token or In-Reply-To alone books nothing.
+replay, an expired token or In-Reply-To alone books nothing; nor does a mail that fails
+the DMARC check of a From domain whose policy is quarantine or reject, token or not.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from db.models import Account, Member, Transfer
 from db.prepared import by_id
 
 from . import Command, Context, Refusal, Reply, claim, proxy_invoice
+from .authenticated import disowned, sender_auth
 from .commands import fold
 from .receipt import address, receipts
 
@@ -122,6 +124,10 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
     transfer = by_id(Transfer, row.transfer_id)
     if normalise_address(ctx.sender) != row.address:
         raise Refusal("consent/wrong-address")
+    if disowned(ctx.mail):
+        # A forged From with a token that leaked (a forwarded confirmation): the From
+        # domain's DMARC policy disowns the mail. The token stays valid for the member.
+        raise Refusal("consent/unauthenticated", transfer=transfer, address=ctx.sender)
     if row.used is not None or transfer.state not in ("pending", "draft"):
         raise Refusal("consent/already", transfer=transfer)
     if row.expires <= ctx.now or transfer.expires <= ctx.now:
@@ -131,6 +137,8 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
         raise Refusal("consent/unclear", transfer=transfer)
     if not ledger.use_token(row, ctx.now):
         raise Refusal("consent/already", transfer=transfer)
+    if getattr(ctx.mail, "sender_auth", None) is not None:
+        transfer = ledger.record_sender_auth(transfer, sender_auth(ctx.mail))
     if transfer.initiator == "claim":
         return claim.decide(transfer, said, row, ctx)
     if transfer.state == "draft":

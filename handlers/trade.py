@@ -10,7 +10,7 @@ from db.models import Account, Member
 from db.money import AmountError, parse_amount
 
 from . import Command, Context, Refusal, Reply
-from .authenticated import authenticated
+from .authenticated import disowned, sender_auth, vouched
 from .commands import WORDS, fold
 from .receipt import receipts
 
@@ -131,6 +131,9 @@ def _refusal(exc: ledger.LedgerError, kind: str) -> Refusal:
 def handle(command: Command, ctx: Context, *, entered_by: str = "") -> list[Reply]:
     """`entered_by` is the coordinator who writes for ctx.member (VOOR piet …)."""
     kind, settings = command.kind, ctx.settings
+    if disowned(ctx.mail):
+        # The From domain's DMARC policy disowns this mail: the member did not write it.
+        raise Refusal("trade/unauthenticated", kind=kind, address=ctx.sender)
     own = members.account(ctx.member)
     terms = read(command, settings)
     payee_risk, description = terms.payee_risk, terms.description
@@ -160,11 +163,11 @@ def handle(command: Command, ctx: Context, *, entered_by: str = "") -> list[Repl
         transfer = ledger.propose(payer, payee, amount, description, limits=settings.limits, now=ctx.now,
                                   initiator=initiator, confirm_days=settings.trades.confirm_days,
                                   source=ctx.inbound, listing=listing, entered_by=entered_by,
-                                  payee_risk=payee_risk, draft=draft, confirmed_by=confirmed_by)
+                                  payee_risk=payee_risk, draft=draft, confirmed_by=confirmed_by,
+                                  sender_auth=sender_auth(ctx.mail))
     except ledger.LedgerError as exc:
         raise _refusal(exc, kind) from None
-    if (initiator == "payer" and not terms.currency and ctx.mail is not None
-            and authenticated(ctx.mail, settings.trades.trusted_authserv_id)):
+    if initiator == "payer" and not terms.currency and ctx.mail is not None and vouched(ctx.mail, settings):
         return receipts(_book(transfer, ctx, kind), settings, ctx.now, answering=ctx.mail)
     if kind == "invoice" and not draft:
         return ask_payer(transfer, other, ctx, on_behalf="")

@@ -44,6 +44,8 @@ class Inbound:
     rcpt_tos: tuple[str, ...] = ()
     defects: list[str] = field(default_factory=list)
     senders: tuple[str, ...] = ()   # every address of From (a mail may name several)
+    # mailer.sender_auth.Verdict: DKIM and DMARC, checked for mail that moves credit
+    sender_auth: object = None
 
     def header(self, name: str) -> str:
         return decode_header(self.message.get(name, ""))

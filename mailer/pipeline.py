@@ -28,6 +28,7 @@ from handlers.announce import recognise as recognise_announcement
 from handlers.cancel import recognise as recognise_cancel
 from handlers.commands import route_all
 from handlers import trade
+from handlers.authenticated import MOVES_CREDIT
 from handlers.consent import answer
 from handlers.consent import recognise as recognise_consent
 from handlers.dispatch import handle
@@ -38,6 +39,7 @@ from . import guard, loops, throttle
 from .compose import Composer, Outgoing, now_utc
 from .language import detect as detect_language
 from .parse import Inbound, message_id_from_bytes, parse
+from .sender_auth import SenderCheck
 from .subaddress import bulk_envelope
 
 log = logging.getLogger(__name__)
@@ -148,8 +150,10 @@ class Understood:
 
 def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(),
                lookup=members.by_address, parsed: Inbound | None = None,
-               today: dt.date | None = None) -> Understood:
+               today: dt.date | None = None, senders: SenderCheck | None = None) -> Understood:
     inbound = parsed or parse(raw, mail_from=mail_from, rcpt_tos=rcpt_tos)
+    if parsed is None:   # the worker checks the sender before its transaction (Processor._parse)
+        verify_sender(raw, inbound, senders or SenderCheck(settings))
     verdict = guard.check(inbound, settings)
     household = []
     if lookup is members.by_address and inbound.sender:
@@ -160,21 +164,37 @@ def understand(raw: bytes, settings, *, mail_from: str | None = None, rcpt_tos=(
         member = lookup(inbound.sender) if inbound.sender else None
     command, commands = None, []
     if verdict is None:
-        is_reply = bool(inbound.in_reply_to)
-        # A reply carrying a consent token is an answer to a proposal, whatever it says.
-        # VOOR piet + a trade command on the next line: a coordinator acting for a member.
-        special = (recognise_consent(inbound, settings) or recognise_announcement(inbound, settings)
-                   or recognise_cancel(inbound, settings) or recognise_proxy(inbound))
-        commands = [special] if special else route_all(
-            inbound.subject, inbound.reply_text, is_reply=is_reply,
-            answers_us=loops.ours(inbound.in_reply_to.split() + list(inbound.references), settings),
-            units=trade.unit_words(settings))
+        commands = read_commands(inbound, settings)
         command = commands[0]
     language = ((member.language if member else None) or (command and command.language)
                 or (None if member else detect_language(inbound.subject, inbound.reply_text))
                 or settings.group.language)
     return Understood(inbound, verdict, member, command, language, commands, household, settings,
                       lookups=lookup is members.by_address, today=today or now_utc().date())
+
+
+def read_commands(inbound: Inbound, settings) -> list[Command]:
+    """The commands of a mail, read from its text alone (no database)."""
+    # A reply carrying a consent token is an answer to a proposal, whatever it says.
+    # VOOR piet + a trade command on the next line: a coordinator acting for a member.
+    special = (recognise_consent(inbound, settings) or recognise_announcement(inbound, settings)
+               or recognise_cancel(inbound, settings) or recognise_proxy(inbound))
+    return [special] if special else route_all(
+        inbound.subject, inbound.reply_text, is_reply=bool(inbound.in_reply_to),
+        answers_us=loops.ours(inbound.in_reply_to.split() + list(inbound.references), settings),
+        units=trade.unit_words(settings))
+
+
+def verify_sender(raw: bytes, inbound: Inbound, senders: SenderCheck, known=lambda address: True) -> None:
+    """Set `inbound.sender_auth` (DKIM, DMARC) when the mail's command moves credit and
+    `known(sender)`: the worker asks DNS only about the domains of members and coordinators,
+    so nobody can slow it down with mail from domains whose DNS never answers."""
+    if (senders.enabled and inbound.sender and read_commands(inbound, senders.settings)[0].kind in MOVES_CREDIT
+            and known(inbound.sender)):
+        try:
+            inbound.sender_auth = senders.check(raw, inbound)
+        except Exception:   # a bug here must not lose the mail: unchecked, the token decides
+            log.exception("checking the sender of %s failed", inbound.message_id)
 
 
 def describe(understood: Understood) -> dict:
@@ -207,6 +227,8 @@ def describe(understood: Understood) -> dict:
             record["bounced"] = list(verdict.bounced)
     if inbound.defects:
         record["defects"] = inbound.defects
+    if inbound.sender_auth is not None:
+        record["sender_auth"] = str(inbound.sender_auth)
     return record
 
 
@@ -254,6 +276,7 @@ class Processor:
         self.spool_path = spool_path_for(settings.database_url)
         self.spool: Spool | None = None
         self.forgotten = 0   # the spool holds no mail up to this id
+        self.senders = SenderCheck(settings)   # keeps DNS answers for a few minutes
 
     def take_spooled(self) -> int:
         """Take what the SMTP edge spooled (db/spool.py); how many mails."""
@@ -338,19 +361,27 @@ class Processor:
                     states.append("failed")
         return states
 
-    @staticmethod
-    def _parse(inbound_ids) -> dict[int, Inbound]:
+    def _parse(self, inbound_ids) -> dict[int, Inbound]:
         """Parse before the write transaction: parsing is a function of the stored bytes
-        alone, and on SQLite the SMTP server waits for the write lock while we hold it."""
+        alone, and on SQLite the SMTP server waits for the write lock while we hold it.
+        The sender of money mail is checked here too: DNS is not waited for under the lock."""
         parsed = {}
-        for row in (InboundMessage.select(InboundMessage.id, InboundMessage.raw, InboundMessage.mail_from,
-                                          InboundMessage.rcpt_tos)
-                    .where(InboundMessage.id.in_(list(inbound_ids)), InboundMessage.state == "received")):
+        # Read at once: no cursor stays open while DNS is asked below.
+        for row in list(InboundMessage.select(InboundMessage.id, InboundMessage.raw, InboundMessage.mail_from,
+                                              InboundMessage.rcpt_tos)
+                        .where(InboundMessage.id.in_(list(inbound_ids)), InboundMessage.state == "received")):
             try:
-                parsed[row.id] = parse(bytes(row.raw), mail_from=row.mail_from, rcpt_tos=row.rcpt_tos.split())
+                raw = bytes(row.raw)
+                parsed[row.id] = parse(raw, mail_from=row.mail_from, rcpt_tos=row.rcpt_tos.split())
             except Exception:  # parse never raises; if it did, the mail fails in its own savepoint
-                pass
+                continue
+            verify_sender(raw, parsed[row.id], self.senders, known=self._known)
         return parsed
+
+    def _known(self, address: str) -> bool:
+        """A member's address or a coordinator's: whose money mail is worth a DNS lookup."""
+        coordinators = {each.lower() for each in self.settings.trades.coordinators}
+        return address in coordinators or members.by_address(address) is not None
 
     def _process_claimed(self, row: InboundMessage | None, parsed: Inbound | None = None) -> str:
         if row is None:

@@ -44,6 +44,7 @@ class Inbound:
     max_size: int = 10 * 1024 * 1024
     nonmember_reply_hours: int = 24
     max_per_hour: int = 60
+    authserv_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ class Trades:
     coordinators: tuple[str, ...] = ()
     trusted_authserv_id: str = ""
     open_days: int = 90
+    verify_senders: bool = True
+    verify_dkim: bool = False
 
 
 @dataclass(frozen=True)

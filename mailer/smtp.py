@@ -10,6 +10,7 @@ from aiosmtpd.controller import Controller
 from db.spool import Spool
 from db.spool import path_for as spool_path_for
 
+from .authresults import strip_own
 from .groupcommit import GroupStore
 from .settings import Settings
 
@@ -47,6 +48,9 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content or envelope.content
+        if self.settings.inbound.authserv_id:
+            # We are the receiving server: a header in our name that came with the mail is forged.
+            raw = strip_own(raw, self.settings.inbound.authserv_id)
         try:
             stored_id = await self.store.store(raw, envelope.mail_from or "", envelope.rcpt_tos)
         except Exception as exc:

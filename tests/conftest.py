@@ -82,6 +82,8 @@ def settings(tmp_path, monkeypatch, database_url):
         outbound={"mode": "maildir", "maildir": str(tmp_path / "outbox")},
         security={"secret": "test-secret-not-for-production"},
         inbound={"port": 0},
+        # No test asks real DNS: those of the sender check give it a stub resolver.
+        trades={"verify_senders": False},
     )
 
 

@@ -67,11 +67,16 @@ def _before_category_codes(m):
     tests/test_categories.py writes free-text categories into a version-11 database itself."""
 
 
+def _before_sender_auth(m):
+    migrate(m.drop_column("transfer", "sender_auth"))
+
+
 # step → what undoes it; a new migration step adds its undo here (a test checks that).
 UNDO = {2: _before_membership, 3: _before_listing_links, 4: _before_description_hash,
         5: _before_statement_indexes, 6: _before_euro,
         7: _before_announcements, 8: _before_confirm_tokens, 9: _before_digest_state,
-        10: _before_coordinators, 11: _before_spool_mark, 12: _before_category_codes}
+        10: _before_coordinators, 11: _before_spool_mark, 12: _before_category_codes,
+        13: _before_sender_auth}
 # Steps that change rows only: undoing them leaves the schema as it is.
 DATA_STEPS = {12}
 
