@@ -158,6 +158,8 @@ class Composer:
         return {
             "group": group.name, "group_address": group.address, "unit": group.unit,
             "units": group.units, "language": language, "admins": group.admins,
+            # The group's guide price per hour (article 17.4), shown with offers without a price.
+            "guide_rate": self.settings.listings.guide_rate_cents,
         }
 
     def has_html(self, template: str, language: str) -> bool:

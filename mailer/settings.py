@@ -9,6 +9,7 @@ from pathlib import Path
 
 from db import categories as category_list
 from db.categories import Categories
+from db.money import AmountError, parse_amount
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,6 +77,21 @@ class Listings:
     max_days: int = 365
     warn_days: int = 7
     categories: Categories = category_list.DEFAULT
+    # The group's guide price in units per hour ("10", "12,50"); empty or 0 for none.
+    guide_rate: str = ""
+
+    def __post_init__(self):
+        _ = self.guide_rate_cents   # a guide price that is no amount is refused on loading
+
+    @property
+    def guide_rate_cents(self) -> int:
+        """The guide price per hour in hundredths of the unit; 0 when the group has none."""
+        if not self.guide_rate.strip():
+            return 0
+        try:
+            return parse_amount(self.guide_rate, allow_zero=True)
+        except AmountError:
+            raise SettingsError(f"[listings] guide_rate: {self.guide_rate!r} is not an amount such as 10") from None
 
 
 @dataclass(frozen=True)
