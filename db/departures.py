@@ -8,10 +8,12 @@ obligation for the next year; a notice after it lets the membership run to the e
 next year (article 5.5.2; db/liability.py). On the effective day a member with a balance
 of zero or more and no euros owed leaves (status `left`, listings withdrawn); otherwise
 the member is `leaving`: may still trade, must reach zero within `leaving_months`, and
-after that the administrators settle or keep the member on. Settling in euros books the
-balance to zero against the association account and charges its euro value; the member
-is then `settling` until the euros (that amount and the year's contribution) are paid,
-and only then leaves.
+other members may pay them to help. After that the administrators are told (`due`) and
+may settle in euros within `decide_days`; without that settlement the membership goes on
+as a regular one (article 5.5.2): the member is active again (`continued`). Settling in
+euros books the balance to zero against the association account and charges its euro
+value; the member is then `settling` until the euros (that amount and the year's
+contribution) are paid, and only then leaves.
 """
 from __future__ import annotations
 
@@ -123,8 +125,9 @@ def review(departure: Departure, *, now: dt.datetime, settings) -> str:
     """A scheduled look at an open departure; the state it is in afterwards.
 
     waiting → ended on its effective day; leaving → left once the balance is back at zero
-    and the euros are paid, or `due` (the administrators are to settle) when the deadline
-    has passed; settling → settled once the euros are paid."""
+    and the euros are paid, or `due` (the administrators may settle) when the deadline
+    has passed; due → continued (active again) `decide_days` later; settling → settled
+    once the euros are paid."""
     today = now.date()
     member = Member.get_by_id(departure.member_id)
     if departure.state == "waiting":
@@ -138,7 +141,18 @@ def review(departure: Departure, *, now: dt.datetime, settings) -> str:
     if departure.state == "leaving" and today > departure.deadline:
         departure.state = "due"
         departure.save()
+    if departure.state == "due" and today >= continues_on(departure, settings):
+        departure.state, departure.closed = "continued", now
+        departure.save()
+        record(member, "active", reason=f"not settled by {departure.deadline}: a regular member again",
+               entered_by=departure.entered_by, now=now)
     return departure.state
+
+
+def continues_on(departure: Departure, settings) -> dt.date:
+    """The day a departure the administrators did not settle becomes a regular membership
+    again: `decide_days` after the day following the deadline."""
+    return departure.deadline + dt.timedelta(days=1 + settings.membership.decide_days)
 
 
 def settle(member: Member, *, keep: bool, now: dt.datetime, settings, entered_by: str) -> tuple[Departure, int]:

@@ -17,6 +17,7 @@ from fractions import Fraction
 from peewee import IntegrityError, fn
 
 from . import liability
+from . import paper
 from .contributions import PAYING_STATUSES, PAYING_TYPES
 from .models import EuroCharge, EuroPayment, EuroPostponement, Member
 
@@ -65,7 +66,8 @@ def pays(member: Member) -> bool:
 
 def contribution_cents(member: Member, year: int, rules, *, joined: dt.date | None = None) -> int:
     """The member's euro contribution for `year`: by income category, 2/3 for a household
-    member, half for who joined after 1 July of that year (all three are settings)."""
+    member, half for who joined after 1 July of that year (all three are settings); plus,
+    in full, [euro] paper_amount for a member who gets the guide on paper (article 8.2.2)."""
     if member.type not in PAYING_TYPES:
         return 0
     category = (member.income_category or "A").upper()
@@ -77,7 +79,7 @@ def contribution_cents(member: Member, year: int, rules, *, joined: dt.date | No
     joined = joined or member.joined
     if joined.year == year and joined > late_join_day(year, rules):
         amount *= fraction(rules.late_join_factor, "[euro] late_join_factor")
-    return _cents(amount)
+    return _cents(amount) + (getattr(rules, "paper_amount", 0) if paper.wants(member) else 0)
 
 
 def registration_cents(member: Member, rules) -> int:

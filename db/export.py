@@ -16,6 +16,7 @@ from email.header import decode_header, make_header
 
 from peewee import fn
 
+from . import paper
 from .members import account as account_of
 from .models import (Account, Address, Bounce, ConfirmToken, ConsentToken, Contribution, DigestDelivery,
                      InboundMessage, Listing, Member, MemberLimit, MemberPreference, Notice, OutboundMessage, Transfer)
@@ -98,7 +99,8 @@ def export(member: Member) -> dict:
                        "bounces": [_time(b.received) for b in row.bounces.order_by(Bounce.id)]}
                       for row in Address.select().where(Address.member == member).order_by(Address.id)],
         "preferences": {"digest": member.digest, "language": member.language,
-                        "categories": [c for c in (preference.categories if preference else "").split(",") if c]},
+                        "categories": [c for c in (preference.categories if preference else "").split(",") if c],
+                        "paper": paper.wants(member)},
         "limits": ({"lower_cents": own_limits.lower_cents, "upper_cents": own_limits.upper_cents}
                    if own_limits else None),
         "listings": [{"id": row.id, "kind": row.kind, "title": row.title, "description": row.description,

@@ -104,8 +104,9 @@ def propose(payer: Account, payee: Account, amount_cents: int, description: str,
         raise LedgerError("amount")
     if not description:
         raise LedgerError("no-description")
-    # The side that did not ask must be able to trade: a suspended or leaving member
-    # receives no new proposals (an administrator's entry is exempt).
+    # The side that did not ask must be able to trade: a suspended member receives no new
+    # proposals (an administrator's entry is exempt). A leaving member may be paid, which
+    # is how others help them back to zero (article 5.5.2), but is sent no invoice.
     others = {"payer": [payee], "payee": [payer], "proxy": [payee]}.get(initiator, [])
     for account in others:
         if account.member_id is not None:

@@ -14,7 +14,7 @@ from . import database, listings
 from .categories import DEFAULT, Categories
 from .models import (MODELS, Address, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken,
                      Departure, DigestDelivery, EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail,
-                     Member, MemberCoordinator, MemberEvent, SchemaVersion, SpoolMark, Transfer)
+                     Member, MemberCoordinator, MemberEvent, PaperGuide, SchemaVersion, SpoolMark, Transfer)
 
 
 def _membership(migrator) -> None:
@@ -81,7 +81,9 @@ def steps_for(categories: Categories) -> list[tuple[int, str, callable]]:
             (12, "listing categories and ONLY choices become codes of the group's category list",
              lambda m: listings.recode(categories)),
             (13, "transfer.sender_auth: the DKIM/DMARC verdict of the mail that consented",
-             lambda m: migrate(m.add_column("transfer", "sender_auth", Transfer.sender_auth)))]
+             lambda m: migrate(m.add_column("transfer", "sender_auth", Transfer.sender_auth))),
+            (14, "paper_guide: members who get the guide and the circle news on paper",
+             lambda m: database.create_tables([PaperGuide]))]
 
 
 STEPS = steps_for(DEFAULT)

@@ -466,8 +466,16 @@ class MemberCoordinator(BaseModel):
     address = CharField(max_length=320)
 
 
+class PaperGuide(BaseModel):
+    """A member who gets the guide and the circle news on paper (article 8.2.2), for
+    [euro] paper_amount a year on top of the euro contribution (lets member set-paper)."""
+    member = ForeignKeyField(Member, unique=True, backref="paper_rows", on_delete="CASCADE")
+    since = DateTimeField(default=utcnow)
+    entered_by = CharField(max_length=320, default="")
+
+
 MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion,
           Transfer, ConsentToken, MemberLimit, MemberPreference, DigestRun, DigestDelivery, Bounce,
           Announcement, Contribution, MailboxState, MemberEvent, Departure, Budget, Claim, ListingMail,
           EuroCharge, EuroPayment, EuroPostponement, EuroStep, AnnouncementDraft, AnnouncementDelivery,
-          ConfirmToken, MemberCoordinator, SpoolMark]
+          ConfirmToken, MemberCoordinator, SpoolMark, PaperGuide]

@@ -164,11 +164,15 @@ def member_add(app, name, address, kind, language, household_of):
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @pass_app
 def member_list(app, as_json):
-    """List members with their number, type, status, language and addresses.
+    """List members with their number, type, status, language and addresses, and "paper"
+    for those who get the guide on paper.
 
     Example: lets member list --json
     """
+    from db import paper
+
     app.db()
+    on_paper = paper.readers()
     for row in Member.select().order_by(Member.number):
         addresses = [a.email for a in row.addresses]
         balance = members.account(row).balance_cents
@@ -176,10 +180,10 @@ def member_list(app, as_json):
             click.echo(json.dumps({"number": row.number, "name": row.name, "type": row.type,
                                    "status": row.status, "language": row.language,
                                    "digest": row.digest, "addresses": addresses,
-                                   "balance_cents": balance}))
+                                   "balance_cents": balance, "paper": row.id in on_paper}))
         else:
             click.echo(f"{row.number:>5}  {row.name:<30} {row.type:<12} {row.status:<10} "
-                       f"{row.language}  {', '.join(addresses)}")
+                       f"{row.language}  {', '.join(addresses)}" + ("  paper" if row.id in on_paper else ""))
 
 
 @main.command()
@@ -701,6 +705,7 @@ from . import cli_euro  # noqa: E402,F401  (registers its commands)
 from . import cli_report  # noqa: E402,F401  (registers its commands)
 from . import cli_announce  # noqa: E402,F401  (registers its commands)
 from . import cli_coordinators  # noqa: E402,F401  (registers its commands)
+from . import cli_guide  # noqa: E402,F401  (registers its commands)
 
 if __name__ == "__main__":
     main()

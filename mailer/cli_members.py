@@ -172,6 +172,8 @@ def member_departures(app):
         balance = members.account(found).balance_cents
         until = {"waiting": f"effective {row.effective}", "leaving": f"balance to zero by {row.deadline}",
                  "due": f"deadline {row.deadline} passed", "settling": "until the euros are paid"}[row.state]
+        if row.state == "due":
+            until += f"; a regular member again from {departures.continues_on(row, app.settings)}"
         click.echo(f"{found.number:>5}  {found.name:<30} {row.kind:<7} given {row.given}  {row.state:<9} "
                    f"{until}  balance {to_decimal(balance)}  EUR owed {departures.euros(departures.euro_outstanding(found))}")
 

@@ -215,6 +215,7 @@ class Euro:
     core_group_months: int = 9
     core_group: tuple[str, ...] = ()
     fine: int = 20
+    paper_amount: int = 0
 
 
 @dataclass(frozen=True)

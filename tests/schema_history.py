@@ -8,7 +8,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 from db import database
 from db.models import (MODELS, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken, Departure,
                        EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail, MemberCoordinator,
-                       MemberEvent, SchemaVersion, SpoolMark)
+                       MemberEvent, PaperGuide, SchemaVersion, SpoolMark)
 
 
 def _before_membership(m):
@@ -71,12 +71,16 @@ def _before_sender_auth(m):
     migrate(m.drop_column("transfer", "sender_auth"))
 
 
+def _before_paper_guide(m):
+    database.drop_tables([PaperGuide])
+
+
 # step → what undoes it; a new migration step adds its undo here (a test checks that).
 UNDO = {2: _before_membership, 3: _before_listing_links, 4: _before_description_hash,
         5: _before_statement_indexes, 6: _before_euro,
         7: _before_announcements, 8: _before_confirm_tokens, 9: _before_digest_state,
         10: _before_coordinators, 11: _before_spool_mark, 12: _before_category_codes,
-        13: _before_sender_auth}
+        13: _before_sender_auth, 14: _before_paper_guide}
 # Steps that change rows only: undoing them leaves the schema as it is.
 DATA_STEPS = {12}
 

@@ -461,3 +461,69 @@ def test_a_member_on_paper_leaves_through_the_coordinator_and_one_without_a_coor
         f"Voor Kees Zonder (lid {kees.number}): Je lidmaatschap van LETS Demo is afgewikkeld"]
     assert not [s for s in mails(group, cor) if "Mia" in s]
     assert lets("ledger", "check").exit_code == 0
+
+
+# -- article 5.5.2: others pay a leaving member; unsettled, the membership goes on --------
+
+def confirm_pay(group, address):
+    ask = group.last(address)
+    assert "[t-" in ask.subject, ask.subject
+    group.mail(address, "Re: " + ask.subject, "ja\n", rcpt=[ask.message["Reply-To"]])
+
+
+def test_others_pay_a_leaving_member_and_unsettled_the_membership_goes_on_as_a_regular_one(
+        group, clock, settings, lets):
+    an = group.member("An de Vries", "an@example.org", joined=LONG_AGO)
+    piet = group.member("Piet Jansen", "piet@example.org", joined=LONG_AGO)
+    sam = group.member("Sam Taylor", "sam@example.org", language="en", joined=LONG_AGO)
+    Member.update(digest="off").execute()
+    pay(settings, an, piet, 3000, dt.datetime(2027, 4, 1, 10))
+    pay(settings, sam, piet, 4000, dt.datetime(2027, 4, 1, 10))
+    clock.now = dt.datetime(2027, 4, 10, 10)
+    assert "balance to zero by 2027-08-10" in lets("member", "cancel", "1", "--at", "2027-04-10T10:00").output
+    assert "balance to zero by 2027-08-10" in lets("member", "cancel", "3", "--at", "2027-04-10T10:00").output
+
+    # Piet pays An by mail: that is how a leaving member gets back to zero.
+    clock.now = dt.datetime(2027, 5, 3, 10)
+    group.mail("piet@example.org", "BETAAL 30 aan an@example.org voor kinderoppas")
+    confirm_pay(group, "piet@example.org")
+    assert balance(an) == 0
+    assert group.last("an@example.org").subject.startswith("Bewijs #")
+    # An invoice to a leaving member is still refused: they take on no new debts from others.
+    group.mail("piet@example.org", "FACTUUR 5 aan sam@example.org voor soep")
+    assert group.last("piet@example.org").subject == "Sam Taylor kan nu geen voorstellen ontvangen"
+    clock.now = dt.datetime(2027, 5, 4, 9)
+    run_due(settings, clock.now)
+    assert status(an) == "left" and group.last("an@example.org").subject == \
+        "Je lidmaatschap van LETS Demo is beëindigd"
+
+    # Sam does not reach zero by 10 August: the administrators are told, with the day the
+    # membership goes on, and nobody settles.
+    since = last_row()
+    for day in (dt.date(2027, 8, 10), dt.date(2027, 8, 11), dt.date(2027, 8, 20)):
+        clock.now = dt.datetime.combine(day, dt.time(9))
+        run_due(settings, clock.now)
+    assert status(sam) == "leaving" and Departure.get(Departure.member == sam).state == "due"
+    due = group.last("beheer@lets.example")
+    assert due.subject == f"Af te wikkelen: Sam Taylor (lid {sam.number}), saldo -40,00"
+    assert "vanaf 25 augustus 2027 weer gewoon lid" in " ".join(due.text.split())
+    assert "due       deadline 2027-08-10 passed; a regular member again from 2027-08-25" in \
+        lets("member", "departures").output
+    for hour in (9, 15):
+        clock.now = dt.datetime(2027, 8, 25, hour)
+        run_due(settings, clock.now)
+    assert status(sam) == "active" and Departure.get(Departure.member == sam).state == "continued"
+    told = [s for s in mails(group, "sam@example.org", since) if "continues" in s]
+    assert told == ["Your membership of LETS Demo continues"]
+    text = " ".join(group.last("sam@example.org").text.split())
+    assert "-40.00" in text and "article 5.5.2" in text and "send CANCEL again" in text
+    assert "Sam Taylor" not in lets("member", "departures").output
+    assert "is active, not leaving" in lets("member", "settle", "3", "--euro").output
+    # A regular member again: trades both ways, owes the contributions, may give notice anew.
+    group.mail("piet@example.org", "FACTUUR 5 aan sam@example.org voor soep")
+    assert "[t-" in group.last("sam@example.org").subject
+    clock.now = dt.datetime(2027, 9, 30, 9)
+    assert "charged 2" in lets("contributions", "run", "--period", "2027Q3", "--at", "2027-09-30T09:00").output
+    again = lets("member", "cancel", "3", "--at", "2027-09-30T09:00")
+    assert again.exit_code == 0 and "balance to zero by 2028-01-30" in again.output
+    assert lets("ledger", "check").exit_code == 0
