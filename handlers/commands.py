@@ -15,6 +15,7 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "list": {"nl": ("lijst",), "en": ("list",), "fr": ("liste",)},
     "mine": {"nl": ("mijn",), "en": ("mine",), "fr": ("mes",)},
     "balance": {"nl": ("saldo",), "en": ("balance",), "fr": ("solde",)},
+    "books": {"nl": ("boeken",), "en": ("books",), "fr": ("comptes",)},
     "help": {"nl": ("hulp",), "en": ("help",), "fr": ("aide",)},
     "pay": {"nl": ("betaal", "betalen"), "en": ("pay",), "fr": ("payer", "paye")},
     "invoice": {"nl": ("factuur",), "en": ("invoice",), "fr": ("facture",)},
@@ -32,7 +33,7 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 
 # Commands whose argument is short: a line that says more is a sentence, not a command
 # ("Mijn fiets is kapot" is not MIJN). Kinds not named take any argument.
-MAX_ARGUMENT_WORDS = {"mine": 0, "balance": 0, "help": 1, "list": 3, "withdraw": 1, "renew": 1,
+MAX_ARGUMENT_WORDS = {"mine": 0, "balance": 0, "books": 0, "help": 1, "list": 3, "withdraw": 1, "renew": 1,
                       "donate": 1, "consent": 0,
                       "digest": 1, "language": 1, "only": 8, "join": 8, "cancel": 0}
 

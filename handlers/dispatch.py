@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import Command, Context, Reply
 from . import announce, balance, consent, help, list, listing, mine, nonmember, objection, preferences, renew, respond, trade, withdraw
-from . import cancel, claim, join, proxy
+from . import books, cancel, claim, join, proxy
 
 HANDLERS = {
     "offer": listing.handle,
@@ -13,6 +13,7 @@ HANDLERS = {
     "list": list.handle,
     "mine": mine.handle,
     "balance": balance.handle,
+    "books": books.handle,
     "help": help.handle,
     "unknown": help.handle,
     "pay": trade.handle,

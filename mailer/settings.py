@@ -97,6 +97,15 @@ class Listings:
 @dataclass(frozen=True)
 class Privacy:
     show_addresses: bool = True
+    # What BOEKEN/BOOKS shows of members' balances: all, extremes or totals.
+    books: str = "extremes"
+
+    def __post_init__(self):
+        if self.books not in BOOKS_SHOWN:
+            raise SettingsError(f"[privacy] books: {self.books!r} is not one of {', '.join(BOOKS_SHOWN)}")
+
+
+BOOKS_SHOWN = ("all", "extremes", "totals")
 
 
 @dataclass(frozen=True)

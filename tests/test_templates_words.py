@@ -19,7 +19,7 @@ from urllib.parse import unquote
 import pytest
 from markupsafe import Markup
 
-from db import budgets, contributions, members
+from db import books, budgets, contributions, members
 from db.contributions import LEVY_BY
 from db.forget import FORMER, placeholder
 from db.models import MEMBER_STATUSES, TRANSFER_STATES, Account, Listing, Member, Transfer
@@ -192,6 +192,8 @@ def overrides(template: str, context: dict, language: str, balance: dict, compos
     """Where a name means something else in one template, the value its handler gives."""
     if template == "balance/shown":
         return {**context, **balance}
+    if template == "books/shown":         # the ledger's own figures, each way a group may show them
+        return {**context, "books": books.build(books.SHOWN[context["listing"].id % 3], WHEN.date())}
     if template == "preferences/only-set":
         # Its handler names the categories in the member's language (handlers/preferences.py).
         return {**context, "categories": composer.settings.listings.categories.names(language)[:2]}
