@@ -111,7 +111,7 @@ def propose(payer: Account, payee: Account, amount_cents: int, description: str,
     for account in others:
         if account.member_id is not None:
             member = Member.get_by_id(account.member_id)
-            if member.status != "active":
+            if member.status != "active" and not (member.status == "leaving" and account is payee):
                 raise LedgerError("inactive", name=member.name, status=member.status)
     if not payee_risk:
         _check_lower(_fresh(payer.id), amount_cents, limits, now.date())

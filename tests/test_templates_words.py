@@ -207,7 +207,7 @@ def overrides(template: str, context: dict, language: str, balance: dict, compos
     if template.startswith("euro/"):      # the income category; the fine's transfer number
         return {**context, "category": "B", "transfer": context["transfer"].number}
     if template.startswith(("cancel/", "leaving/")):
-        return {**context, "given": WHEN.date()}
+        return {**context, "given": WHEN.date(), "continues": WHEN.date()}
     return context
 
 
