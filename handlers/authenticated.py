@@ -19,7 +19,7 @@ import authres
 
 # The kinds of command whose mail is checked before it is handled: those that move
 # credit, and the answers (JA) that book what they propose.
-MOVES_CREDIT = ("pay", "invoice", "donate", "claim", "proxy", "consent")
+MOVES_CREDIT = ("pay", "invoice", "donate", "claim", "proxy", "consent", "refuse")
 
 
 def _domain(value: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import Command, Context, Reply
 from . import announce, balance, consent, help, list, listing, mine, nonmember, objection, preferences, renew, respond, trade, withdraw
-from . import books, cancel, claim, join, proxy
+from . import books, cancel, claim, join, proxy, refuse
 
 HANDLERS = {
     "offer": listing.handle,
@@ -32,6 +32,7 @@ HANDLERS = {
     "announce": announce.handle,
     "announce-consent": announce.confirm,
     "cancel-confirm": cancel.confirm,
+    "refuse": refuse.handle,
 }
 
 # Kinds whose handler decides itself who may use them: administrators need not be members.

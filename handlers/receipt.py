@@ -10,7 +10,7 @@ from db.members import normalise_address
 from db.models import Account, InboundMessage, Member, Transfer
 from db.prepared import by_id
 
-from . import Reply
+from . import Reply, refuse
 
 # Transfers the payee asked for by mail (FACTUUR, DECLARATIE): the payee's mail answers it.
 ASKED_BY_PAYEE = ("payee", "claim")
@@ -63,7 +63,8 @@ def _references(raw: bytes) -> tuple[str, ...]:
 
 def booked(transfer: Transfer, settings, now, answering=None) -> list[Reply]:
     """A receipt to each member party with the running number and the new balance,
-    threaded to the mail of theirs it answers (`answers`)."""
+    threaded to the mail of theirs it answers (`answers`). The payee's receipt of a
+    payment carries a token to refuse it by reply (handlers/refuse.py, article 17.1)."""
     payer_account, payer = _party(transfer.payer_id)
     payee_account, payee = _party(transfer.payee_id)
     replies = []
@@ -72,11 +73,13 @@ def booked(transfer: Transfer, settings, now, answering=None) -> list[Reply]:
         if to is None:
             continue
         balance = by_id(Account, account.id).balance_cents
+        refusal = refuse.offer(transfer, member, to, settings, now) if role == "payee" else None
         replies.append(Reply("receipt/booked", {
             "transfer": transfer, "role": role,
             "payer": _name(payer_account, payer), "payee": _name(payee_account, payee),
             "balance": balance, "advice": advice.for_receipt(account, settings.limits, now, balance),
-        }, to=to, answers=answers(transfer, role, to, answering)))
+            "refuse": refusal,
+        }, to=to, answers=answers(transfer, role, to, answering), headers=refuse.headers(settings, refusal)))
     return replies
 
 

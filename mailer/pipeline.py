@@ -33,6 +33,7 @@ from handlers.consent import answer
 from handlers.consent import recognise as recognise_consent
 from handlers.dispatch import handle
 from handlers.proxy import recognise as recognise_proxy
+from handlers.refuse import recognise as recognise_refusal
 from handlers.fields import parse as parse_fields
 
 from . import guard, loops, throttle
@@ -178,7 +179,8 @@ def read_commands(inbound: Inbound, settings) -> list[Command]:
     # A reply carrying a consent token is an answer to a proposal, whatever it says.
     # VOOR piet + a trade command on the next line: a coordinator acting for a member.
     special = (recognise_consent(inbound, settings) or recognise_announcement(inbound, settings)
-               or recognise_cancel(inbound, settings) or recognise_proxy(inbound))
+               or recognise_cancel(inbound, settings) or recognise_refusal(inbound, settings)
+               or recognise_proxy(inbound))
     return [special] if special else route_all(
         inbound.subject, inbound.reply_text, is_reply=bool(inbound.in_reply_to),
         answers_us=loops.ours(inbound.in_reply_to.split() + list(inbound.references), settings),
@@ -233,7 +235,7 @@ def describe(understood: Understood) -> dict:
 
 
 # Kinds whose mail is an answer to a question of ours: JA/NEE and the like.
-ANSWERS = ("consent", "cancel-confirm", "announce-consent")
+ANSWERS = ("consent", "cancel-confirm", "announce-consent", "refuse")
 
 
 def _trade_terms(command, understood: Understood) -> dict:
@@ -427,7 +429,7 @@ class Processor:
             row.state, row.kind, row.reason = "ignored", "loop", loop
             _save(row)
             return
-        if understood.household and command.kind not in ("consent", "cancel-confirm"):
+        if understood.household and command.kind not in ("consent", "cancel-confirm", "refuse"):
             # A tokened answer names its member; anything else needs to know which member wrote.
             names = [{"name": m.name, "number": m.number} for m in understood.household]
             self.queue(Reply("household/which", {"members": names, "address": inbound.sender}),

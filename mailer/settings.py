@@ -115,6 +115,7 @@ class Trades:
     coordinators: tuple[str, ...] = ()
     trusted_authserv_id: str = ""
     open_days: int = 90
+    refuse_days: int = 7
     verify_senders: bool = True
     verify_dkim: bool = False
 

@@ -184,6 +184,7 @@ def contexts(composer: Composer, language: str, rows: list[Transfer]):
             "announcements": [Row(subject=MEMBER_TEXT, body=MEMBER_TEXT)] if full else [],
             "until": WHEN.date(), "only": composer.settings.listings.categories.names(language)[:2] if full else [],
             "unsubscribe": "lets+u-1-abc@lets.example", "head": "0123456789ab", "not_understood": full,
+            "refuse": {"token": "abcdefghijkmnpqrstuvwxyz2", "until": WHEN} if full else None, "reversal": transfer,
             "done": full, "hint": pick(("pay", "invoice", "offer", "request", "balance", "withdraw")) if full else None,
         }
 
@@ -192,6 +193,8 @@ def overrides(template: str, context: dict, language: str, balance: dict, compos
     """Where a name means something else in one template, the value its handler gives."""
     if template == "balance/shown":
         return {**context, **balance}
+    if template.startswith("refuse/"):      # the refusal's last moment (handlers/refuse.py)
+        return {**context, "until": WHEN}
     if template == "books/shown":         # the ledger's own figures, each way a group may show them
         return {**context, "books": books.build(books.SHOWN[context["listing"].id % 3], WHEN.date())}
     if template == "preferences/only-set":
