@@ -18,7 +18,8 @@ FORMER = ("left", "refused")
 
 # status → the statuses it may move to by each administrator's action
 ALLOWED = {
-    "approve": ("applicant",),
+    # A refused applicant may still be admitted by the general meeting (article 5.1).
+    "approve": ("applicant", "refused"),
     "refuse": ("applicant",),
     "suspend": ("active", "leaving"),
     "expel": ("active", "leaving", "suspended"),
@@ -42,20 +43,36 @@ def record(member: Member, status: str, *, reason: str = "", entered_by: str = "
     return event
 
 
-def apply(name: str, address: str, *, language: str, now: dt.datetime) -> Member:
-    """A new applicant from `address`; MemberError when the name or address will not do."""
+def apply(name: str, address: str, *, language: str, now: dt.datetime, adult: bool | None = None) -> Member:
+    """A new applicant from `address`; MemberError when the name or address will not do.
+    `adult`: whether they said they are 18 or older (article 5.1), None when not yet."""
     member = members.add(name, address, language=language, status="applicant", joined=now.date())
+    if adult is not None:
+        say_adult(member, adult)
     MemberEvent.create(member=member, status="applicant", previous="", reason="applied by mail",
                        entered_by=members.normalise_address(address), created=now)
     return member
 
 
+def say_adult(member: Member, adult: bool) -> None:
+    """Keep the applicant's answer to "are you 18 or older?"."""
+    Member.update(adult=adult).where(Member.id == member.id).execute()
+    member.adult = adult
+
+
 def change(member: Member, action: str, *, reason: str = "", entered_by: str,
-           now: dt.datetime) -> MemberEvent:
-    """An administrator's decision: approve, refuse, suspend, expel or reinstate."""
+           now: dt.datetime, meeting: bool = False) -> MemberEvent:
+    """An administrator's decision: approve, refuse, suspend, expel or reinstate.
+    `meeting`: the general meeting's decision, which may admit an applicant the core
+    group refused (article 5.1)."""
     if member.status not in ALLOWED[action]:
         raise MembershipError(f"member {member.number} is {member.status}; "
                               f"{action} applies to {' or '.join(ALLOWED[action])} members")
+    if action == "approve" and member.status == "refused" and not meeting:
+        raise MembershipError(f"member {member.number} was refused by the core group; only the general "
+                              f"meeting may admit them now: add --meeting")
+    if action == "approve" and member.status == "refused" and not reason.strip():
+        reason = "admitted by the general meeting"
     if action in ("refuse", "suspend", "expel") and not reason.strip():
         raise MembershipError(f"{action} needs a --reason: the member is told why")
     if action == "approve":

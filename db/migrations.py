@@ -13,6 +13,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 from . import database, listings
 from .categories import DEFAULT, Categories
 from .models import (MODELS, Address, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken,
+                     ContributionPostponement,
                      Departure, DigestDelivery, EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail,
                      Member, MemberCoordinator, MemberEvent, PaperGuide, SchemaVersion, SpoolMark, Transfer)
 
@@ -83,7 +84,11 @@ def steps_for(categories: Categories) -> list[tuple[int, str, callable]]:
             (13, "transfer.sender_auth: the DKIM/DMARC verdict of the mail that consented",
              lambda m: migrate(m.add_column("transfer", "sender_auth", Transfer.sender_auth))),
             (14, "paper_guide: members who get the guide and the circle news on paper",
-             lambda m: database.create_tables([PaperGuide]))]
+             lambda m: database.create_tables([PaperGuide])),
+            (15, "member.adult: whether an applicant said they are 18 or older (article 5.1)",
+             lambda m: migrate(m.add_column("member", "adult", Member.adult))),
+            (16, "contribution_postponement: the core group postpones a member's contribution in the unit",
+             lambda m: database.create_tables([ContributionPostponement]))]
 
 
 STEPS = steps_for(DEFAULT)

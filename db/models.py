@@ -49,6 +49,8 @@ class Member(BaseModel):
     # The euro contribution's income category: A up to the minimum wage, B up to the
     # group's set income, C above (see [euro]).
     income_category = CharField(max_length=1, default="A")
+    # 18 or older (article 5.1), as the applicant said: True, False, or None when not asked or not answered.
+    adult = BooleanField(null=True)
 
     @property
     def primary_address(self) -> str | None:
@@ -405,6 +407,16 @@ class EuroPostponement(BaseModel):
     created = DateTimeField(default=utcnow)
 
 
+class ContributionPostponement(BaseModel):
+    """The core group's postponement of a member's contribution in the unit (article 8.3.3):
+    periods ending before `until` are charged by the first run from `until` on."""
+    member = ForeignKeyField(Member, backref="contribution_postponements", on_delete="CASCADE")
+    until = DateField()
+    reason = TextField()
+    entered_by = CharField(max_length=320, default="")
+    created = DateTimeField(default=utcnow)
+
+
 class EuroStep(BaseModel):
     """A scheduled step taken for one member's year: notice, reminder-1, reminder-2, core, fine.
     The unique (member, year, step) key is written in the step's own transaction."""
@@ -478,4 +490,4 @@ MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, No
           Transfer, ConsentToken, MemberLimit, MemberPreference, DigestRun, DigestDelivery, Bounce,
           Announcement, Contribution, MailboxState, MemberEvent, Departure, Budget, Claim, ListingMail,
           EuroCharge, EuroPayment, EuroPostponement, EuroStep, AnnouncementDraft, AnnouncementDelivery,
-          ConfirmToken, MemberCoordinator, SpoolMark, PaperGuide]
+          ConfirmToken, MemberCoordinator, SpoolMark, PaperGuide, ContributionPostponement]

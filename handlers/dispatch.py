@@ -49,5 +49,7 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
     if ctx.member is None:
         return nonmember.handle(command, ctx)
     if ctx.member.status not in TRADING_STATUSES:
-        return [Reply("member/inactive", {"status": ctx.member.status})]
+        # An applicant's mail may answer the application's question (18 or older?).
+        answered = join.answer(command, ctx) if ctx.member.status == "applicant" else None
+        return answered or [Reply("member/inactive", {"status": ctx.member.status})]
     return HANDLERS[command.kind](command, ctx)

@@ -180,7 +180,8 @@ def member_list(app, as_json):
             click.echo(json.dumps({"number": row.number, "name": row.name, "type": row.type,
                                    "status": row.status, "language": row.language,
                                    "digest": row.digest, "addresses": addresses,
-                                   "balance_cents": balance, "paper": row.id in on_paper}))
+                                   "balance_cents": balance, "paper": row.id in on_paper,
+                                   "adult": row.adult}))
         else:
             click.echo(f"{row.number:>5}  {row.name:<30} {row.type:<12} {row.status:<10} "
                        f"{row.language}  {', '.join(addresses)}" + ("  paper" if row.id in on_paper else ""))

@@ -19,11 +19,12 @@ def _member(key: str):
     return found
 
 
-def _decide(app, key: str, action: str, reason: str, entered_by: str):
+def _decide(app, key: str, action: str, reason: str, entered_by: str, meeting: bool = False):
     app.db()
     found = _member(key)
     try:
-        membership.decide(app.settings, found, action, reason=reason or "", now=now_utc(), entered_by=entered_by)
+        membership.decide(app.settings, found, action, reason=reason or "", now=now_utc(), entered_by=entered_by,
+                          meeting=meeting)
     except standing.MembershipError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{found.number} {found.name}: {found.status}")
@@ -35,13 +36,25 @@ BY = click.option("--by", "entered_by", default="admin", help="Who decides, kept
 @member.command("approve")
 @click.argument("member_key")
 @BY
+@click.option("--meeting", is_flag=True,
+              help="The general meeting's decision: admits an applicant the core group refused (article 5.1).")
 @pass_app
-def member_approve(app, member_key, entered_by):
+def member_approve(app, member_key, entered_by, meeting):
     """Admit an applicant: active from today, with a welcome mail on how the group works by mail.
 
+    Warns when the applicant has not confirmed being 18 or older (article 5.1).
     Example: lets member approve 12
+    Example: lets member approve 12 --meeting   (after lets member refuse 12)
     """
-    _decide(app, member_key, "approve", "", entered_by)
+    if meeting and entered_by == "admin":
+        entered_by = "general meeting"
+    app.db()
+    applicant = _member(member_key)
+    if applicant.adult is not True and applicant.status in standing.ALLOWED["approve"]:
+        said = "said they are under 18" if applicant.adult is False else "has not confirmed being 18 or older"
+        click.secho(f"WARNING: {applicant.number} {applicant.name} {said} (article 5.1: members are 18 or older)",
+                    err=True, fg="red", bold=True)
+    _decide(app, member_key, "approve", "", entered_by, meeting)
 
 
 @member.command("refuse")

@@ -48,10 +48,11 @@ def tell_admins(settings, template: str, context: dict, composer: Composer | Non
 
 
 def decide(settings, member: Member, action: str, *, reason: str = "", now: dt.datetime,
-           entered_by: str) -> None:
-    """approve, refuse, suspend, expel or reinstate, and tell the member (with the reason)."""
+           entered_by: str, meeting: bool = False) -> None:
+    """approve, refuse, suspend, expel or reinstate, and tell the member (with the reason).
+    `meeting`: the general meeting admits an applicant the core group refused."""
     with write_transaction():
-        membership.change(member, action, reason=reason, entered_by=entered_by, now=now)
+        membership.change(member, action, reason=reason, entered_by=entered_by, now=now, meeting=meeting)
         if action == "approve":
             # The registration fee and this year's euro contribution; the notice follows
             # with the next euro run.

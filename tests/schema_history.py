@@ -6,7 +6,8 @@ version-N database and check that upgrading it gives exactly the fresh schema.
 from playhouse.migrate import SchemaMigrator, migrate
 
 from db import database
-from db.models import (MODELS, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken, Departure,
+from db.models import (MODELS, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken,
+                       ContributionPostponement, Departure,
                        EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail, MemberCoordinator,
                        MemberEvent, PaperGuide, SchemaVersion, SpoolMark)
 
@@ -75,12 +76,21 @@ def _before_paper_guide(m):
     database.drop_tables([PaperGuide])
 
 
+def _before_adult(m):
+    migrate(m.drop_column("member", "adult"))
+
+
+def _before_contribution_postponement(m):
+    database.drop_tables([ContributionPostponement])
+
+
 # step → what undoes it; a new migration step adds its undo here (a test checks that).
 UNDO = {2: _before_membership, 3: _before_listing_links, 4: _before_description_hash,
         5: _before_statement_indexes, 6: _before_euro,
         7: _before_announcements, 8: _before_confirm_tokens, 9: _before_digest_state,
         10: _before_coordinators, 11: _before_spool_mark, 12: _before_category_codes,
-        13: _before_sender_auth, 14: _before_paper_guide}
+        13: _before_sender_auth, 14: _before_paper_guide, 15: _before_adult,
+        16: _before_contribution_postponement}
 # Steps that change rows only: undoing them leaves the schema as it is.
 DATA_STEPS = {12}
 

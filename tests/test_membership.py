@@ -136,7 +136,7 @@ def test_expulsion_withdraws_listings_and_tells_the_reason_in_french(group, sett
 
 
 def test_cli_approve_refuse_suspend_expel_reinstate(lets, group):
-    group.mail("jo@example.net", "JOIN Jo Smith")
+    group.mail("jo@example.net", "JOIN Jo Smith 18+")
     group.mail("jan@example.net", "AANMELDEN Jan Smit")
     assert lets("member", "approve", "jo@example.net").output.strip() == "1 Jo Smith: active"
     refused = lets("member", "refuse", "2")
@@ -158,3 +158,81 @@ def test_help_lists_the_new_commands(group, an, sam):
     assert "OPZEGGEN" in group.last("an@example.org").text and "DECLARATIE 4" in group.last("an@example.org").text
     group.mail("sam@example.org", "HELP")
     assert "CANCEL" in group.last("sam@example.org").text and "CLAIM 4 for" in group.last("sam@example.org").text
+
+
+# -- article 5.1: 18 or older, and the general meeting over the core group's refusal ------
+
+@pytest.fixture
+def lets_at(settings, clock, monkeypatch):
+    """The CLI on the test's clock."""
+    from mailer import cli_members, compose
+    from tests.conftest import SETTINGS_INI
+
+    for module in (compose, cli_members):
+        monkeypatch.setattr(module, "now_utc", lambda: clock.now)
+    env = {"LETS_DATABASE_URL": settings.database.url, "LETS_SECURITY_SECRET": settings.security.secret,
+           "LETS_OUTBOUND_MAILDIR": settings.outbound.maildir}
+
+    def run(*args):
+        from db import database
+        result = CliRunner().invoke(main, ["--settings", str(SETTINGS_INI), *args], env=env)
+        database.connect(reuse_if_open=True)
+        return result
+    return run
+
+
+def listed(lets_at) -> dict:
+    import json
+    return {row["name"]: row for row in map(json.loads, lets_at("member", "list", "--json").output.splitlines())}
+
+
+def test_applicants_are_asked_whether_they_are_18_and_the_meeting_may_admit_whom_the_core_group_refused(
+        group, clock, lets_at):
+    import datetime as dt
+
+    clock.now = dt.datetime(2027, 3, 1, 10)
+    group.mail("jan@example.net", "AANMELDEN Jan Smit")
+    group.mail("jo@example.net", "JOIN Jo Smith 18+")
+    group.mail("lea@example.fr", "ADHÉRER Léa Martin")
+    jan, jo, lea = (members.by_address(a) for a in ("jan@example.net", "jo@example.net", "lea@example.fr"))
+    assert jo.name == "Jo Smith" and (jan.adult, jo.adult, lea.adult) == (None, True, None)
+    asked = group.last("jan@example.net")
+    assert 'Ben jij 18 of ouder? Antwoord dan op deze mail met "ja"' in asked.text
+    assert "You said you are 18 or older" in group.last("jo@example.net").text
+    told = [s.text for s in group.outbox("beheer@lets.example")]
+    assert "18 jaar of ouder: nog niet bevestigd" in told[0] and "18 jaar of ouder: ja" in told[1]
+    assert {name: row["adult"] for name, row in listed(lets_at).items()} == {
+        "Jan Smit": None, "Jo Smith": True, "Léa Martin": None}
+
+    # The applicants answer the question by replying.
+    clock.now = dt.datetime(2027, 3, 2, 10)
+    group.mail("jan@example.net", "Re: " + asked.subject, "Ja hoor.\n\n> Ben jij 18 of ouder?\n")
+    assert group.last("jan@example.net").subject == "Genoteerd: je bent 18 jaar of ouder"
+    french = group.last("lea@example.fr")
+    group.mail("lea@example.fr", "Re: " + french.subject, "non, j'ai 16 ans\n")
+    assert group.last("lea@example.fr").subject == "C'est noté : vous avez moins de 18 ans"
+    assert {name: row["adult"] for name, row in listed(lets_at).items()} == {
+        "Jan Smit": True, "Jo Smith": True, "Léa Martin": False}
+
+    # Approving warns loudly when 18+ is not confirmed, but the decision is the core group's.
+    approved = lets_at("member", "approve", "jan@example.net")
+    assert approved.exit_code == 0 and "WARNING" not in approved.output
+    young = lets_at("member", "approve", str(lea.number))
+    assert young.exit_code == 0 and "WARNING" in young.output and "said they are under 18" in young.output
+
+    # Refused by the core group; only the general meeting can still admit Jo.
+    clock.now = dt.datetime(2027, 3, 5, 10)
+    assert lets_at("member", "refuse", str(jo.number), "--reason", "we know nobody who knows you").exit_code == 0
+    again = lets_at("member", "approve", str(jo.number))
+    assert again.exit_code == 1 and "only the general meeting may admit them now: add --meeting" in again.output
+    assert Member.get_by_id(jo.id).status == "refused"
+    clock.now = dt.datetime(2027, 4, 12, 20)
+    admitted = lets_at("member", "approve", str(jo.number), "--meeting")
+    assert admitted.exit_code == 0 and admitted.output.strip().endswith(f"{jo.number} Jo Smith: active")
+    event = MemberEvent.select().where(MemberEvent.member == jo).order_by(MemberEvent.id.desc()).first()
+    assert (event.previous, event.status, event.entered_by, event.reason) == (
+        "refused", "active", "general meeting", "admitted by the general meeting")
+    assert Member.get_by_id(jo.id).joined == dt.date(2027, 4, 12)
+    assert group.last("jo@example.net").subject == "Welcome to LETS Demo, Jo Smith!"
+    assert "is active; approve applies to applicant or refused members" in \
+        lets_at("member", "approve", str(jo.number), "--meeting").output
