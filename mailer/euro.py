@@ -145,11 +145,20 @@ def core_group(settings) -> tuple[str, ...]:
 
 
 def _tell_core_group(debt, settings, now, composer) -> bool:
+    """The core group's notice of a year unpaid; when an earlier year is unpaid too, the
+    notice names every unpaid year and proposes ending the membership (article 22.1)."""
     if euro_schedule.take(debt, "core", now=now) is None:
         return False
     context = {**statement(debt.member, debt.year, settings), "since": debt.since,
                "address": debt.member.primary_address or "", "months": settings.euro.core_group_months}
-    queue([Reply("euro/core-group", context, to=address, language=settings.group.language)
+    unpaid = [(year, owed) for year, owed in euro.outstanding_by_year(debt.member).items()
+              if owed > 0 and year <= debt.year]
+    template = "euro/core-group"
+    if len(unpaid) >= 2:
+        template = "euro/core-group-years"
+        context = {**context, "unpaid": unpaid, "years": [year for year, _ in unpaid],
+                   "owed_total": sum(owed for _, owed in unpaid)}
+    queue([Reply(template, context, to=address, language=settings.group.language)
            for address in core_group(settings)], settings, composer)
     return True
 

@@ -430,3 +430,49 @@ def test_members_on_paper_go_through_every_money_run_once_and_their_coordinator_
     digest = lets(settings, "digest", "send", "--at", "2028-01-03T06:30", "--no-deliver", env=env)
     assert digest.exit_code == 0, digest.output
     assert lets(settings, "ledger", "check").exit_code == 0 and lets(settings, "ledger", "verify").exit_code == 0
+
+
+# -- article 22.1: two years unpaid ------------------------------------------------------
+
+def test_two_unpaid_years_the_core_group_notice_names_both_years_and_proposes_termination(group, trio, settings):
+    an, sam, claire = trio
+    Member.update(digest="off").execute()
+
+    def run(on: str) -> str:
+        result = lets(settings, "euro", "run", "--date", on)
+        assert result.exit_code == 0, result.output
+        return result.output.strip()
+
+    for on in ("2027-01-02", "2027-04-02", "2027-07-02"):
+        run(on)
+    assert lets(settings, "euro", "paid", "2", "23,00", "--date", "2027-08-01").exit_code == 0
+    assert run("2027-10-02") == "notices 0, reminders 0, core group 2, fines 0"
+    first_year = [plain(s.subject) for s in group.outbox(ADMIN)]
+    assert first_year == ["Contributie 2027 van An de Vries (lid 1) na 9 maanden onbetaald",
+                          "Contributie 2027 van Claire Dubois (lid 3) na 9 maanden onbetaald"]
+    assert "beëindig" not in group.last(ADMIN).text
+    run("2028-01-01")
+    # Claire pays 2027 in the new year; An pays nothing, Sam nothing for 2028.
+    assert lets(settings, "euro", "paid", "3", "23,00", "--date", "2028-01-10", "--year", "2027").exit_code == 0
+    for on in ("2028-01-02", "2028-04-02", "2028-07-02"):
+        run(on)
+    since = len(group.outbox(ADMIN))
+    assert run("2028-10-02") == "notices 0, reminders 0, core group 3, fines 0"
+    told = {s.subject.split(" van ")[1].split(" (")[0]: s for s in group.outbox(ADMIN)[since:]}
+    assert plain(told["Sam Taylor"].subject) == "Contributie 2028 van Sam Taylor (lid 2) na 9 maanden onbetaald"
+    assert plain(told["Claire Dubois"].subject) == \
+        "Contributie 2028 van Claire Dubois (lid 3) na 9 maanden onbetaald"
+    two = told["An de Vries"]
+    assert plain(two.subject) == \
+        "Contributie 2027 en 2028 van An de Vries (lid 1) onbetaald: voorstel tot beëindiging"
+    text = plain(two.text)
+    assert "- contributie 2027: nog € 23,00" in text and "- contributie 2028: nog € 23,00" in text
+    assert "samen nog te betalen: € 46,00" in text and "artikel 22.1" in text
+    assert 'lets member expel 1 --reason "contributie 2027 en 2028 niet betaald (artikel 22.1)"' in text
+    assert run("2028-10-03") == "notices 0, reminders 0, core group 0, fines 0"
+    assert status_of(an) == "active"          # a proposal: the decision stays the core group's
+    assert_books_sound()
+
+
+def status_of(member):
+    return Member.get_by_id(member.id).status

@@ -207,6 +207,10 @@ def overrides(template: str, context: dict, language: str, balance: dict, compos
         return {**context, "name": context["party"]}
     if template == "respond/sent":
         return {**context, "poster": context["poster"].name}
+    if template.startswith("join/"):      # 18 or older: said, or not yet
+        return {**context, "adult": context["immediate"]}
+    if template == "euro/core-group-years":       # article 22.1: every unpaid year
+        return {**context, "category": "B", "unpaid": [(2025, 1800), (2026, 2050)], "years": [2025, 2026]}
     if template.startswith("euro/"):      # the income category; the fine's transfer number
         return {**context, "category": "B", "transfer": context["transfer"].number}
     if template.startswith(("cancel/", "leaving/")):
