@@ -195,6 +195,7 @@ def serve(app, port):
 
     Example: lets serve --port 2525
     """
+    from .health import Record
     from .smtp import controller
     from .worker import Stop
     from .workerprocess import WATCH_EVERY, ChildFailing, WorkerProcess
@@ -217,9 +218,11 @@ def serve(app, port):
                f"outbound: {_outbound_description(settings)}", err=True)
     if web:
         click.echo(f"lets-mail: one-click unsubscribe on {settings.web.host}:{web.port}", err=True)
+    record = Record(settings, "serve")  # for `lets status`
     try:
         while not stop.wait(WATCH_EVERY):
             worker.watch()  # starts a dead child again; here, in the thread that started them
+            record.beat()
     except ChildFailing as exc:
         raise click.ClickException(str(exc)) from exc  # exit status 1, once all is stopped
     finally:
@@ -227,6 +230,7 @@ def serve(app, port):
             web.stop()
         server.stop()
         worker.stop()
+        record.stop()
 
 
 def _outbound_description(settings) -> str:
@@ -301,6 +305,7 @@ def inbox(app, limit, state):
     if waiting and state in (None, "received"):
         # Still in the SMTP server's spool (db/spool.py): accepted, not yet taken by the worker.
         click.echo(f"{waiting} accepted by SMTP, not yet taken from the spool")
+    _trouble(app.settings, "worker")
     for row in query:
         click.echo(f"{row.id:>6}  {row.received_at:%Y-%m-%d %H:%M}  {row.state:<9}  {row.kind:<10}  "
                    f"{row.sender or row.mail_from or '-':<30}  {row.reason}")
@@ -315,9 +320,19 @@ def outbox(app, limit):
     Example: lets outbox --limit 10
     """
     app.db()
+    _trouble(app.settings, "delivery")
     for row in OutboundMessage.select().order_by(OutboundMessage.id.desc()).limit(limit):
         click.echo(f"{row.id:>6}  {row.created:%Y-%m-%d %H:%M}  {row.state:<7}  {row.kind:<22}  "
                    f"{row.recipient:<30}  {row.last_error}")
+
+
+def _trouble(settings, role: str) -> None:
+    """The trouble `lets serve`'s worker or delivery process is in now, if any (mailer/health.py)."""
+    from .status import trouble
+
+    said = trouble(settings, role)
+    if said:
+        click.echo(said)
 
 
 @main.command()
@@ -327,7 +342,7 @@ def process(app):
 
     Example: lets process
     """
-    from .outbox import deliver_pending
+    from .outbox import MAILDIR_ADVICE, DestinationUnavailable, deliver_pending
     from .pipeline import Processor
 
     settings = app.settings
@@ -340,8 +355,11 @@ def process(app):
     finally:
         processor.close()
     sent = 0
-    while (batch := deliver_pending(settings)):
-        sent += batch
+    try:
+        while (batch := deliver_pending(settings)):
+            sent += batch
+    except DestinationUnavailable as exc:
+        raise click.ClickException(f"processed {total} mails, sent {sent}; {exc} ({MAILDIR_ADVICE})") from exc
     click.echo(f"processed {total} mails, sent {sent}")
 
 
@@ -707,6 +725,11 @@ from . import cli_report  # noqa: E402,F401  (registers its commands)
 from . import cli_announce  # noqa: E402,F401  (registers its commands)
 from . import cli_coordinators  # noqa: E402,F401  (registers its commands)
 from . import cli_guide  # noqa: E402,F401  (registers its commands)
+from . import cli_status  # noqa: E402,F401  (registers its commands)
 
 if __name__ == "__main__":
-    main()
+    # `python -m mailer.cli` runs this file as __main__; the commands of cli_*.py were
+    # registered on the group of the module `mailer.cli`, imported by them.
+    from mailer.cli import main as registered
+
+    registered()

@@ -48,6 +48,17 @@ class RelayUnavailable(TemporaryFailure):
     """The relay could not be reached or refused our login: no point trying the next row."""
 
 
+class DestinationUnavailable(TemporaryFailure):
+    """The outbox Maildir cannot be written (a file in its place, its permissions, a full
+    disk): the operator's to mend, not the messages'. The round stops, its rows wait due
+    at once with the reason, their attempts not counted, and the deliverer tries again
+    after a short back-off, so the replies go out within seconds of the fix."""
+
+
+MAILDIR_ADVICE = ("make [outbound] maildir a folder this user may write to, or make room on its disk; "
+                  "replies wait in the outbox meanwhile")
+
+
 class MaildirTransport:
     """Writes each message as one file in `new/`; a retried delivery finds its file and stops."""
 
@@ -56,16 +67,23 @@ class MaildirTransport:
 
     def __init__(self, path: Path):
         self.path = path
-        for sub in ("tmp", "new", "cur"):
-            (path / sub).mkdir(parents=True, exist_ok=True)
+        try:
+            for sub in ("tmp", "new", "cur"):
+                (path / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: OSError) -> DestinationUnavailable:
+        return DestinationUnavailable(f"the outbox Maildir {self.path} cannot be written: "
+                                      f"{exc.strerror or exc} ({exc.__class__.__name__})")
 
     def send(self, row: OutboundMessage, raw: bytes | None = None) -> None:
         name = f"{row.key}.lets"
         target = self.path / "new" / name
-        if target.exists() or self._read(name):
-            return
         temporary = self.path / "tmp" / name
         try:
+            if target.exists() or self._read(name):
+                return
             with open(temporary, "wb") as handle:
                 handle.write(f"Return-Path: <{row.mail_from}>\r\nDelivered-To: {row.recipient}\r\n".encode())
                 handle.write(bytes(row.raw) if raw is None else raw)
@@ -73,7 +91,8 @@ class MaildirTransport:
                 os.fsync(handle.fileno())
             os.rename(temporary, target)
         except OSError as exc:
-            raise TemporaryFailure(str(exc)) from exc
+            # Whatever stops one file stops them all: the folder, its permissions, the disk.
+            raise self._unavailable(exc) from exc
 
     def _read(self, name: str) -> bool:
         """Whether a mail reader moved the file to cur/ (as `name:2,flags`). Not Path.glob:
@@ -231,7 +250,11 @@ def deliver_pending(settings: Settings, transport=None, limit: int = 200, clock=
     if not rows:
         return 0
     own = transport is None
-    transport = transport or transport_for(settings)
+    try:
+        transport = transport or transport_for(settings)
+    except DestinationUnavailable as exc:
+        _hold([row.id for row in rows], exc, now, claimed=False)
+        raise
     signer = Signer(settings)
     secret = settings.secret()
     batched = getattr(transport, "idempotent", False)
@@ -252,6 +275,9 @@ def deliver_pending(settings: Settings, transport=None, limit: int = 200, clock=
             except PermanentFailure as exc:
                 _mark(row, "failed", str(exc), now)
                 continue
+            except DestinationUnavailable as exc:
+                _hold([each.id for each in rows[index:]], exc, now, claimed=batched)
+                raise
             except TemporaryFailure as exc:
                 _retry(row, exc, now, settings.outbound.retry_seconds)
                 if isinstance(exc, RelayUnavailable):
@@ -285,6 +311,21 @@ def _release(rows: list[OutboundMessage], now) -> None:
         with write_transaction():
             OutboundMessage.update(state="queued", next_attempt=now).where(
                 OutboundMessage.id.in_([row.id for row in rows]), OutboundMessage.state == "sending").execute()
+
+
+def _hold(ids: list[int], exc: Exception, now, claimed: bool) -> None:
+    """The destination cannot take mail: the rows wait in the queue, due at once, their
+    attempts not counted, with the reason shown by `lets outbox`."""
+    if not ids:
+        return
+    error = str(exc)[:2000]
+    with write_transaction():
+        if claimed:
+            OutboundMessage.update(state="queued", next_attempt=now, last_error=error).where(
+                OutboundMessage.id.in_(ids), OutboundMessage.state == "sending").execute()
+        else:
+            OutboundMessage.update(last_error=error).where(
+                OutboundMessage.id.in_(ids), OutboundMessage.state == "queued").execute()
 
 
 def _retry(row: OutboundMessage, exc: Exception, now, retry_seconds: int = 60) -> None:

@@ -8,9 +8,12 @@ import time
 
 import peewee
 
+from db import database
+
 from .fanout import sender_for
 from .flag import Flag
-from .outbox import deliver_pending
+from .health import Record, Trouble, database_advice, reopen_on, stamp
+from .outbox import MAILDIR_ADVICE, DestinationUnavailable, deliver_pending
 from .pipeline import Processor
 from .scheduled import run_due
 
@@ -67,17 +70,33 @@ class DeliverySignal:
         self.backlog.close()
 
 
+def database_failed(trouble: Trouble, settings, exc: Exception) -> float:
+    """Note a database error in `trouble`; the seconds to wait. A connection that SQLite
+    could open only read-only (or not at all) is closed, so that the next try sees a fix."""
+    error = " ".join(str(exc).split())
+    if reopen_on(error):
+        try:
+            database.close()
+        except peewee.PeeweeException:
+            pass
+    return trouble.failed(f"the database cannot be used: {error}", database_advice(error, settings))
+
+
 class Deliverer:
     """Delivers the outbox beside the processing loop, in a process of its own (see
     workerprocess.py): delivery waits on the disk and the relay, processing on the CPU.
     In one process they would share one interpreter lock, and every SQLite call, which
     lets go of it, could hand it to the other thread for a whole switch interval."""
 
-    def __init__(self, settings, clock, idle: float, signal: DeliverySignal, parent: int | None = None):
+    def __init__(self, settings, clock, idle: float, signal: DeliverySignal, parent: int | None = None,
+                 record: Record | None = None):
         self.settings, self.clock, self.idle = settings, clock, idle
         self.signal, self.parent = signal, parent
         self.stopping = Stop()
         self.last_round = time.monotonic()
+        self.record = record
+        self.trouble = Trouble(log, record)
+        self.retry_at = 0.0
 
     def run(self):
         wakeup = self.signal.queued
@@ -85,6 +104,12 @@ class Deliverer:
             if self.parent is not None and os.getppid() != self.parent:
                 return  # the server that started us is gone
             wakeup.clear()
+            if self.record is not None:
+                self.record.beat()
+            pause = self.retry_at - time.monotonic()
+            if pause > 0:  # in trouble: the worker's wake-ups do not shorten the back-off
+                wakeup.wait(pause)
+                continue
             behind = YIELD_AT_MOST - (time.monotonic() - self.last_round)
             if self.signal.backlog.is_set() and behind > 0:
                 wakeup.wait(behind)  # woken after each of the worker's turns, to look again
@@ -92,9 +117,13 @@ class Deliverer:
             self.last_round = time.monotonic()
             try:
                 sent = deliver_pending(self.settings, clock=self.clock)
-            except (peewee.OperationalError, peewee.InterfaceError):
-                log.exception("database unavailable; retrying")
-                sent = 0
+            except DestinationUnavailable as exc:
+                self.retry_at = time.monotonic() + self.trouble.failed(str(exc), MAILDIR_ADVICE)
+                continue
+            except (peewee.OperationalError, peewee.InterfaceError) as exc:
+                self.retry_at = time.monotonic() + database_failed(self.trouble, self.settings, exc)
+                continue
+            self.trouble.cleared()
             if sent:
                 # A round costs two commits besides the messages: under a stream of
                 # mail, let replies gather for a moment rather than deliver each alone.
@@ -105,7 +134,8 @@ class Deliverer:
 
 class Worker(threading.Thread):
     def __init__(self, settings, processor: Processor | None = None, idle: float = 5.0, wakeup=None,
-                 parent: int | None = None, delivery: DeliverySignal | None = None, gather: float = 0.0):
+                 parent: int | None = None, delivery: DeliverySignal | None = None, gather: float = 0.0,
+                 record: Record | None = None):
         super().__init__(name="lets-worker", daemon=True)
         self.settings = settings
         self.processor = processor or Processor(settings)
@@ -118,6 +148,10 @@ class Worker(threading.Thread):
         self.gather = gather
         self.stopping = Stop()
         self.next_schedule = 0.0
+        self.record = record
+        self.trouble = Trouble(log, record)
+        self.delivery_trouble = Trouble(log)
+        self.retry_at = 0.0
 
     def wake(self, *_):
         self.wakeup.set()
@@ -136,16 +170,28 @@ class Worker(threading.Thread):
                 self.delivery.backlog.clear()
         if time.monotonic() >= self.next_schedule:
             self.next_schedule = time.monotonic() + SCHEDULE_EVERY
-            sender = sender_for(self.settings)
+            try:
+                sender = sender_for(self.settings)
+            except DestinationUnavailable:
+                # The Maildir cannot be written (the deliverer says so): bulk mail waits
+                # in the outbox, and the scheduled run goes on.
+                sender = None
             try:
                 done += run_due(self.settings, self.processor.clock(), self.processor.composer, sender=sender)
             finally:
                 if sender is not None:
                     sender.close()
+            if self.record is not None:
+                self.record.update(last_scheduled=stamp())
         if self.delivery is not None:
             self.delivery.queued.set()
         else:
-            deliver_pending(self.settings, clock=self.processor.clock)
+            try:
+                deliver_pending(self.settings, clock=self.processor.clock)
+            except DestinationUnavailable as exc:  # tried again after the next turn
+                self.delivery_trouble.failed(str(exc), MAILDIR_ADVICE)
+            else:
+                self.delivery_trouble.cleared()
         return done
 
     def run(self):
@@ -159,11 +205,19 @@ class Worker(threading.Thread):
             if self.parent is not None and os.getppid() != self.parent:
                 return  # the server that started us is gone
             self.wakeup.clear()
+            if self.record is not None:
+                self.record.beat()
+            pause = self.retry_at - time.monotonic()
+            if pause > 0:  # in trouble: a stored mail's wake-up does not shorten the back-off
+                self.wakeup.wait(pause)
+                continue
             try:
                 busy = self.run_once()
-            except (peewee.OperationalError, peewee.InterfaceError):
-                log.exception("database unavailable; retrying")
-                busy = 0
+            except (peewee.OperationalError, peewee.InterfaceError) as exc:
+                # The spool keeps what the SMTP edge accepted; it is taken once this passes.
+                self.retry_at = time.monotonic() + database_failed(self.trouble, self.settings, exc)
+                continue
+            self.trouble.cleared()
             if not busy and self.wakeup.wait(self.idle) and self.gather:
                 # Woken by a stored mail: let the next few arrive too, so one commit
                 # (and one hold of SQLite's write lock) serves several.

@@ -168,8 +168,11 @@ def _main(settings, wakeup, delivery, idle: float, parent: int) -> None:
 
     from .worker import Worker
 
+    from .health import Record
+
     connect(settings.database_url)
-    worker = Worker(settings, idle=idle, wakeup=wakeup, parent=parent, delivery=delivery, gather=GATHER)
+    worker = Worker(settings, idle=idle, wakeup=wakeup, parent=parent, delivery=delivery, gather=GATHER,
+                    record=Record(settings, "worker"))
     # Only a note: a threading.Event set from a handler deadlocks on a second SIGTERM
     # (worker.Stop). The parent wakes us.
     signal.signal(signal.SIGTERM, worker.stopping.from_signal)
@@ -185,8 +188,10 @@ def _deliver(settings, delivery, idle: float, parent: int) -> None:
     from .compose import now_utc
     from .worker import Deliverer
 
+    from .health import Record
+
     connect(settings.database_url)
-    deliverer = Deliverer(settings, now_utc, idle, delivery, parent=parent)
+    deliverer = Deliverer(settings, now_utc, idle, delivery, parent=parent, record=Record(settings, "delivery"))
     signal.signal(signal.SIGTERM, deliverer.stopping.from_signal)  # only a note, as in _main
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     deliverer.run()

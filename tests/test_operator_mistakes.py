@@ -1,0 +1,112 @@
+"""An operator's mistake stops no process and no mail for longer than it lasts: `lets serve`
+says once what is wrong and what to do, `lets status` exits non-zero and `lets outbox` /
+`lets inbox` show why mail waits, and the work resumes by itself within seconds of the fix.
+
+Through a real `lets serve` on a free port, with real files: the outbox Maildir replaced
+by a file, and the database file made immutable (`chattr +i`: these tests run as root,
+whom a chmod does not stop; the test is skipped where the file system has no such flag).
+"""
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from db import members
+from db.models import InboundMessage, OutboundMessage
+
+from conftest import free_port, send_smtp, wait_for
+from faults import Server, offer
+
+AN = "an@example.org"
+
+
+def delivered(settings) -> list[str]:
+    folder = settings.path(settings.outbound.maildir) / "new"
+    return sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
+
+
+def send(server: Server, n: int) -> None:
+    _, raw = offer(n, AN)
+    assert send_smtp(server.port, raw, AN, ["lets@lets.example"]) == {}
+
+
+def errors(server: Server, text: str) -> int:
+    return sum(text in line and "ERROR" in line for line in server.log.read_text().splitlines())
+
+
+def test_a_maildir_replaced_by_a_file_holds_replies_until_it_is_fixed_then_they_go_out_without_a_restart(
+        settings, db, tmp_path):
+    members.add("An de Vries", AN)
+    maildir = settings.path(settings.outbound.maildir)
+    if maildir.exists():
+        shutil.rmtree(maildir)
+    maildir.parent.mkdir(parents=True, exist_ok=True)
+    maildir.write_text("not a folder\n")
+    server = Server(settings, free_port(), tmp_path / "serve.log")
+    server.start()
+    try:
+        send(server, 1)
+        wait_for(lambda: "cannot be written" in server.lets("outbox").stdout, timeout=20)
+        outbox = server.lets("outbox").stdout
+        assert "queued" in outbox and "Not a directory" in outbox, outbox
+        assert "the delivery process is held since" in outbox, outbox
+        status = server.lets("status")
+        assert status.returncode == 2, status.stdout + status.stderr
+        assert "problem: the delivery process is held" in status.stdout, status.stdout
+
+        # More rounds fail the same way: the log says so once, and the process lives on.
+        send(server, 2)
+        wait_for(lambda: OutboundMessage.select().where(OutboundMessage.last_error.contains("cannot be written"))
+                 .count() == 2, timeout=20)
+        assert errors(server, "cannot be written") == 1, server.log.read_text()[-3000:]
+        assert "died" not in server.log.read_text()
+
+        maildir.unlink()  # fixed: the deliverer makes the folder again
+        fixed = time.monotonic()
+        wait_for(lambda: len(delivered(settings)) == 2, timeout=15)
+        assert time.monotonic() - fixed < 10
+        wait_for(lambda: server.lets("status").returncode == 0, timeout=15)
+        assert "working again after: the outbox Maildir" in server.log.read_text()
+    finally:
+        server.stop()
+    assert [row.state for row in OutboundMessage.select()] == ["sent", "sent"]
+
+
+def immutable(path, on: bool) -> subprocess.CompletedProcess:
+    return subprocess.run(["chattr", "+i" if on else "-i", str(path)], capture_output=True, text=True)
+
+
+def test_a_read_only_database_keeps_mail_in_the_spool_and_processing_resumes_within_seconds_of_the_fix(
+        settings, db, tmp_path):
+    members.add("An de Vries", AN)
+    database_file = tmp_path / "lets.db"
+    if shutil.which("chattr") is None or immutable(database_file, True).returncode != 0:
+        pytest.skip("no immutable flag on this file system: a read-only database cannot be made for root")
+    try:
+        with pytest.raises(OSError):  # the file cannot be written, even by root
+            open(database_file, "r+b").close()
+        server = Server(settings, free_port(), tmp_path / "serve.log")
+        server.start()  # a server started again on a database it may not write
+        try:
+            send(server, 1)  # the SMTP edge answers 250: the mail is in the spool
+            send(server, 2)
+            wait_for(lambda: server.lets("status").returncode == 2, timeout=20)
+            status = server.lets("status").stdout
+            assert "problem: the worker process is held" in status and "readonly" in status, status
+            inbox = server.lets("inbox").stdout
+            assert "2 accepted by SMTP, not yet taken from the spool" in inbox, inbox
+            assert "the worker process is held since" in inbox, inbox
+            assert errors(server, "attempt to write a readonly database") == 1, server.log.read_text()[-3000:]
+
+            assert immutable(database_file, False).returncode == 0
+            fixed = time.monotonic()
+            wait_for(lambda: len(delivered(settings)) == 2, timeout=15)
+            assert time.monotonic() - fixed < 10
+            wait_for(lambda: server.lets("status").returncode == 0, timeout=15)
+            assert "working again after: the database cannot be used" in server.log.read_text()
+        finally:
+            server.stop()
+    finally:
+        immutable(database_file, False)
+    assert [row.state for row in InboundMessage.select()] == ["processed", "processed"]
