@@ -5,7 +5,10 @@ contribution is charged on the period's last day, from the member's account to t
 association account, through the ledger (`ledger.levy`: an obligation ignores the lower
 limit). A Contribution row with a unique (member, period) key is written in the same
 transaction as the transfer, so a run repeated, restarted or late charges each member once.
-Suspension is no exemption (articles 8.1, 22): only the core group's waiver is.
+Suspension is no exemption (articles 8.1, 22): only the core group's waiver is, for a
+period or for a whole year (a row for the year's label, 2027, covers its quarters and
+months), or its postponement (article 8.3.3): periods that end before the day it runs
+until are charged by the first run from that day on.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from peewee import IntegrityError
 
 from . import ledger, liability, limits as limit_rules, members
-from .models import Account, Contribution, Member, Notice, Transfer
+from .models import Account, Contribution, ContributionPostponement, Member, Notice, Transfer
 
 PAYING_TYPES = ("regular", "household", "organisation")   # honorary and guest members pay none
 # A suspended member is still a member and owes like one; applicants, former and
@@ -145,8 +148,49 @@ def candidates() -> list[Member]:
 
 
 def settled(member: Member, period: Period) -> Contribution | None:
-    """The member's contribution row for the period: charged or waived; None while open."""
-    return Contribution.get_or_none(Contribution.member == member, Contribution.period == period.label)
+    """The member's contribution row for the period: charged or waived, or the waiver of
+    the period's whole year; None while open."""
+    year = str(period.start.year)
+    rows = {row.period: row for row in Contribution.select().where(
+        Contribution.member == member, Contribution.period.in_({period.label, year}))}
+    if period.label in rows:
+        return rows[period.label]
+    waived = rows.get(year)
+    return waived if waived is not None and waived.state == "waived" else None
+
+
+def postpone(member: Member, until: dt.date, reason: str, *, now: dt.datetime,
+             entered_by: str) -> ContributionPostponement:
+    """The core group's postponement (article 8.3.3): periods ending before `until` wait."""
+    if not reason.strip():
+        raise ContributionError("a postponement needs a reason")
+    if until <= now.date():
+        raise ContributionError(f"--until {until} is not in the future")
+    return ContributionPostponement.create(member=member, until=until, reason=reason.strip(),
+                                           entered_by=entered_by, created=now)
+
+
+def postponed(member: Member, period: Period, today: dt.date) -> dt.date | None:
+    """The day a postponement of `period` runs until, while it still runs; else None."""
+    rows = ContributionPostponement.select().where(ContributionPostponement.member == member,
+                                                   ContributionPostponement.until > today)
+    untils = [row.until for row in rows if row.created.date() <= period.last_day < row.until]
+    return max(untils) if untils else None
+
+
+def postponed_due(member: Member, today: dt.date, kind: str) -> list[Period]:
+    """Periods a postponement that has run out held back and that are still open: each one
+    whose last day fell between the postponement and the day it ran until."""
+    periods = []
+    for row in ContributionPostponement.select().where(ContributionPostponement.member == member,
+                                                       ContributionPostponement.until <= today):
+        period = period_of(row.created.date(), kind)
+        while period.last_day < row.until:
+            if period.last_day >= row.created.date() and settled(member, period) is None \
+                    and period.label not in {p.label for p in periods}:
+                periods.append(period)
+            period = period_of(period.end, kind)
+    return periods
 
 
 def charge(owed: Due, period: Period, settings, *, now: dt.datetime) -> tuple[Contribution, ledger.Booking] | None:

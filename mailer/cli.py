@@ -660,29 +660,69 @@ def contributions_notify(app, label, at):
 
 @contributions.command("waive")
 @click.argument("member_key")
-@click.argument("label")
+@click.argument("label", required=False)
+@click.option("--year", type=int, default=None, help="Waive the whole year (every period in it) instead.")
 @click.option("--reason", required=True, help="Why the member pays nothing for this period.")
 @click.option("--by", "entered_by", default="admin", help="Who grants the waiver.")
+@AT
 @pass_app
-def contributions_waive(app, member_key, label, reason, entered_by):
-    """Record that a member pays no contribution for a period; the run then skips them.
+def contributions_waive(app, member_key, label, year, reason, entered_by, at):
+    """Record that a member pays no contribution for a period or a year (article 8.2.4); the
+    run then skips them and the member is told.
 
     Example: lets contributions waive 3 2026Q4 --reason "abroad all quarter"
+    Example: lets contributions waive 3 --year 2027 --reason "long illness"
     """
     from db import contributions as contribution_rules
 
-    from .compose import now_utc
+    from . import contributions as contribution_mail
 
+    if (label is None) == (year is None):
+        raise click.ClickException("name a period (2026Q4) or --year, not both")
     app.db()
     member_row = members.by_number_or_address(member_key)
     if member_row is None:
         raise click.ClickException(f"no member {member_key}")
-    period = _contribution_period(app, label)
+    period = _contribution_period(app, label or str(year))
     try:
-        contribution_rules.waive(member_row, period, reason, now=now_utc(), entered_by=entered_by)
+        contribution_mail.waive(app.settings, member_row, period, reason, now=_moment(at), entered_by=entered_by)
     except contribution_rules.ContributionError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{member_row.name}: waived for {period.label}")
+
+
+@contributions.command("postpone")
+@click.argument("member_key")
+@click.option("--until", "until", required=True, help="The day (YYYY-MM-DD) the contribution is charged from.")
+@click.option("--reason", required=True, help="Why, in a sentence the member will read.")
+@click.option("--by", "entered_by", default="admin", help="Who grants the postponement.")
+@AT
+@pass_app
+def contributions_postpone(app, member_key, until, reason, entered_by, at):
+    """Postpone a member's contribution (article 8.3.3): periods that end before --until are
+    not charged then, but by the first run from that day; the member is told.
+
+    Example: lets contributions postpone 3 --until 2027-09-01 --reason "waiting for benefits"
+    """
+    import datetime as dt
+
+    from db import contributions as contribution_rules
+
+    from . import contributions as contribution_mail
+
+    try:
+        day = dt.date.fromisoformat(until)
+    except ValueError:
+        raise click.ClickException(f"--until {until!r} is not a date such as 2027-09-01") from None
+    app.db()
+    member_row = members.by_number_or_address(member_key)
+    if member_row is None:
+        raise click.ClickException(f"no member {member_key}")
+    try:
+        contribution_mail.postpone(app.settings, member_row, day, reason, now=_moment(at), entered_by=entered_by)
+    except contribution_rules.ContributionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{member_row.name}: contribution postponed until {day}")
 
 
 @main.command()

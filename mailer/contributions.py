@@ -37,18 +37,31 @@ def run(settings, period: contributions.Period, *, now: dt.datetime, composer: C
     """Charge every member who owes a contribution for `period` and has not been charged."""
     composer = composer or Composer(settings)
     outcome = Outcome()
+    today = now.date()
     for member in contributions.candidates():
         with write_transaction():
-            owed = contributions.due(member, period, settings)
-            result = contributions.charge(owed, period, settings, now=now) if owed else None
-            if result is None:
+            # Periods a postponement held back are charged once it has run out (article 8.3.3).
+            for earlier in contributions.postponed_due(member, today, settings.contributions.period):
+                if earlier.label != period.label:
+                    _charge(member, earlier, settings, now, composer, outcome)
+            if contributions.postponed(member, period, today) or not _charge(member, period, settings, now,
+                                                                           composer, outcome):
                 outcome.skipped += 1
-                continue
-            row, booking = result
-            notice = charged_notice(row, period, settings, now, composer)
-            queue([notice] if notice else [], settings, composer)
-        outcome.charged.append(f"{member.number}: {row.amount_cents}")
     return outcome
+
+
+def _charge(member, period: contributions.Period, settings, now: dt.datetime, composer: Composer,
+            outcome: Outcome) -> bool:
+    """Charge one member for one period and queue the notice; False when nothing is owed."""
+    owed = contributions.due(member, period, settings)
+    result = contributions.charge(owed, period, settings, now=now) if owed else None
+    if result is None:
+        return False
+    row, booking = result
+    notice = charged_notice(row, period, settings, now, composer)
+    queue([notice] if notice else [], settings, composer)
+    outcome.charged.append(f"{member.number}: {row.amount_cents}")
+    return True
 
 
 def charged_notice(row, period: contributions.Period, settings, now: dt.datetime,
@@ -72,7 +85,7 @@ def notify(settings, period: contributions.Period, *, now: dt.datetime, composer
             if contributions.settled(member, period) is not None:
                 continue
             owed = contributions.due(member, period, settings)
-            if owed is None:
+            if owed is None or contributions.postponed(member, period, now.date()):
                 continue
             address, kind = contributions.notice_key(member, period)
             _, created = Notice.get_or_create(address=address, kind=kind, defaults={"sent_at": now})
@@ -87,3 +100,25 @@ def notify(settings, period: contributions.Period, *, now: dt.datetime, composer
             queue([notice], settings, composer)
             sent += 1
     return sent
+
+
+def tell_relief(settings, member, template: str, context: dict, composer: Composer | None = None) -> None:
+    """The member's mail about a waiver or a postponement of the contribution in the unit."""
+    reply = about(member, template, {"name": member.name, **context}, settings, composer)
+    queue([reply] if reply else [], settings, composer or Composer(settings))
+
+
+def waive(settings, member, period: contributions.Period, reason: str, *, now: dt.datetime,
+          entered_by: str) -> None:
+    """`lets contributions waive`: record the waiver (a period or a year) and tell the member."""
+    with write_transaction():
+        contributions.waive(member, period, reason, now=now, entered_by=entered_by)
+        tell_relief(settings, member, "contributions/waived", {
+            "period": period.label, "year": len(period.label) == 4, "reason": reason.strip()})
+
+
+def postpone(settings, member, until: dt.date, reason: str, *, now: dt.datetime, entered_by: str) -> None:
+    """`lets contributions postpone`: record the postponement and tell the member."""
+    with write_transaction():
+        contributions.postpone(member, until, reason, now=now, entered_by=entered_by)
+        tell_relief(settings, member, "contributions/postponed", {"until": until, "reason": reason.strip()})

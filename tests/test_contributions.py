@@ -344,3 +344,57 @@ def test_after_the_notice_the_same_subject_is_an_objection(group, trio, settings
     group.mail("sam@example.org", "Object lost", "")
     assert "lost" in group.last("beheer@lets.example").text
     assert group.last("sam@example.org").subject == "Your objection has been forwarded"
+
+
+# -- articles 8.2.4 and 8.3.3: a year's waiver and a postponement ------------------------
+
+def test_a_year_waived_and_a_postponement_are_respected_by_every_run_and_the_members_are_told(
+        group, trio, settings):
+    an, sam, claire = trio
+
+    def charge(label: str, at: str) -> str:
+        result = lets(settings, "contributions", "run", "--period", label, "--at", at)
+        assert result.exit_code == 0, result.output
+        return result.output.strip()
+
+    def subjects(member) -> list[str]:
+        return [s.subject for s in group.outbox(member.primary_address)]
+
+    waived = lets(settings, "contributions", "waive", "2", "--year", "2027", "--reason", "long illness",
+                  "--at", "2027-01-10T10:00")
+    assert waived.exit_code == 0 and waived.output.strip() == "Sam Taylor: waived for 2027"
+    assert subjects(sam) == ["Contribution 2027 waived"]
+    assert "for the whole of 2027" in group.last("sam@example.org").text
+    assert "Reason: long illness" in group.last("sam@example.org").text
+    assert "already waived for 2027" in lets(settings, "contributions", "waive", "2", "2027Q2", "--reason", "x").output
+    assert lets(settings, "contributions", "waive", "2", "--reason", "x").exit_code == 1
+
+    postponed = lets(settings, "contributions", "postpone", "3", "--until", "2027-08-15", "--reason",
+                     "en attente de ses allocations", "--at", "2027-02-01T10:00")
+    assert postponed.exit_code == 0 and "postponed until 2027-08-15" in postponed.output
+    told = group.last("claire@example.org")
+    assert told.subject == "Cotisation reportée jusqu'au 15 août 2027"
+    assert "Motif : en attente de ses allocations" in told.text
+    assert lets(settings, "contributions", "postpone", "3", "--until", "2027-01-01", "--reason", "x",
+                "--at", "2027-02-01T10:00").exit_code == 1
+
+    # Q1 and Q2: only An pays; the advance notice skips the waived and the postponed member.
+    notified = lets(settings, "contributions", "notify", "--period", "2027Q1", "--at", "2027-03-24T09:00")
+    assert notified.output.strip() == "2027Q1: notified 1"
+    assert charge("2027Q1", "2027-03-31T09:00") == "2027Q1: charged 1, skipped 2"
+    assert charge("2027Q2", "2027-06-30T09:00") == "2027Q2: charged 1, skipped 2"
+    assert charge("2027Q2", "2027-07-01T09:00") == "2027Q2: charged 0, skipped 3"
+    assert (balance(an), balance(sam), balance(claire)) == (-1200, 0, 0)
+    # From 15 August the first run charges what was postponed, then the quarter itself.
+    assert charge("2027Q3", "2027-09-30T09:00") == "2027Q3: charged 4, skipped 1"
+    assert (balance(an), balance(sam), balance(claire)) == (-1800, 0, -1800)
+    assert [s for s in subjects(claire) if s.startswith("Cotisation 2027Q")] == [
+        "Cotisation 2027Q1 : 6,00 zonnen", "Cotisation 2027Q2 : 6,00 zonnen", "Cotisation 2027Q3 : 6,00 zonnen"]
+    assert charge("2027Q3", "2027-10-01T09:00") == "2027Q3: charged 0, skipped 3"
+    # The year's waiver ends with the year.
+    assert charge("2027Q4", "2027-12-31T09:00") == "2027Q4: charged 2, skipped 1"
+    assert charge("2028Q1", "2028-03-31T09:00") == "2028Q1: charged 3, skipped 0"
+    assert balance(sam) == -600
+    assert {row.period: row.state for row in Contribution.select().where(Contribution.member == sam)} == {
+        "2027": "waived", "2028Q1": "charged"}
+    assert_books_sound()
