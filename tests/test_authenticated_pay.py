@@ -32,7 +32,7 @@ def test_dmarc_pass_from_our_server_books_without_round_trip(group, an, piet):
                     "dmarc=pass (p=reject) header.from=example.org")
     assert booked(piet)
     assert group.last("an@example.org").subject == "Bewijs #1: 12,00 zonnen aan Piet Jansen"
-    assert group.last("piet@example.org").subject == "Bewijs #1: 12,00 zonnen van An de Vries"
+    assert group.last("piet@example.org").subject.startswith("Bewijs #1: 12,00 zonnen van An de Vries [r-")
 
 
 def test_aligned_dkim_pass_is_enough(group, an, piet):

@@ -99,7 +99,7 @@ def test_admin_trade_is_booked_at_once_and_mailed_to_both(group, an, piet, setti
     assert "booked #1" in result.output
     assert acct(piet).balance_cents == 1250
     receipt = group.last("piet@example.org")
-    assert receipt.subject == "Bewijs #1: 12,50 zonnen van An de Vries"
+    assert receipt.subject.startswith("Bewijs #1: 12,50 zonnen van An de Vries [r-")   # the payee may refuse it
     assert "ingevoerd door: de beheerders" in receipt.text     # --by admin, in the reader's words
     assert group.last("an@example.org").subject == "Bewijs #1: 12,50 zonnen aan Piet Jansen"
 
