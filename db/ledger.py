@@ -644,3 +644,14 @@ def anonymise(account_id: int, addresses: list[str], placeholder: str, *, now: d
                 involves, Transfer.description != "",
                 Transfer.number.is_null(True) | Transfer.description_hash.is_null(False)).execute()
     return {"cancelled": cancelled, "descriptions_erased": erased, "descriptions_kept": kept}
+
+
+def erase_descriptions_naming(names) -> int:
+    """Erase the descriptions that `names(text)` finds a forgotten member in, on transfers
+    between other members ("taart voor An"); as in `anonymise`, rows booked before the
+    chain held the description's hash keep theirs. The number erased."""
+    erasable = (Transfer.description != "") & (Transfer.number.is_null(True) | Transfer.description_hash.is_null(False))
+    with _write():
+        ids = [row_id for row_id, text in Transfer.select(Transfer.id, Transfer.description).where(erasable).tuples()
+               if names(text)]
+        return Transfer.update(description="").where(Transfer.id.in_(ids)).execute() if ids else 0

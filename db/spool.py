@@ -8,7 +8,8 @@ returns, as it would be in the database), and the worker moves the mails into
 `inbound_message` in a transaction that also records how far it has read
 (`spool_mark`). A mail is taken once whatever crashes when: before that commit it is
 still in the spool and past the mark, after it the mark says it was taken. Mails
-below the mark are deleted later, when convenient.
+below the mark are deleted later, when convenient; forgetting a member (db/forget.py)
+deletes them at once and rebuilds the file, so that no copy stays in its free pages or WAL.
 
 The spool's ids never repeat (AUTOINCREMENT), and the mark is kept per spool identity:
 a spool file deleted and made again starts a new count rather than hiding behind the
@@ -35,7 +36,12 @@ def path_for(database_url: str) -> Path | None:
     """The spool of a SQLite database file; None for other databases."""
     if not database_url.startswith("sqlite:") or ":memory:" in database_url:
         return None
-    return Path(parse_url(database_url)["database"] + SUFFIX)
+    return beside(parse_url(database_url)["database"])
+
+
+def beside(database_file: str) -> Path:
+    """The spool of the SQLite database file `database_file`."""
+    return Path(database_file + SUFFIX)
 
 
 def _create(path: Path) -> None:
@@ -102,6 +108,18 @@ class Spool:
     def forget(self, through_id: int) -> None:
         """Delete the mails up to `through_id`: the database has them."""
         self.db.execute("DELETE FROM mail WHERE id <= ?", (through_id,))
+
+    def clear(self, through_id: int) -> tuple[int, bool]:
+        """Delete the mails up to `through_id` and leave no copy of them in the spool's
+        files (a member was forgotten): freed pages overwritten, the WAL emptied, the file
+        rebuilt. (How many were deleted, whether the WAL was emptied: not while another
+        connection still reads from it.)"""
+        self.db.execute("PRAGMA secure_delete = ON")
+        deleted = self.db.execute("DELETE FROM mail WHERE id <= ?", (through_id,)).rowcount
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("VACUUM")
+        busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return deleted, busy == 0
 
     def count_after(self, last_id: int) -> int:
         return self.db.execute("SELECT count(*) FROM mail WHERE id > ?", (last_id,)).fetchone()[0]

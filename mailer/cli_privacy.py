@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import click
@@ -50,8 +51,10 @@ def member_export(app, member_key, output):
               help="Keep the descriptions of the member's transfers (they are erased by default).")
 @pass_app
 def member_forget(app, member_key, force, keep_descriptions):
-    """Anonymise a member who left: name, addresses, listings and mail erased; the ledger stays valid.
+    """Anonymise a member who left: name, addresses, listings, mail and what others wrote about them.
 
+    The ledger stays valid, and no old copy is left in the database's files or the SMTP
+    spool (see the README for what remains elsewhere: the Maildir of sent mail, backups).
     Refused unless the status is left or expelled and the balance is zero (--force overrides).
     Example: lets member forget 12
     """
@@ -60,12 +63,40 @@ def member_forget(app, member_key, force, keep_descriptions):
     from .compose import now_utc
 
     app.db()
+    row = _found(member_key)
+    # Mail the SMTP edge accepted and the worker has not taken yet is taken now, so that
+    # forgetting finds it in the database; the spool then keeps no copy (db/forget.py).
     try:
-        done = forget(_found(member_key), now=now_utc(), group_language=app.settings.group.language,
+        _take_spool(app.settings)
+    except sqlite3.Error as exc:   # the spool's own errors (db/spool.py); nothing was forgotten yet
+        raise click.ClickException(f"the SMTP spool could not be read: {exc}") from exc
+    try:
+        done = forget(row, now=now_utc(), group_language=app.settings.group.language,
                       force=force, erase_descriptions=not keep_descriptions)
     except ForgetError as exc:
         raise click.ClickException(str(exc)) from exc
+    except sqlite3.Error as exc:   # emptying the spool, after the forgetting was committed
+        raise click.ClickException(f"member {row.number} was forgotten, but the SMTP spool could not be "
+                                   f"emptied: {exc}; run `lets member forget {row.number}` again") from exc
     click.echo(", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in done.items()))
+    if done.get("files_emptied") == "no":
+        click.echo("another process kept reading while the files were emptied: old copies may remain in a "
+                   f"write-ahead log; run `lets member forget {row.number}` again", err=True)
+
+
+def _take_spool(settings) -> None:
+    from db.spool import Spool, path_for
+
+    from .pipeline import take_spooled
+
+    spool = Spool.existing(path_for(settings.database_url))
+    if spool is None:
+        return
+    try:
+        while take_spooled(spool):
+            pass
+    finally:
+        spool.close()
 
 
 @member.command("set-status")
