@@ -416,7 +416,8 @@ class Processor:
             return
         # A tokened answer to our own mail is never throttled: whoever forges the member's
         # From to flood the limit must not make the member's real JA go unheard.
-        flood = None if _carries_live_token(command) else throttle.check(inbound.sender, now, self.settings)
+        flood = None if _carries_live_token(command) else throttle.check(inbound.sender, now, self.settings,
+                                                                          row.mail_from)
         if flood is not None:
             row.state, row.kind, row.reason = "ignored", "flood", flood.reason
             if flood.notify:

@@ -220,3 +220,13 @@ def test_a_payment_to_a_leaving_member_does_not_tell_the_payer_her_status(group,
     assert "Piet Jansen" in refusal.text and "niets geboekt" in refusal.text
     for word in ("geschorst", "suspended", "vertrekt", "leaving", "status"):
         assert word not in refusal.text.lower() and word not in refusal.subject.lower()
+
+
+def test_mail_forged_from_another_envelope_does_not_throttle_the_member(group, an, settings, clock):
+    from mailer import settings as settings_module
+    group.processor.settings = settings_module.replace(settings, inbound={"max_per_hour": 5})
+    for _ in range(8):   # From: an@example.org, sent by someone else
+        group.mail("an@example.org", "HULP", mail_from="mallory@evil.example")
+        clock.advance(seconds=5)
+    group.mail("an@example.org", "SALDO")
+    assert group.last("an@example.org").subject.startswith("Je saldo")
