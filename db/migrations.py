@@ -15,7 +15,8 @@ from .categories import DEFAULT, Categories
 from .models import (MODELS, Address, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken,
                      ContributionPostponement,
                      Departure, DigestDelivery, EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail,
-                     Member, MemberCoordinator, MemberEvent, PaperGuide, SchemaVersion, SpoolMark, Transfer)
+                     Member, MemberCoordinator, MemberEvent, PaperGuide, Sanction, Donor, DonorGift, SchemaVersion,
+                     SpoolMark, Transfer)
 
 
 def _membership(migrator) -> None:
@@ -88,7 +89,10 @@ def steps_for(categories: Categories) -> list[tuple[int, str, callable]]:
             (15, "member.adult: whether an applicant said they are 18 or older (article 5.1)",
              lambda m: migrate(m.add_column("member", "adult", Member.adult))),
             (16, "contribution_postponement: the core group postpones a member's contribution in the unit",
-             lambda m: database.create_tables([ContributionPostponement]))]
+             lambda m: database.create_tables([ContributionPostponement])),
+            (17, "sanction, donor, donor_gift: the association's decisions against a member (article 22) "
+                 "and the donor register (article 6)",
+             lambda m: database.create_tables([Sanction, Donor, DonorGift]))]
 
 
 STEPS = steps_for(DEFAULT)

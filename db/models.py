@@ -486,8 +486,49 @@ class PaperGuide(BaseModel):
     entered_by = CharField(max_length=320, default="")
 
 
+class Sanction(BaseModel):
+    """The association's decision against a member (article 22, 5.5.3): a warning, a
+    termination with notice, a suspension or an expulsion, with its reason. The member may
+    appeal within a month to the general meeting (`appeal_until`); the meeting's outcome
+    is kept in `outcome`: "" (none recorded), lodged, upheld or overturned."""
+    member = ForeignKeyField(Member, backref="sanctions", on_delete="CASCADE")
+    kind = CharField(max_length=20)            # warning, terminate, suspend, expel
+    reason = TextField()
+    previous = CharField(max_length=20, default="")   # the member's status before the decision
+    effective = DateField(null=True)           # a termination: the day the membership ends
+    appeal_until = DateField()
+    outcome = CharField(max_length=20, default="")
+    # closed: the appeal month is over (or the outcome is in) and the member's standing follows from it.
+    closed = BooleanField(default=False)
+    ended = BooleanField(default=False)        # a termination that took effect
+    entered_by = CharField(max_length=320, default="")
+    created = DateTimeField(default=utcnow)
+
+
+class Donor(BaseModel):
+    """A donor (article 6): gives euros to the association, periodically or now and then;
+    not a member, no account in the unit, no digest."""
+    name = CharField(max_length=200)
+    address = CharField(max_length=320)
+    language = CharField(max_length=2, default="nl")
+    amount_cents = IntegerField(default=0)     # the promised periodic gift, 0 when none
+    every = CharField(max_length=10, default="")   # year, quarter, month, or "" for none
+    removed = DateField(null=True)
+    created = DateTimeField(default=utcnow)
+
+
+class DonorGift(BaseModel):
+    """A gift a donor paid, with the day it came in; a receipt is mailed for it."""
+    donor = ForeignKeyField(Donor, backref="gifts", on_delete="CASCADE")
+    amount_cents = IntegerField()
+    paid_on = DateField()
+    entered_by = CharField(max_length=320, default="")
+    created = DateTimeField(default=utcnow)
+
+
 MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion,
           Transfer, ConsentToken, MemberLimit, MemberPreference, DigestRun, DigestDelivery, Bounce,
           Announcement, Contribution, MailboxState, MemberEvent, Departure, Budget, Claim, ListingMail,
           EuroCharge, EuroPayment, EuroPostponement, EuroStep, AnnouncementDraft, AnnouncementDelivery,
-          ConfirmToken, MemberCoordinator, SpoolMark, PaperGuide, ContributionPostponement]
+          ConfirmToken, MemberCoordinator, SpoolMark, PaperGuide, ContributionPostponement,
+          Sanction, Donor, DonorGift]

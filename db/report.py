@@ -12,6 +12,7 @@ from peewee import JOIN, fn
 
 from . import contributions, euro
 from .budgets import summaries as budget_summaries
+from .donors import income as donor_gifts
 from .positive import not_positive
 from .models import Account, EuroCharge, EuroPayment, EuroStep, Member, Transfer
 
@@ -179,8 +180,15 @@ def members_not_positive(year: int, today: dt.date | None = None, years: int = P
                    [Row(f"{row.member.number} {row.member.name}", row.highest) for row in not_positive(today, years)])
 
 
-SECTIONS = [unit_contributions, fines, volume, balances, euro_summary, euro_overdue, budgets_allocated_and_spent,
-            members_not_positive]
+def donor_income(year: int) -> Section:
+    """Donors' gifts paid in the year (article 6): euro income beside the contributions."""
+    total, givers = donor_gifts(year)
+    return Section("donors", f"Donors' gifts {year}",
+                   [Row("gifts received", total, EUR), Row("donors who gave", givers, COUNT)])
+
+
+SECTIONS = [unit_contributions, fines, volume, balances, euro_summary, euro_overdue, donor_income,
+            budgets_allocated_and_spent, members_not_positive]
 
 
 def build(year: int) -> list[Section]:

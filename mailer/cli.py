@@ -164,12 +164,12 @@ def member_add(app, name, address, kind, language, household_of):
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @pass_app
 def member_list(app, as_json):
-    """List members with their number, type, status, language and addresses, and "paper"
-    for those who get the guide on paper.
+    """List members with their number, type, status, language and addresses, "paper"
+    for those who get the guide on paper, and a sanction that stands (warning, termination).
 
     Example: lets member list --json
     """
-    from db import paper
+    from db import paper, sanctions
 
     app.db()
     on_paper = paper.readers()
@@ -181,10 +181,12 @@ def member_list(app, as_json):
                                    "status": row.status, "language": row.language,
                                    "digest": row.digest, "addresses": addresses,
                                    "balance_cents": balance, "paper": row.id in on_paper,
-                                   "adult": row.adult}))
+                                   "adult": row.adult, "sanction": sanctions.described(row)}))
         else:
+            sanction = sanctions.described(row)
             click.echo(f"{row.number:>5}  {row.name:<30} {row.type:<12} {row.status:<10} "
-                       f"{row.language}  {', '.join(addresses)}" + ("  paper" if row.id in on_paper else ""))
+                       f"{row.language}  {', '.join(addresses)}" + ("  paper" if row.id in on_paper else "")
+                       + (f"  [{sanction}]" if sanction else ""))
 
 
 @main.command()
@@ -766,6 +768,7 @@ from . import cli_announce  # noqa: E402,F401  (registers its commands)
 from . import cli_coordinators  # noqa: E402,F401  (registers its commands)
 from . import cli_guide  # noqa: E402,F401  (registers its commands)
 from . import cli_status  # noqa: E402,F401  (registers its commands)
+from . import cli_sanctions, cli_donors  # noqa: E402,F401  (registers their commands)
 
 if __name__ == "__main__":
     # `python -m mailer.cli` runs this file as __main__; the commands of cli_*.py were

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from . import announce, digest, dues, expiry, membership
+from . import announce, digest, dues, expiry, membership, sanctions
 from .compose import Composer
 
 
@@ -18,6 +18,7 @@ def run_due(settings, now: dt.datetime, composer: Composer | None = None, sender
             + announce.send_unsent(settings, now, composer, sender=sender)
             + expiry.warn_expiring(settings, now, composer)
             + membership.review_departures(settings, now, composer)
+            + sanctions.review(settings, now, composer)
             + membership.remind_offers(settings, now, composer)
             + dues.contributions_due(settings, now, composer)
             + dues.euro_due(settings, now, composer))

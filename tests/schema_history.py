@@ -9,7 +9,7 @@ from db import database
 from db.models import (MODELS, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken,
                        ContributionPostponement, Departure,
                        EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail, MemberCoordinator,
-                       MemberEvent, PaperGuide, SchemaVersion, SpoolMark)
+                       MemberEvent, PaperGuide, Sanction, Donor, DonorGift, SchemaVersion, SpoolMark)
 
 
 def _before_membership(m):
@@ -84,13 +84,17 @@ def _before_contribution_postponement(m):
     database.drop_tables([ContributionPostponement])
 
 
+def _before_sanctions_and_donors(m):
+    database.drop_tables([DonorGift, Donor, Sanction])
+
+
 # step → what undoes it; a new migration step adds its undo here (a test checks that).
 UNDO = {2: _before_membership, 3: _before_listing_links, 4: _before_description_hash,
         5: _before_statement_indexes, 6: _before_euro,
         7: _before_announcements, 8: _before_confirm_tokens, 9: _before_digest_state,
         10: _before_coordinators, 11: _before_spool_mark, 12: _before_category_codes,
         13: _before_sender_auth, 14: _before_paper_guide, 15: _before_adult,
-        16: _before_contribution_postponement}
+        16: _before_contribution_postponement, 17: _before_sanctions_and_donors}
 # Steps that change rows only: undoing them leaves the schema as it is.
 DATA_STEPS = {12}
 
