@@ -26,8 +26,8 @@ from . import database, is_postgres, is_sqlite, ledger, write_transaction
 from .export import addresses_of, inbound_of
 from .members import account as account_of
 from .models import (MODELS, Account, Address, Bounce, ConfirmToken, ConsentToken, DigestDelivery, InboundMessage,
-                     Listing, Member, MemberCoordinator, MemberLimit, MemberPreference, Notice, OutboundMessage,
-                     SpoolMark, Transfer)
+                     Listing, MeetingItem, Member, MemberCoordinator, MemberLimit, MemberPreference, Notice,
+                     OutboundMessage, SpoolMark, Transfer)
 from .redact import Redactor, phones_in, phones_in_mail
 from .spool import Spool, beside
 
@@ -41,7 +41,7 @@ ERASED_MAIL = b""
 # naming its columns so; tests/test_privacy_forget.py holds every other text column to
 # account. Transfers' own columns are the ledger's (ledger.anonymise).
 WRITTEN = ("reason", "entered_by", "confirmed_by", "address", "subject", "body", "title", "description", "rate_text",
-           "error", "last_error")
+           "error", "last_error", "place")
 # Rows about the member themselves whose `reason` is erased whole ("verhuisd naar …", "ziek,
 # uitstel tot …"): every table with a member and a reason, but the mail, which is emptied.
 REASONS = tuple(model for model in MODELS if {"member", "reason"} <= set(model._meta.fields)
@@ -62,7 +62,7 @@ def written() -> list[tuple[type, list]]:
 # The tables forgetting writes, VACUUMed afterwards on PostgreSQL.
 TOUCHED = tuple(dict.fromkeys((Member, Account, Address, Bounce, InboundMessage, OutboundMessage, Listing, Notice,
                                Transfer, ConsentToken, MemberPreference, MemberLimit, ConfirmToken, MemberCoordinator,
-                               DigestDelivery, *REASONS, *(model for model, _ in written()))))
+                               DigestDelivery, MeetingItem, *REASONS, *(model for model, _ in written()))))
 
 
 class ForgetError(ValueError):
@@ -107,6 +107,8 @@ def forget(member: Member, *, now: dt.datetime, group_language: str, force: bool
         done["mail_received_erased"] = _erase_inbound(member, addresses, hidden, scrub)
         done["mail_sent_erased"] = _erase_outbound(addresses, hidden)
         done["mail_mentioning_redacted"] = _redact_mentions(scrub)
+        # The member's own agenda items for the general meeting: their words, erased.
+        done["agenda_items_erased"] = MeetingItem.update(body="").where(MeetingItem.member == member).execute()
         done["listings_erased"] = (Listing.update(title="", description="", rate_text="")
                                    .where(Listing.member == member).execute())
         Listing.update(status="withdrawn").where(Listing.member == member, Listing.status == "active").execute()

@@ -15,7 +15,7 @@ from .categories import DEFAULT, Categories
 from .models import (MODELS, Address, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken,
                      ContributionPostponement,
                      Departure, DigestDelivery, EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail,
-                     Member, MemberCoordinator, MemberEvent, PaperGuide, Sanction, Donor, DonorGift, SchemaVersion,
+                     Meeting, MeetingItem, MeetingNotice, Member, MemberCoordinator, MemberEvent, PaperGuide, Sanction, Donor, DonorGift, SchemaVersion,
                      SpoolMark, Transfer)
 
 
@@ -92,7 +92,10 @@ def steps_for(categories: Categories) -> list[tuple[int, str, callable]]:
              lambda m: database.create_tables([ContributionPostponement])),
             (17, "sanction, donor, donor_gift: the association's decisions against a member (article 22) "
                  "and the donor register (article 6)",
-             lambda m: database.create_tables([Sanction, Donor, DonorGift]))]
+             lambda m: database.create_tables([Sanction, Donor, DonorGift])),
+            (18, "meeting, meeting_notice, meeting_item: the general meeting announced by mail and its agenda "
+                 "items (article 9.3)",
+             lambda m: database.create_tables([Meeting, MeetingNotice, MeetingItem]))]
 
 
 STEPS = steps_for(DEFAULT)

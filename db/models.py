@@ -526,9 +526,38 @@ class DonorGift(BaseModel):
     created = DateTimeField(default=utcnow)
 
 
+class Meeting(BaseModel):
+    """A general meeting the core group announced (article 9.3): its day, place and
+    agenda; members send agenda items until a week before it."""
+    date = DateField(unique=True)
+    place = CharField(max_length=200, default="")
+    body = TextField()                           # the agenda, as the core group wrote it
+    short_notice = BooleanField(default=False)   # announced less than 14 days ahead, on purpose
+    entered_by = CharField(max_length=320, default="")
+    created = DateTimeField(default=utcnow)
+
+
+class MeetingNotice(BaseModel):
+    """A member told of a meeting: the unique key makes a rerun mail nobody twice."""
+    meeting = ForeignKeyField(Meeting, backref="notices", on_delete="CASCADE")
+    member = ForeignKeyField(Member, backref="meeting_notices", on_delete="CASCADE")
+    created = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("meeting", "member"), True),)
+
+
+class MeetingItem(BaseModel):
+    """An agenda item a member sent by mail (AGENDAPUNT / AGENDA ITEM / POINT)."""
+    meeting = ForeignKeyField(Meeting, backref="items", on_delete="CASCADE")
+    member = ForeignKeyField(Member, backref="meeting_items", on_delete="CASCADE")
+    body = TextField()
+    created = DateTimeField(default=utcnow)
+
+
 MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion,
           Transfer, ConsentToken, MemberLimit, MemberPreference, DigestRun, DigestDelivery, Bounce,
           Announcement, Contribution, MailboxState, MemberEvent, Departure, Budget, Claim, ListingMail,
           EuroCharge, EuroPayment, EuroPostponement, EuroStep, AnnouncementDraft, AnnouncementDelivery,
           ConfirmToken, MemberCoordinator, SpoolMark, PaperGuide, ContributionPostponement,
-          Sanction, Donor, DonorGift]
+          Sanction, Donor, DonorGift, Meeting, MeetingNotice, MeetingItem]

@@ -29,6 +29,8 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "join": {"nl": ("aanmelden",), "en": ("join",), "fr": ("adherer",)},
     "cancel": {"nl": ("opzeggen",), "en": ("cancel",), "fr": ("resilier",)},
     "claim": {"nl": ("declaratie", "declareer"), "en": ("claim",), "fr": ("declaration",)},
+    # AGENDA ITEM is two words: AGENDA is the command word, handlers/agenda.py drops the ITEM.
+    "agenda": {"nl": ("agendapunt",), "en": ("agenda",), "fr": ("point",)},
 }
 
 # Commands whose argument is short: a line that says more is a sentence, not a command
@@ -48,7 +50,8 @@ SENTENCE_WORDS = 7
 
 # Commands that mean nothing without their argument: a subject "Betalen" over a body
 # "BETAAL 2 aan Piet voor soep" is a title, and the body's line is the command.
-NEEDS_ARGUMENT = ("pay", "invoice", "donate", "withdraw", "renew", "respond", "language", "only", "claim")
+NEEDS_ARGUMENT = ("pay", "invoice", "donate", "withdraw", "renew", "respond", "language", "only", "claim",
+                  "agenda")
 
 
 def fold(word: str) -> str:

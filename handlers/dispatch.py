@@ -1,9 +1,11 @@
 """Which handler answers which kind of command, and who may use it."""
 from __future__ import annotations
 
+from db import meetings
+
 from . import Command, Context, Reply
 from . import announce, balance, consent, help, list, listing, mine, nonmember, objection, preferences, renew, respond, trade, withdraw
-from . import books, cancel, claim, join, proxy, refuse
+from . import agenda, books, cancel, claim, join, proxy, refuse
 
 HANDLERS = {
     "offer": listing.handle,
@@ -33,6 +35,7 @@ HANDLERS = {
     "announce-consent": announce.confirm,
     "cancel-confirm": cancel.confirm,
     "refuse": refuse.handle,
+    "agenda": agenda.handle,
 }
 
 # Kinds whose handler decides itself who may use them: administrators need not be members.
@@ -41,6 +44,9 @@ ADMIN_KINDS = ("announce", "announce-consent")
 # Members in these states may use every command; others get an explanation.
 TRADING_STATUSES = ("active", "leaving")
 
+# Kinds every member who may vote at the general meeting may use, a suspended one too.
+VOTING_KINDS = {"agenda": meetings.VOTING_STATUSES}
+
 
 def handle(command: Command, ctx: Context) -> list[Reply]:
     """The replies for `command`; a Refusal raised here carries a reply too."""
@@ -48,7 +54,7 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
         return HANDLERS[command.kind](command, ctx)
     if ctx.member is None:
         return nonmember.handle(command, ctx)
-    if ctx.member.status not in TRADING_STATUSES:
+    if ctx.member.status not in VOTING_KINDS.get(command.kind, TRADING_STATUSES):
         # An applicant's mail may answer the application's question (18 or older?).
         answered = join.answer(command, ctx) if ctx.member.status == "applicant" else None
         return answered or [Reply("member/inactive", {"status": ctx.member.status})]

@@ -217,6 +217,8 @@ def overrides(template: str, context: dict, language: str, balance: dict, compos
         return {**context, "given": WHEN.date(), "continues": WHEN.date()}
     if template.startswith("donor/"):          # the donor's gifts so far this year
         return {**context, "year_total": context["amount"] * (2 if context["immediate"] else 1)}
+    if template == "meeting/invitation" or template.startswith("agenda/"):     # article 9.3
+        return {**context, "place": MEMBER_TEXT if context["immediate"] else "", "agenda": MEMBER_TEXT}
     if template in ("member/warned", "member/terminated", "member/appeal"):    # article 22
         return {**context, "appeal_until": WHEN.date(), "outcome": "overturned" if context["immediate"] else "upheld",
                 "kind": "terminate" if context["immediate"] else "warning"}
