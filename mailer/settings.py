@@ -191,10 +191,10 @@ class Imap:
 class Membership:
     cancel_months: int = 1
     leaving_months: int = 4
-    notice_by: str = "12-01"
     # Days after the leaving deadline for the administrators to settle in euros; then the
     # membership goes on as a regular one (article 5.5.2).
     decide_days: int = 14
+    notice_by: str = "12-01"
     euro_cents_per_unit: int = 10
     offer_reminder_days: int = 60
     positive_years: int = 2
