@@ -33,7 +33,7 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
     member, settings = ctx.member, ctx.settings
     existing = departures.current(member)
     if existing is not None:
-        raise Refusal("cancel/already", **context(existing, member))
+        raise Refusal("cancel/already", **context(existing, member, ctx.today))
     kind = "cancel" if departures.may_cancel(member, ctx.today, settings) else "notice"
     row, token = tokens.issue(ACTION, member, ctx.sender, now=ctx.now, days=settings.membership.confirm_days)
     effective = departures.effective_day(ctx.today, kind, settings)
@@ -65,7 +65,7 @@ def confirm(command: Command, ctx: Context) -> list[Reply]:
     try:
         departure = departures.give_notice(member, now=ctx.now, settings=ctx.settings, entered_by=row.address)
     except departures.DepartureError as exc:
-        raise Refusal("cancel/already", **context(exc.departure, member)) from None
+        raise Refusal("cancel/already", **context(exc.departure, member, ctx.today)) from None
     return [Reply(TEMPLATES[departure.state], context(departure, member), to=row.address)]
 
 
@@ -75,7 +75,7 @@ def _answered(member: Member) -> Refusal:
     return Refusal("cancel/already", **context(departure, member)) if departure else Refusal("cancel/unknown")
 
 
-def context(departure: Departure | None, member: Member) -> dict:
+def context(departure: Departure | None, member: Member, today: dt.date | None = None) -> dict:
     return {"name": member.name, "number": member.number, "kind": departure.kind if departure else "",
             "state": departure.state if departure else member.status,
             "given": departure.given if departure else None,
@@ -83,11 +83,16 @@ def context(departure: Departure | None, member: Member) -> dict:
             "deadline": departure.deadline if departure else None,
             "balance": members.account(member).balance_cents,
             # Leaving also waits for the year's euro contribution (the regulations' "paid up").
-            "euro_year": _year(departure), "euro_owed": departures.euro_outstanding(member, _year(departure))}
+            "euro_year": _year(departure, today),
+            "euro_owed": departures.euro_outstanding(member, _year(departure, today))}
 
 
-def _year(departure: Departure | None) -> int:
-    return (departure.effective if departure else dt.date.today()).year
+def _year(departure: Departure | None, today: dt.date | None) -> int:
+    """The year whose euro contribution leaving waits for: the year it takes effect, else this one."""
+    day = departure.effective if departure else today
+    if day is None:
+        raise ValueError("a departure or today's date is needed")
+    return day.year
 
 
 def told(departure: Departure, member: Member) -> Reply:

@@ -47,6 +47,15 @@ def _day(value: str | None) -> dt.date:
         raise click.ClickException(f"{value!r}: expected a date such as 2027-03-01") from exc
 
 
+def _moment(day: dt.date | None) -> dt.datetime:
+    """The time a command acts at: now, or noon UTC of the --date given (so steps are stamped that day)."""
+    from .compose import now_utc
+
+    if day is None:
+        return now_utc()
+    return dt.datetime.combine(day, dt.time(12), tzinfo=dt.timezone.utc)
+
+
 @euro_group.command("category")
 @click.argument("member_key")
 @click.argument("category", type=click.Choice(euro.CATEGORIES, case_sensitive=False))
@@ -78,7 +87,6 @@ def euro_paid(app, member_key, amount, on, year, entered_by):
 
     from . import euro as euro_mail
     from . import membership
-    from .compose import now_utc
     from .trades import queue
 
     app.db()
@@ -87,7 +95,7 @@ def euro_paid(app, member_key, amount, on, year, entered_by):
         rows = euro.record_payment(member, cents, on=day, entered_by=entered_by, year=year)
         receipt = euro_mail.receipt(member, rows, app.settings, day)
         queue([receipt] if receipt else [], app.settings)
-        ended = membership.leave_if_done(app.settings, member, now=now_utc())
+        ended = membership.leave_if_done(app.settings, member, now=_moment(day if on else None))
     owed = euro.outstanding_by_year(member)
     click.echo(f"{member.name}: paid {cents / 100:.2f} for {', '.join(str(r.year) for r in rows)}; "
                f"still owed {sum(max(0, v) for v in owed.values()) / 100:.2f}"
@@ -176,11 +184,10 @@ def euro_run(app, on):
     `lets serve` does this daily; every step is taken once. Example: lets euro run
     """
     from . import euro as euro_mail
-    from .compose import now_utc
     from .dues import local_date
 
     app.db()
-    now = now_utc()
+    now = _moment(_day(on) if on else None)
     try:
         outcome = euro_mail.run(app.settings, now, _day(on) if on else local_date(app.settings, now))
     except euro.EuroError as exc:

@@ -309,6 +309,8 @@ def test_lets_euro_run_sends_what_is_due_on_the_day_once(group, trio, settings):
     assert "notices 0, reminders 0, core group 0, fines 0" in again.output
     assert len(group.outbox()) == 3
     assert lets(settings, "euro", "run", "--date", "2027-13-01").exit_code == 1
+    # A run for a missed day is recorded as taken on that day, not on the day it was typed.
+    assert {step.created.date() for step in EuroStep.select()} == {dt.date(2027, 1, 2)}
 
 
 def test_a_step_another_worker_took_first_is_skipped_not_an_error(group, trio, settings, monkeypatch):
@@ -468,7 +470,7 @@ def test_two_unpaid_years_the_core_group_notice_names_both_years_and_proposes_te
     text = plain(two.text)
     assert "- contributie 2027: nog € 23,00" in text and "- contributie 2028: nog € 23,00" in text
     assert "samen nog te betalen: € 46,00" in text and "artikel 22.1" in text
-    assert 'lets member expel 1 --reason "contributie 2027 en 2028 niet betaald (artikel 22.1)"' in text
+    assert 'lets member terminate 1 --months 4 --reason "contributie 2027 en 2028 niet betaald (artikel 22.1)"' in text
     assert run("2028-10-03") == "notices 0, reminders 0, core group 0, fines 0"
     assert status_of(an) == "active"          # a proposal: the decision stays the core group's
     assert_books_sound()
