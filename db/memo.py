@@ -15,6 +15,8 @@ import functools
 import re
 import threading
 
+import peewee
+
 _local = threading.local()
 
 # UPDATE "t" / INSERT INTO "t" change only t; DELETE FROM "t" also what cascades from t.
@@ -83,10 +85,11 @@ def _changes(sql: str) -> frozenset | None:
 @functools.lru_cache(maxsize=1)
 def _cascades() -> dict[str, frozenset]:
     """For each table, the tables a delete from it can change: its own, and through
-    ON DELETE CASCADE / SET NULL those that refer to it, transitively."""
-    from .models import BaseModel
-
-    models, stack = [], [BaseModel]
+    ON DELETE CASCADE / SET NULL those that refer to it, transitively. The models are
+    found as peewee's subclasses, so that this module needs none of ours (models.py reads
+    through prepared.py, which uses this memo); every model is defined before the first
+    statement runs."""
+    models, stack = [], [peewee.Model]
     while stack:
         for sub in stack.pop().__subclasses__():
             models.append(sub)

@@ -16,7 +16,7 @@ from db.members import normalise_address
 
 from . import Command, Context, Refusal, Reply, nonmember
 from .commands import fold
-from .consent import NO, YES, find_token
+from .answers import NO, YES, find_token
 
 PHRASES = {"aan allen": "nl", "to all": "en", "a tous": "fr"}
 START = re.compile(r"^\s*(aan\s+allen|to\s+all|a\s+tous)\s*:\s*(.*)$", re.S)

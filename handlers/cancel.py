@@ -16,7 +16,7 @@ from db.members import normalise_address
 from db.models import Departure, Member
 
 from . import Command, Context, Refusal, Reply
-from .consent import answer, find_token
+from .answers import answer, find_token
 
 TEMPLATES = {"left": "cancel/left", "leaving": "cancel/leaving", "waiting": "cancel/waiting"}
 ACTION = "cancel"

@@ -16,7 +16,7 @@ import re
 from db import members, membership
 
 from . import Command, Context, Refusal, Reply
-from .consent import answer as yes_or_no
+from .answers import answer as yes_or_no
 
 MAX_NAME = 100
 ADULT = re.compile(r"(?<![\w+])18\s*\+(?!\w)")

@@ -16,8 +16,8 @@ from db.members import normalise_address
 from db.models import Account, ConfirmToken, Member, Transfer
 from db.prepared import by_id
 
-# consent imports the receipts, which import this module: consent is read at call time.
-from . import Command, Context, Refusal, Reply, consent
+from . import Command, Context, Refusal, Reply
+from .answers import answer, find_token
 from .authenticated import disowned
 
 PREFIX = "r"        # group+r-TOKEN@domain, subject "[r-TOKEN]"
@@ -47,7 +47,7 @@ def headers(settings, refusal: dict | None) -> dict:
 
 def recognise(inbound, settings) -> Command | None:
     """The answer to a receipt that offered a refusal: a mail carrying an `r` token."""
-    token = consent.find_token(inbound, settings, prefix=PREFIX)
+    token = find_token(inbound, settings, prefix=PREFIX)
     return Command("refuse", None, token, inbound.reply_text) if token else None
 
 
@@ -68,7 +68,7 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
     transfer = Transfer.get_by_id(int(row.action[len(ACTION):]))
     context = {"transfer": transfer, "payer": _name(transfer.payer_id), "payee": _name(transfer.payee_id),
                "until": row.expires}
-    if consent.answer(command.body) != "no":
+    if answer(command.body) != "no":
         return [Reply("refuse/kept", context)]
     if disowned(ctx.mail):
         raise Refusal("refuse/unauthenticated", **context, address=ctx.sender)

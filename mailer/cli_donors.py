@@ -11,7 +11,7 @@ from db import donors, write_transaction
 from .cli import main, pass_app
 from .cli_euro import _cents, _day
 from .compose import Composer
-from .pipeline import enqueue
+from .outbox import enqueue
 
 
 @main.group("donor")

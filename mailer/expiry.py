@@ -11,7 +11,7 @@ from db import database
 from db.models import Listing, Member, Notice
 
 from .compose import Composer
-from .pipeline import enqueue
+from .outbox import enqueue
 
 QUIET = dt.timedelta(days=7)
 

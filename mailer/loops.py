@@ -16,7 +16,7 @@ import hashlib
 import re
 
 from db.models import Notice
-from handlers.consent import answer
+from handlers.answers import answer
 
 WINDOW = dt.timedelta(hours=24)
 

@@ -19,7 +19,7 @@ from handlers.cancel import context as departure_context, told
 from .compose import Composer
 from .euro import statement
 from .member_mail import about
-from .pipeline import enqueue
+from .outbox import enqueue
 from .trades import queue
 
 TEMPLATES = {"approve": "member/welcome", "refuse": "member/refused", "suspend": "member/suspended",

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from db import tokens, write_transaction
 from db.models import OutboundMessage
+from db.prepared import prepared_insert
 
-from .compose import now_utc
+from .compose import Outgoing, now_utc
 from .dkim import Signer
 from .settings import Settings
 from .tls import client_context
@@ -345,3 +346,13 @@ def _mark(row: OutboundMessage, state: str, error: str, now) -> None:
     with write_transaction():
         OutboundMessage.update(state=state, last_error=error[:2000], attempts=row.attempts + 1,
                                sent_at=now).where(OutboundMessage.id == row.id).execute()
+
+
+def enqueue(outgoing: Outgoing, inbound=None) -> OutboundMessage:
+    """Put a composed message in the outbox (inside the caller's transaction)."""
+    return _insert_outbound(key=outgoing.key, message_id=outgoing.message_id, mail_from=outgoing.mail_from,
+                            recipient=outgoing.recipient, raw=outgoing.raw, kind=outgoing.kind,
+                            inbound=inbound.id if inbound is not None else None)
+
+
+_insert_outbound = prepared_insert(OutboundMessage)

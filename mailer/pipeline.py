@@ -29,7 +29,7 @@ from handlers.cancel import recognise as recognise_cancel
 from handlers.commands import route_all
 from handlers import trade
 from handlers.authenticated import MOVES_CREDIT
-from handlers.consent import answer
+from handlers.answers import answer
 from handlers.consent import recognise as recognise_consent
 from handlers.dispatch import handle
 from handlers.proxy import recognise as recognise_proxy
@@ -37,9 +37,11 @@ from handlers.refuse import recognise as recognise_refusal
 from handlers.fields import parse as parse_fields
 
 from . import guard, loops, throttle
-from .compose import Composer, Outgoing, now_utc
+from .compose import Composer, now_utc
 from .language import detect as detect_language
+from .outbox import enqueue
 from .parse import Inbound, message_id_from_bytes, parse
+from .recipients import receive as receive_plus
 from .sender_auth import SenderCheck
 from .subaddress import bulk_envelope
 
@@ -402,7 +404,6 @@ class Processor:
         row.sender, row.member, row.processed_at = inbound.sender, member, now
         # Mail to a signed plus address (unsubscribe, VERP bounce) is handled before the
         # guard: a bounce is exactly what the guard would otherwise drop unread.
-        from .recipients import receive as receive_plus  # bounces.py imports enqueue from here
         plus = receive_plus(self.settings, understood, row, self, now)
         if plus is not None:
             row.state, row.kind, row.reason = plus
@@ -492,11 +493,3 @@ _update_processed = Prepared(lambda state, kind, reason, sender, member, process
     InboundMessage.id == row_id), 7)
 
 
-def enqueue(outgoing: Outgoing, inbound=None) -> OutboundMessage:
-    """Put a composed message in the outbox (inside the caller's transaction)."""
-    return _insert_outbound(key=outgoing.key, message_id=outgoing.message_id, mail_from=outgoing.mail_from,
-                            recipient=outgoing.recipient, raw=outgoing.raw, kind=outgoing.kind,
-                            inbound=inbound.id if inbound is not None else None)
-
-
-_insert_outbound = prepared_insert(OutboundMessage)

@@ -11,7 +11,7 @@ from handlers import receipt
 from handlers.trade import token_headers
 
 from .compose import Composer
-from .pipeline import enqueue
+from .outbox import enqueue
 
 
 def queue(replies: list[Reply], settings, composer: Composer | None = None) -> int:

@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from db.models import InboundMessage, Listing, OutboundMessage, Transfer
-from handlers.consent import answer
+from handlers.answers import answer
 from handlers.dates import parse_date
 from mailer.parse import parse
 from mailer.pipeline import describe, understand
