@@ -56,8 +56,13 @@ def effective_day(given: dt.date, kind: str, settings) -> dt.date:
     """The day the membership ends: at once, or the end of next year after the notice deadline."""
     if kind == "cancel":
         return given
+    return given if given <= notice_deadline(given.year, settings) else dt.date(given.year + 1, 12, 31)
+
+
+def notice_deadline(year: int, settings) -> dt.date:
+    """The last day of `year` on which a notice ends the membership that year (`notice_by`)."""
     month, day = (int(part) for part in settings.membership.notice_by.split("-"))
-    return given if given <= dt.date(given.year, month, day) else dt.date(given.year + 1, 12, 31)
+    return dt.date(year, month, day)
 
 
 def may_cancel(member: Member, today: dt.date, settings) -> bool:

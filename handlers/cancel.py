@@ -41,7 +41,7 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
     return [Reply("cancel/confirm", {
         "name": member.name, "number": member.number, "kind": kind, "token": token, "expires": row.expires,
         "effective": effective, "immediate": effective <= ctx.today,
-        "balance": members.account(member).balance_cents,
+        "balance": members.account(member).balance_cents, **rules(ctx.today.year, settings),
     }, headers={"Reply-To": f"{group.local_part}+{PREFIX}-{token}@{group.domain}"})]
 
 
@@ -66,7 +66,8 @@ def confirm(command: Command, ctx: Context) -> list[Reply]:
         departure = departures.give_notice(member, now=ctx.now, settings=ctx.settings, entered_by=row.address)
     except departures.DepartureError as exc:
         raise Refusal("cancel/already", **context(exc.departure, member, ctx.today)) from None
-    return [Reply(TEMPLATES[departure.state], context(departure, member), to=row.address)]
+    return [Reply(TEMPLATES[departure.state], {**context(departure, member), **rules(departure.given.year, ctx.settings)},
+                  to=row.address)]
 
 
 def _answered(member: Member) -> Refusal:
@@ -95,6 +96,13 @@ def _year(departure: Departure | None, today: dt.date | None) -> int:
     return day.year
 
 
-def told(departure: Departure, member: Member) -> Reply:
+def rules(year: int, settings) -> dict:
+    """The group's own notice rules, as its mails state them (articles 5.4 and 5.5.2)."""
+    return {"notice_by": departures.notice_deadline(year, settings),
+            "cancel_months": settings.membership.cancel_months}
+
+
+def told(departure: Departure, member: Member, settings) -> Reply:
     """What the member hears about the departure's state: left, leaving or waiting."""
-    return Reply(TEMPLATES[departure.state], context(departure, member), to=member.primary_address)
+    return Reply(TEMPLATES[departure.state], {**context(departure, member), **rules(departure.given.year, settings)},
+                 to=member.primary_address)

@@ -128,6 +128,20 @@ def member():
     record a notice and settle on leaving, export or forget their data."""
 
 
+# Shared by the member commands here and in cli_members.py and cli_sanctions.py.
+BY = click.option("--by", "entered_by", default="admin", help="Who decides, kept with the change.")
+
+
+def member_of(key: str):
+    """The member a command names by number or address, or a one-line error."""
+    from db import members
+
+    found = members.by_number_or_address(key)
+    if found is None:
+        raise click.ClickException(f"no member {key}")
+    return found
+
+
 @member.command("add")
 @click.argument("name")
 @click.argument("address", required=False)

@@ -8,29 +8,19 @@ from db.money import to_decimal
 from db.positive import not_positive
 
 from . import membership
-from .cli import member, pass_app
+from .cli import BY, member, member_of, pass_app
 from .compose import now_utc
-
-
-def _member(key: str):
-    found = members.by_number_or_address(key)
-    if found is None:
-        raise click.ClickException(f"no member {key}")
-    return found
 
 
 def _decide(app, key: str, action: str, reason: str, entered_by: str, meeting: bool = False):
     app.db()
-    found = _member(key)
+    found = member_of(key)
     try:
         membership.decide(app.settings, found, action, reason=reason or "", now=now_utc(), entered_by=entered_by,
                           meeting=meeting)
     except standing.MembershipError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{found.number} {found.name}: {found.status}")
-
-
-BY = click.option("--by", "entered_by", default="admin", help="Who decides, kept with the change.")
 
 
 @member.command("approve")
@@ -49,7 +39,7 @@ def member_approve(app, member_key, entered_by, meeting):
     if meeting and entered_by == "admin":
         entered_by = "general meeting"
     app.db()
-    applicant = _member(member_key)
+    applicant = member_of(member_key)
     if applicant.adult is not True and applicant.status in standing.ALLOWED["approve"]:
         said = "said they are under 18" if applicant.adult is False else "has not confirmed being 18 or older"
         click.secho(f"WARNING: {applicant.number} {applicant.name} {said} (article 5.1: members are 18 or older)",
@@ -122,7 +112,7 @@ def member_cancel(app, member_key, entered_by, at):
     """
     from .cli import _moment
     app.db()
-    found = _member(member_key)
+    found = member_of(member_key)
     try:
         departure = membership.cancel(app.settings, found, now=_moment(at), entered_by=entered_by)
     except departures.DepartureError as exc:
@@ -151,7 +141,7 @@ def member_settle(app, member_key, mode, entered_by, at):
     if mode is None:
         raise click.ClickException("choose --euro or --keep")
     app.db()
-    found = _member(member_key)
+    found = member_of(member_key)
     try:
         departure = membership.settle(app.settings, found, keep=mode == "keep", now=_moment(at),
                                       entered_by=entered_by)

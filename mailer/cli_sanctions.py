@@ -6,8 +6,7 @@ import click
 from db import sanctions as rules
 
 from . import sanctions
-from .cli import member, pass_app
-from .cli_members import BY, _member
+from .cli import BY, member, member_of, pass_app
 
 
 def _moment(at):
@@ -37,7 +36,7 @@ def member_warn(app, member_key, reason, entered_by, at):
     Example: lets member warn 7 --reason "three trades not confirmed despite reminders"
     """
     app.db()
-    found = _member(member_key)
+    found = member_of(member_key)
     try:
         sanction = sanctions.decide(app.settings, found, "warning", reason=reason, now=_moment(at),
                                     entered_by=entered_by)
@@ -75,7 +74,7 @@ def member_terminate(app, member_key, reason, year_end, year, months, entered_by
         else:
             effective = rules.add_months(now.date(), months)
         app.db()
-        found = _member(member_key)
+        found = member_of(member_key)
         sanction = sanctions.decide(app.settings, found, "terminate", reason=reason, now=now,
                                     entered_by=entered_by, effective=effective)
     except rules.SanctionError as exc:
@@ -98,7 +97,7 @@ def member_appeal(app, member_key, outcome, entered_by, at):
     Example: lets member appeal 7 --outcome overturned --by "general meeting of 3 March"
     """
     app.db()
-    found = _member(member_key)
+    found = member_of(member_key)
     try:
         sanction = sanctions.appeal(app.settings, found, outcome, now=_moment(at), entered_by=entered_by)
     except rules.SanctionError as exc:

@@ -69,7 +69,7 @@ def cancel(settings, member: Member, *, now: dt.datetime, entered_by: str) -> De
 
 
 def _told(settings, departure: Departure, member: Member, composer: Composer | None = None) -> None:
-    reply = told(departure, member)
+    reply = told(departure, member, settings)
     send(settings, member, reply.template, reply.context, composer)
 
 

@@ -7,11 +7,11 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from db import database
+from db import database, ledger, members
 from db.models import ConfirmToken, Departure, Member
 from mailer import settings as settings_module
 from mailer.cli import main
-from tests.conftest import SETTINGS_INI
+from tests.conftest import SETTINGS_INI, Group
 
 LONG_AGO = dt.date(2025, 1, 1)
 TOKEN = re.compile(r"lets\+c-([a-z2-7]{24})@lets\.example")
@@ -134,3 +134,39 @@ def test_the_administrators_cancel_needs_no_confirmation(group, trio, settings, 
     database.connect(reuse_if_open=True)
     assert result.exit_code == 0, result.output
     assert status(trio[1]) == "left" and ConfirmToken.select().count() == 0
+
+
+def test_the_notice_mails_state_the_groups_own_deadline_and_first_months(group, settings, clock):
+    """Articles 5.4 and 5.5.2 as the group set them: a group with notice by 15 November and
+    two months to cancel says so, in each language, never the default 1 December."""
+    group = Group(settings_module.replace(settings, membership={"notice_by": "11-15", "cancel_months": 2}), clock)
+    old = group.member("An de Vries", "an@example.org", language="nl", joined=LONG_AGO)
+    new = group.member("Claire Dubois", "claire@example.org", language="fr", joined=dt.date(2026, 10, 1))
+    sam = group.member("Sam Taylor", "sam@example.org", language="en", joined=LONG_AGO)
+    clock.now = dt.datetime(2026, 11, 10, 9, 0)
+    group.mail("claire@example.org", "RÉSILIER")
+    assert "Vous êtes membre depuis moins de 2 mois" in group.last("claire@example.org").text
+    clock.now = dt.datetime(2026, 11, 20, 9, 0)
+    group.mail("an@example.org", "OPZEGGEN")
+    assert "Opzeggen kan tot 15 november;" in group.last("an@example.org").text
+    group.mail("sam@example.org", "CANCEL")
+    ask = group.last("sam@example.org")
+    assert "Notice must be given by 15 November;" in ask.text
+    answer(group, "sam@example.org", ask, "Yes")
+    told = group.last("sam@example.org")
+    assert "Notice must be given by 15 November;" in told.text and "31 December 2027" in told.text
+    assert "by 1 December" not in ask.text + told.text
+    assert Departure.get().state == "waiting" and status(sam) == "active"      # until the end of 2027
+    assert status(old) == "active" and status(new) == "active"
+
+
+def test_a_member_leaving_in_credit_is_told_how_to_pass_the_balance_on_first(group, trio, settings):
+    an = trio[0]
+    ledger.transfer_now(members.account(trio[1]), members.account(an), 1250, "soep", limits=settings.limits,
+                        now=dt.datetime(2026, 11, 20, 9, 0), entered_by="admin")
+    group.mail("an@example.org", "OPZEGGEN")
+    text = group.last("an@example.org").text
+    assert "Je saldo is 12,50 zonnen." in text and "(SCHENK 12,50)" in text and "vóór je bevestigt" in text
+    # A member in the red is not invited to give anything away.
+    group.mail("sam@example.org", "CANCEL")
+    assert "DONATE" not in group.last("sam@example.org").text

@@ -214,7 +214,8 @@ def overrides(template: str, context: dict, language: str, balance: dict, compos
     if template.startswith("euro/"):      # the income category; the fine's transfer number
         return {**context, "category": "B", "transfer": context["transfer"].number}
     if template.startswith(("cancel/", "leaving/")):
-        return {**context, "given": WHEN.date(), "continues": WHEN.date()}
+        return {**context, "given": WHEN.date(), "continues": WHEN.date(), "notice_by": WHEN.date(),
+                "cancel_months": 1 if context["immediate"] else 2}
     if template.startswith("donor/"):          # the donor's gifts so far this year
         return {**context, "year_total": context["amount"] * (2 if context["immediate"] else 1)}
     if template == "meeting/invitation" or template.startswith("agenda/"):     # article 9.3
