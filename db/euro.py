@@ -66,7 +66,8 @@ def pays(member: Member) -> bool:
 
 def contribution_cents(member: Member, year: int, rules, *, joined: dt.date | None = None) -> int:
     """The member's euro contribution for `year`: by income category, 2/3 for a household
-    member, half for who joined after 1 July of that year (all three are settings); plus,
+    member (or the household's own amount for the category), half for who joined after
+    1 July of that year (all are settings); plus,
     in full, [euro] paper_amount for a member who gets the guide on paper (article 8.2.2)."""
     if member.type not in PAYING_TYPES:
         return 0
@@ -74,7 +75,10 @@ def contribution_cents(member: Member, year: int, rules, *, joined: dt.date | No
     if category not in CATEGORIES:
         raise EuroError(f"member {member.number} has income category {category!r}")
     amount = Fraction(getattr(rules, f"amount_{category.lower()}"))
-    if member.type == "household":
+    own = getattr(rules, f"household_{category.lower()}", 0) if member.type == "household" else 0
+    if own:
+        amount = Fraction(own)
+    elif member.type == "household":
         amount *= fraction(rules.household_factor, "[euro] household_factor")
     joined = joined or member.joined
     if joined.year == year and joined > late_join_day(year, rules):

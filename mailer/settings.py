@@ -215,6 +215,10 @@ class Euro:
     amount_b: int = 2700
     amount_c: int = 3600
     household_factor: str = "2/3"
+    # A household member's own amount per category, in cents; 0 takes household_factor.
+    household_a: int = 0
+    household_b: int = 0
+    household_c: int = 0
     late_join_after: str = "07-01"
     late_join_factor: str = "1/2"
     registration: int = 1000

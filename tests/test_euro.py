@@ -82,6 +82,20 @@ def test_the_amount_follows_income_category_household_two_thirds_and_half_after_
         euro.set_category(a, "D")
 
 
+def test_a_group_whose_household_table_is_not_one_fraction_sets_each_amount(group, settings):
+    """LETS-Nijmegen's table: €7, €12, €22 a person, €5, €9, €18 for a household member."""
+    rules = settings_module.replace(settings, euro={
+        "amount_a": 700, "amount_b": 1200, "amount_c": 2200,
+        "household_a": 500, "household_b": 900, "household_c": 1800}).euro
+    people = [group.member(f"H{c}", f"h{c}@example.org", type="household", joined=OLD) for c in "ABC"]
+    people += [group.member(f"R{c}", f"r{c}@example.org", joined=OLD) for c in "ABC"]
+    for member, category in zip(people, "ABCABC"):
+        euro.set_category(member, category)
+    assert [euro.contribution_cents(m, 2027, rules) for m in people] == [500, 900, 1800, 700, 1200, 2200]
+    late = group.member("L", "l@example.org", type="household", joined=dt.date(2027, 9, 1))
+    assert euro.contribution_cents(late, 2027, rules) == 250                 # half, after 1 July
+
+
 def test_honorary_and_guest_members_pay_nothing_and_get_no_notice(group, settings):
     group.member("Hon", "hon@example.org", type="honorary", joined=OLD)
     group.member("Guest", "guest@example.org", type="guest", joined=dt.date(2027, 3, 1))
