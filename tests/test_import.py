@@ -1,0 +1,216 @@
+"""`lets import`: a group moving from eLAS/eLAND, Cyclos, CES or a spreadsheet, all or nothing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from db import import_values as values
+from db.importing import DESCRIPTION, OPENING
+from db.models import Account, Address, Listing, Member, MemberEvent, PaperGuide, Transfer
+from mailer.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "import"
+AT = "2026-11-23T10:00"
+
+
+@pytest.fixture
+def lets(tmp_path, monkeypatch, database_url):
+    """`lets …` through click on the test's own database (SQLite file or PostgreSQL schema)."""
+    for name in [name for name in __import__("os").environ if name.startswith("LETS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("LETS_SETTINGS", str(ROOT / "settings.ini"))
+    monkeypatch.setenv("LETS_DATABASE_URL", database_url)
+    monkeypatch.setenv("LETS_SECURITY_SECRET_FILE", str(tmp_path / "secret.key"))
+    runner = CliRunner()
+
+    def run(*args, code=0):
+        result = runner.invoke(main, [str(arg) for arg in args], catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    run("init")
+    return run
+
+
+def write(path: Path, lines, encoding="utf-8") -> Path:
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+def test_200_members_and_their_balances_book_one_opening_entry_each_and_the_ledger_verifies(lets, tmp_path):
+    members = write(tmp_path / "leden.csv", ["Lidnummer;Naam;E-mail;Taal"] + [
+        f"{n};Lid {n};lid{n}@example.org;{('nl', 'en', 'fr')[n % 3]}" for n in range(1, 201)])
+    # Balances as a spreadsheet writes them: decimal comma, thousands with a point; they
+    # sum to 12,34 above zero, as a former system's rounding may leave them.
+    amounts = {n: (n * 7919) % 250000 - 125000 for n in range(1, 200)}
+    amounts[200] = 1234 - sum(amounts.values())
+    cells = {n: f"{'-' if cents < 0 else ''}{abs(cents) // 100:,},{abs(cents) % 100:02d}".replace(",", ".", 1)
+             if abs(cents) >= 100000 else f"{cents / 100:.2f}".replace(".", ",") for n, cents in amounts.items()}
+    balances = write(tmp_path / "saldi.csv", ["Lidnummer;Saldo"] + [f"{n};{cells[n]}" for n in range(1, 201)])
+    assert any("." in cell and "," in cell for cell in cells.values())
+
+    said = lets("import", "members", members, "--at", AT)
+    assert "imported 200 members, 0 skipped" in said
+    said = lets("import", "balances", balances, "--at", AT)
+    assert "imported 200 opening balances, 0 skipped" in said
+    assert "balances together 12.34; the opening account takes -12.34 (the file's balances do not sum" in said
+
+    by_number = {m.number: m for m in Member.select()}
+    assert sorted(by_number) == list(range(1, 201))
+    for number, cents in amounts.items():
+        account = Account.get(Account.member == by_number[number])
+        assert account.balance_cents == cents, number
+        entries = list(Transfer.select().where((Transfer.payer == account) | (Transfer.payee == account)))
+        assert len(entries) == 1 and entries[0].initiator == "opening" and entries[0].description == DESCRIPTION
+    assert Account.get(Account.code == OPENING[0]).balance_cents == -1234
+    assert sum(a.balance_cents for a in Account.select()) == 0
+    assert "200 booked transfers verified" in lets("ledger", "verify")
+    assert "sum to zero" in lets("ledger", "check")
+
+
+SCENARIOS = {
+    "eland": [("members", "eland-members.csv", "--contacts", EXAMPLES / "eland-contacts.csv"),
+              ("listings", "eland-listings.csv")],
+    "spreadsheet": [("members", "spreadsheet-nl.csv"), ("balances", "balances-nl.csv"),
+                    ("listings", "listings-en.csv")],
+    "cyclos": [("members", "cyclos-members.csv"), ("balances", "cyclos-balances.csv")],
+    "ces": [("members", "ces-members.csv"), ("balances", "ces-balances.csv", "--hours", "--per-hour", "10")],
+}
+
+
+def test_every_example_file_is_imported_by_a_scenario():
+    used = {step[1] for steps in SCENARIOS.values() for step in steps} | {"eland-contacts.csv"}
+    assert used == {path.name for path in EXAMPLES.glob("*.csv")}
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_each_example_imports(lets, scenario):
+    for kind, name, *more in SCENARIOS[scenario]:
+        said = lets("import", kind, EXAMPLES / name, *more, "--at", AT)
+        assert "imported " in said and "nothing imported" not in said
+    assert "verified" in lets("ledger", "verify")
+    assert "sum to zero" in lets("ledger", "check")
+    names = {m.name: m for m in Member.select()}
+    balance = lambda name: Account.get(Account.member == names[name]).balance_cents  # noqa: E731
+    if scenario == "eland":
+        # The interlets account is another group's; addresses come from the contacts export.
+        assert sorted(names) == ["Fatima El Idrissi", "Jo Claes", "Mieke Peeters", "Wim Janssens"]
+        assert [a.email for a in names["Mieke Peeters"].addresses] == ["mieke.peeters@example.org"]
+        assert list(names["Wim Janssens"].addresses) == [] and names["Wim Janssens"].type == "guest"
+        assert names["Fatima El Idrissi"].status == "active" and names["Mieke Peeters"].number == 101
+        assert str(names["Mieke Peeters"].joined) == "2014-02-10"
+        assert sorted((l.kind, l.title) for l in Listing.select()) == [
+            ("offer", "Fietsherstel"), ("offer", "Zelfgebakken brood"), ("request", "Hulp bij verhuizen")]
+    if scenario == "spreadsheet":
+        assert names["Renée Dubois"].language == "fr" and names["Renée Dubois"].adult is True
+        assert PaperGuide.select().where(PaperGuide.member == names["Gerrit Bos"]).exists()
+        assert names["Huishouden Smit"].type == "household"
+        assert (balance("Renée Dubois"), balance("Gerrit Bos"), balance("Huishouden Smit")) == (-123450, 31275, 92175)
+        assert {(l.title, l.category) for l in Listing.select()} == {
+            ("French conversation", "lessons"), ("Lift to the station", "transport"), ("Homemade jam", "other")}
+    if scenario == "cyclos":
+        assert names["Bakkerij De Korenbloem"].type == "organisation" and "Smith, John" in names
+        assert balance("Anna Schmidt") == 123450 and balance("Smith, John") == 0
+        assert Account.get(Account.code == OPENING[0]).balance_cents == -50000
+    if scenario == "ces":
+        # Codes that are no numbers are recorded; the members get numbers of ours.
+        assert sorted(m.number for m in names.values()) == [1, 2, 3]
+        reasons = [e.reason for e in MemberEvent.select().order_by(MemberEvent.id)]
+        assert reasons[0] == "imported from ces-members.csv; former number ZAWC0012"
+        assert (balance("Thandi Mokoena"), balance("Pierre Lambert"), balance("Lies Vermeulen")) == (
+            12500, -4500, -8000)
+
+
+def test_bad_rows_are_named_by_line_and_nothing_is_imported(lets, tmp_path):
+    lets("member", "add", "Piet Jansen", "piet@example.org")
+    members = write(tmp_path / "leden.csv", [
+        "Lidnummer;Naam;E-mail",
+        "10;Goed Lid;goed@example.org",
+        "11;;naamloos@example.org",
+        "12;Fout Adres;geen adres",
+        "13;Dubbel;goed@example.org",
+        "1;Bezet Nummer;bezet@example.org",
+        "14;Al Lid;PIET@example.org",
+    ])
+    said = lets("import", "members", members, code=1)
+    for line, text in [(3, "no name"), (4, "'geen adres' is not an email address"),
+                       (5, "goed@example.org is also on line 2"), (6, "member number 1 is taken by Piet Jansen"),
+                       (7, "piet@example.org is already the address of member 1")]:
+        assert f"leden.csv:{line}: {text}" in said
+    assert "leden.csv:2:" not in said and "nothing imported: 5 rows with problems" in said
+    assert Member.select().count() == 1 and Address.select().count() == 1
+
+    balances = write(tmp_path / "saldi.csv", ["Lid;Saldo", "1;10,00", "99;5", "piet@example.org;7", "1;tien",
+                                              "1;1.234"])
+    said = lets("import", "balances", balances, code=1)
+    assert "saldi.csv:3: no member with number 99" in said
+    assert "saldi.csv:4: member 1 is also on line 2" in said
+    assert "saldi.csv:5: balance: 'tien' is not an amount" in said
+    assert "saldi.csv:6: balance: '1.234': a thousand or a fraction?" in said
+    assert Transfer.select().count() == 0 and not Account.select().where(Account.code == OPENING[0]).exists()
+
+
+def test_a_file_without_a_needed_column_says_which_and_map_names_it(lets, tmp_path):
+    listing = write(tmp_path / "aanbod.csv", ["Wie,Wat,Soort", "1,Soep,aanbod"])
+    lets("member", "add", "Piet Jansen", "piet@example.org")
+    said = lets("import", "listings", listing, code=1)
+    assert "no column for number or email" in said and "--map COLUMN=FIELD" in said
+    said = lets("import", "listings", listing, "--map", "Wie=number", "--map", "Wat=title", "--at", AT)
+    assert "imported 1 listings, 0 skipped" in said
+    offer = Listing.get()
+    assert (offer.kind, offer.title, offer.category, str(offer.expires)) == ("offer", "Soep", "other", "2027-02-21")
+
+
+def test_dry_run_says_what_would_be_done_and_changes_nothing(lets, tmp_path):
+    members = write(tmp_path / "leden.csv", ["Naam,E-mail", "An,an@example.org", "Bo,bo@example.org"])
+    said = lets("import", "members", members, "--dry-run")
+    assert "dry run: would import 2 members, 0 skipped; nothing changed" in said
+    assert Member.select().count() == 0
+    lets("import", "members", members)
+    balances = write(tmp_path / "saldi.csv", ["E-mail,Saldo", "an@example.org,5", "bo@example.org,-5"])
+    assert "would import 2 opening balances" in lets("import", "balances", balances, "--dry-run")
+    assert Transfer.select().count() == 0 and not Account.select().where(Account.code == OPENING[0]).exists()
+
+
+def test_importing_the_same_files_again_is_refused_and_books_nothing_twice(lets, tmp_path):
+    for kind, name, *more in SCENARIOS["spreadsheet"]:
+        lets("import", kind, EXAMPLES / name, *more, "--at", AT)
+    before = (Member.select().count(), Transfer.select().count(), Listing.select().count())
+    said = lets("import", "members", EXAMPLES / "spreadsheet-nl.csv", code=1)
+    assert "spreadsheet-nl.csv:2: renee@example.org is already the address of member 7" in said
+    assert "spreadsheet-nl.csv:3: member number 8 is taken by Gerrit Bos" in said
+    said = lets("import", "balances", EXAMPLES / "balances-nl.csv", code=1)
+    assert "balances-nl.csv:3: member 8 Gerrit Bos has an opening balance already (transfer #2)" in said
+    said = lets("import", "listings", EXAMPLES / "listings-en.csv", "--at", AT, code=1)
+    assert "listings-en.csv:4: member 12 has this offer already: 'Homemade jam'" in said
+    assert (Member.select().count(), Transfer.select().count(), Listing.select().count()) == before
+
+
+@pytest.mark.parametrize("text, cents", [("12,50", 1250), ("12.5", 1250), ("-1.234,50", -123450),
+                                         ("1,234.50", 123450), ("1 234,50", 123450), ("\u22127", -700),
+                                         ("1.000.000", 100000000), ("0", 0)])
+def test_amounts_are_read_with_a_decimal_comma_or_point(text, cents):
+    assert values.amount(text) == cents
+
+
+@pytest.mark.parametrize("text", ["1.234", "12,345", "1,2,3", "12.5.1", "tien", "", "1.23456,00", "0,005"])
+def test_an_amount_that_could_be_read_two_ways_or_not_at_all_is_refused(text):
+    with pytest.raises(ValueError):
+        values.amount(text)
+
+
+def test_hours_become_units_at_the_rate():
+    assert values.amount("1,5", per_hour_cents=1000) == 1500
+    assert values.amount("-4:30", per_hour_cents=1000) == -4500
+    assert values.amount("0:20", per_hour_cents=1000) == 333
+
+
+def test_a_file_in_cp1252_or_with_a_byte_order_mark_is_read(lets, tmp_path):
+    (tmp_path / "a.csv").write_bytes("Naam;E-mail\nJosé Müller;jose@example.org\n".encode("cp1252"))
+    (tmp_path / "b.csv").write_bytes(b"\xef\xbb\xbf" + "Nom,Courriel\nZoë Lefèvre,zoe@example.org\n".encode())
+    assert "cp1252, delimiter ';'" in lets("import", "members", tmp_path / "a.csv")
+    assert "utf-8, delimiter ','" in lets("import", "members", tmp_path / "b.csv")
+    assert sorted(m.name for m in Member.select()) == ["José Müller", "Zoë Lefèvre"]
