@@ -157,7 +157,7 @@ def _decimal(text: str, clean: str) -> Decimal:
     elif re.fullmatch(r"\d{1,3}([.,]\d{3})+", clean) and len(re.findall(r"[.,]", clean)) > 1:
         clean = re.sub(r"[.,]", "", clean)          # 1.234.567: only thousands
     elif re.fullmatch(r"\d+[.,]\d{3}", clean):
-        raise ValueError(f"{text!r}: a thousand or a fraction? write 1234 or 1,234 with two decimals")
+        raise ValueError(f"{text!r}: a thousand and more, or less than two? write 1234 or 1,23")
     else:
         clean = clean.replace(",", ".")
     if not re.fullmatch(r"\d+(?:\.\d+)?", clean):

@@ -112,21 +112,21 @@ def _run(app, kind, file, mapping, dry_run, at, entered_by, **extra):
     try:
         plan = importing.plan(kind, file.read_bytes(), source=file.name, options=options, mapping=mapping)
     except importing.ImportRefused as exc:
-        for line, text in exc.problems:
-            click.echo(f"{file.name}:{line}: {text}" if line else f"{file.name}: {text}", err=True)
-        bad = len({line for line, _ in exc.problems})
-        raise click.ClickException(f"nothing imported: {_rows(bad)} with problems" if any(
-            line for line, _ in exc.problems) else "nothing imported") from None
+        raise _refused(exc, file) from None
     _describe(plan, file)
     noun = {"members": "members", "balances": "opening balances", "listings": "listings"}[kind]
     if dry_run:
         click.echo(f"dry run: would import {len(plan.items)} {noun}, {len(plan.skipped)} skipped; nothing changed")
         return
-    if sys.stderr.isatty() and len(plan.items) >= BAR_FROM:
-        with click.progressbar(length=len(plan.items), label=f"importing {noun}", file=sys.stderr) as bar:
-            done = importing.apply(plan, now=now, entered_by=entered_by, limits=settings.limits, progress=bar.update)
-    else:
-        done = importing.apply(plan, now=now, entered_by=entered_by, limits=settings.limits)
+    try:
+        if sys.stderr.isatty() and len(plan.items) >= BAR_FROM:
+            with click.progressbar(length=len(plan.items), label=f"importing {noun}", file=sys.stderr) as bar:
+                done = importing.apply(plan, now=now, entered_by=entered_by, limits=settings.limits,
+                                       progress=bar.update)
+        else:
+            done = importing.apply(plan, now=now, entered_by=entered_by, limits=settings.limits)
+    except importing.ImportRefused as exc:   # someone else wrote the same member meanwhile
+        raise _refused(exc, file) from None
     click.echo(f"imported {done} {noun}, {len(plan.skipped)} skipped")
     if kind == "balances":
         problems = ledger.check()
@@ -147,6 +147,14 @@ def _describe(plan, file) -> None:
         total = plan.total_cents
         click.echo(f"balances together {to_decimal(total)}; the opening account takes {to_decimal(-total)}"
                    + ("" if total == 0 else " (the file's balances do not sum to zero)"))
+
+
+def _refused(exc, file) -> click.ClickException:
+    """Every problem on a line of its own, as FILE:LINE: so an editor can jump to it."""
+    for line, text in exc.problems:
+        click.echo(f"{file.name}:{line}: {text}" if line else f"{file.name}: {text}", err=True)
+    bad = len({line for line, _ in exc.problems if line})
+    return click.ClickException(f"nothing imported: {_rows(bad)} with problems" if bad else "nothing imported")
 
 
 def _rows(count: int) -> str:

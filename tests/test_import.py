@@ -1,12 +1,19 @@
 """`lets import`: a group moving from eLAS/eLAND, Cyclos, CES or a spreadsheet, all or nothing."""
 from __future__ import annotations
 
+import datetime as dt
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from db import import_values as values
+from db import books, import_values as values
 from db.importing import DESCRIPTION, OPENING
 from db.models import Account, Address, Listing, Member, MemberEvent, PaperGuide, Transfer
 from mailer.cli import main
@@ -66,6 +73,8 @@ def test_200_members_and_their_balances_book_one_opening_entry_each_and_the_ledg
         entries = list(Transfer.select().where((Transfer.payer == account) | (Transfer.payee == account)))
         assert len(entries) == 1 and entries[0].initiator == "opening" and entries[0].description == DESCRIPTION
     assert Account.get(Account.code == OPENING[0]).balance_cents == -1234
+    assert {str(t.booked) for t in Transfer.select()} == {"2026-11-23 10:00:00"}
+    assert ("Opening balances", -1234) in books.build("all", dt.date(2026, 11, 23)).accounts
     assert sum(a.balance_cents for a in Account.select()) == 0
     assert "200 booked transfers verified" in lets("ledger", "verify")
     assert "sum to zero" in lets("ledger", "check")
@@ -88,8 +97,9 @@ def test_every_example_file_is_imported_by_a_scenario():
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_each_example_imports(lets, scenario):
+    said = ""
     for kind, name, *more in SCENARIOS[scenario]:
-        said = lets("import", kind, EXAMPLES / name, *more, "--at", AT)
+        said += lets("import", kind, EXAMPLES / name, *more, "--at", AT)
         assert "imported " in said and "nothing imported" not in said
     assert "verified" in lets("ledger", "verify")
     assert "sum to zero" in lets("ledger", "check")
@@ -102,6 +112,9 @@ def test_each_example_imports(lets, scenario):
         assert list(names["Wim Janssens"].addresses) == [] and names["Wim Janssens"].type == "guest"
         assert names["Fatima El Idrissi"].status == "active" and names["Mieke Peeters"].number == 101
         assert str(names["Mieke Peeters"].joined) == "2014-02-10"
+        assert "1 leaving in the former system (line 4), imported as active: record each notice" in said
+        assert "1 without an email address" in said and "skipped line 6: LETS Arnhem (interlets)" in said
+        assert "not imported: cdate, comments, hobbies, postcode, login, mailinglist, password" in said
         assert sorted((l.kind, l.title) for l in Listing.select()) == [
             ("offer", "Fietsherstel"), ("offer", "Zelfgebakken brood"), ("request", "Hulp bij verhuizen")]
     if scenario == "spreadsheet":
@@ -149,17 +162,18 @@ def test_bad_rows_are_named_by_line_and_nothing_is_imported(lets, tmp_path):
     assert "saldi.csv:3: no member with number 99" in said
     assert "saldi.csv:4: member 1 is also on line 2" in said
     assert "saldi.csv:5: balance: 'tien' is not an amount" in said
-    assert "saldi.csv:6: balance: '1.234': a thousand or a fraction?" in said
+    assert "saldi.csv:6: balance: '1.234': a thousand and more, or less than two?" in said
     assert Transfer.select().count() == 0 and not Account.select().where(Account.code == OPENING[0]).exists()
 
 
 def test_a_file_without_a_needed_column_says_which_and_map_names_it(lets, tmp_path):
-    listing = write(tmp_path / "aanbod.csv", ["Wie,Wat,Soort", "1,Soep,aanbod"])
+    listing = write(tmp_path / "aanbod.csv", ["Wie,Wat,Soort,Tot", "1,Soep,aanbod,", "1,Oude soep,aanbod,2026-10-01"])
     lets("member", "add", "Piet Jansen", "piet@example.org")
     said = lets("import", "listings", listing, code=1)
     assert "no column for number or email" in said and "--map COLUMN=FIELD" in said
-    said = lets("import", "listings", listing, "--map", "Wie=number", "--map", "Wat=title", "--at", AT)
-    assert "imported 1 listings, 0 skipped" in said
+    said = lets("import", "listings", listing, "--map", "Wie=number", "--map", "Wat=title", "--map", "tot=expires",
+                "--at", AT)
+    assert "skipped line 3: expired on 2026-10-01" in said and "imported 1 listings, 1 skipped" in said
     offer = Listing.get()
     assert (offer.kind, offer.title, offer.category, str(offer.expires)) == ("offer", "Soep", "other", "2027-02-21")
 
@@ -168,6 +182,8 @@ def test_dry_run_says_what_would_be_done_and_changes_nothing(lets, tmp_path):
     members = write(tmp_path / "leden.csv", ["Naam,E-mail", "An,an@example.org", "Bo,bo@example.org"])
     said = lets("import", "members", members, "--dry-run")
     assert "dry run: would import 2 members, 0 skipped; nothing changed" in said
+    said = lets("import", "members", members, "--dry-run", "--map", "E-mail=-")
+    assert "not imported: E-mail" in said and "2 without an email address" in said
     assert Member.select().count() == 0
     lets("import", "members", members)
     balances = write(tmp_path / "saldi.csv", ["E-mail,Saldo", "an@example.org,5", "bo@example.org,-5"])
@@ -209,8 +225,60 @@ def test_hours_become_units_at_the_rate():
 
 
 def test_a_file_in_cp1252_or_with_a_byte_order_mark_is_read(lets, tmp_path):
-    (tmp_path / "a.csv").write_bytes("Naam;E-mail\nJosé Müller;jose@example.org\n".encode("cp1252"))
-    (tmp_path / "b.csv").write_bytes(b"\xef\xbb\xbf" + "Nom,Courriel\nZoë Lefèvre,zoe@example.org\n".encode())
-    assert "cp1252, delimiter ';'" in lets("import", "members", tmp_path / "a.csv")
-    assert "utf-8, delimiter ','" in lets("import", "members", tmp_path / "b.csv")
-    assert sorted(m.name for m in Member.select()) == ["José Müller", "Zoë Lefèvre"]
+    (tmp_path / "a.csv").write_bytes("Naam;E-mail;Geboortedatum\nJosé Müller;jose@example.org;24-11-2008\n"
+                                     .encode("cp1252"))
+    (tmp_path / "b.csv").write_bytes(b"\xef\xbb\xbf" + "Nom,Courriel,Date de naissance\nZoë Lefèvre,zoe@example.org,"
+                                     "23/11/2008\n".encode())
+    (tmp_path / "c.csv").write_bytes("Name\tE-mail\nSam Taylor\tsam@example.org\n".encode())
+    assert "cp1252, delimiter ';'" in lets("import", "members", tmp_path / "a.csv", "--at", AT)
+    assert "utf-8, delimiter ','" in lets("import", "members", tmp_path / "b.csv", "--at", AT)
+    assert "utf-8, delimiter '\\t'" in lets("import", "members", tmp_path / "c.csv", "--at", AT)
+    # 18 the day after the import, and on the day of it; no birth date, not known.
+    assert {m.name: m.adult for m in Member.select()} == {"José Müller": False, "Zoë Lefèvre": True,
+                                                        "Sam Taylor": None}
+
+
+def test_hours_are_worth_the_groups_guide_rate_unless_told_otherwise(lets, tmp_path):
+    lets("member", "add", "Piet Jansen", "piet@example.org")
+    hours = write(tmp_path / "uren.csv", ["Lid,Uren", "1,2:30"])
+    said = lets("import", "balances", hours, "--hours", "--dry-run")   # settings.ini: guide_rate = 10
+    assert "balances together 25.00" in said
+    assert "balances together 5.00" in lets("import", "balances", hours, "--hours", "--per-hour", "2", "--dry-run")
+
+
+@pytest.mark.parametrize("text, kind", [("aanbod", "offer"), ("Vraag", "request"), ("offre", "offer"),
+                                        ("demande", "request"), ("1", "offer"), ("0", "request")])
+def test_a_listings_kind_is_read_in_each_language_and_as_elas_writes_it(text, kind):
+    assert values.listing_kind(text) == kind
+
+
+def test_a_long_import_on_a_terminal_shows_a_progress_bar(tmp_path, database_url):
+    members = write(tmp_path / "leden.csv", ["Naam,E-mail"] + [f"Lid {n},lid{n}@example.org" for n in range(60)])
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LETS_")}, "PYTHONPATH": str(ROOT),
+           "LETS_SETTINGS": str(ROOT / "settings.ini"), "LETS_DATABASE_URL": database_url,
+           "LETS_SECURITY_SECRET_FILE": str(tmp_path / "secret.key")}
+    lets = [sys.executable, "-m", "mailer.cli"]
+    subprocess.run([*lets, "init"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    controller, terminal = pty.openpty()
+    child = subprocess.Popen([*lets, "import", "members", str(members)], env=env, cwd=tmp_path, stdin=terminal,
+                             stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    shown, deadline = b"", time.monotonic() + 60
+    try:
+        # Read while it writes: a terminal holds a few kilobytes, then the child would wait on us.
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 1)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:   # the child's end is closed: everything was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+        code = child.wait(timeout=60)
+    assert code == 0, shown
+    assert b"importing members" in shown and b"100%" in shown and b"imported 60 members, 0 skipped" in shown
