@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import csvfile, import_values as values, members, paper, write_transaction
+from .import_headers import HEADERS, REQUIRED
 from .import_members import FORMER, former_numbers, plan_members
 from .categories import Categories
 from .ledger import open_balance
@@ -21,62 +22,6 @@ from .models import Account, Address, Listing, Member, MemberEvent, Transfer
 
 OPENING = ("opening", "Opening balances")   # (code, name) of the account opening balances come from
 DESCRIPTION = "opening balance from the former system"
-
-# Headers other systems export, per field, best first (compared as lower-case letters and
-# digits: "E-mail" is "email"). eLAS/eLAND's user export writes letscode, name, fullname,
-# accountrole, status, adate (as "activeringsdatum"); its messages export letscode,
-# content, msg_type, validity; Cyclos names a user's columns Name, Login name, E-mail;
-# a group's own spreadsheet may say Lidnummer, Naam, E-mail, Saldo.
-NUMBER = ["letscode", "lidnummer", "lidnr", "nummer", "nr", "code", "member number", "member no", "number",
-          "account number", "account id", "account", "numéro", "numero de membre", "login name", "username",
-          "gebruikersnaam", "identifiant", "login"]
-# In a balances or listings file a "Member" column may hold a number, a code or an address.
-MEMBER = [*NUMBER, "member", "lid", "membre", "user", "gebruiker", "utilisateur", "account holder"]
-EMAIL = ["email", "e-mail address", "email address", "e-mailadres", "mailadres", "mail", "courriel",
-         "adresse e-mail", "adresse email"]
-HEADERS = {
-    "members": {
-        "number": NUMBER,
-        "name": ["fullname", "full name", "volledige naam", "nom complet", "display name"],
-        "short_name": ["name", "naam", "nom", "member name", "member", "lid", "membre"],
-        "first_name": ["first name", "voornaam", "prénom", "given name"],
-        "last_name": ["last name", "achternaam", "familienaam", "nom de famille", "surname", "family name"],
-        "email": EMAIL,
-        "language": ["language", "taal", "langue", "lang", "voorkeurstaal"],
-        "type": ["type", "member type", "soort", "soort lid", "type de membre", "accountrole", "role", "rol",
-                 "group", "groep", "groupe"],
-        "status": ["status", "statut", "state", "toestand", "account status"],
-        "joined": ["joined", "lid sinds", "member since", "membre depuis", "activeringsdatum", "adate",
-                   "activation date", "registration date", "date d'inscription", "date d'adhésion", "adhésion",
-                   "join date", "date joined", "joined on", "datum lidmaatschap", "startdatum", "created", "creation date", "cdate"],
-        "born": ["birthday", "birth date", "date of birth", "geboortedatum", "date de naissance"],
-        "adult": ["adult", "18+", "meerderjarig", "majeur", "over 18"],
-        "paper": ["paper", "on paper", "papier", "op papier", "sur papier"],
-    },
-    "balances": {
-        "number": MEMBER,
-        "email": EMAIL,
-        "balance": ["balance", "saldo", "solde", "balans", "stand", "account balance", "current balance",
-                    "huidig saldo", "opening balance", "beginsaldo", "solde d'ouverture", "amount", "bedrag",
-                    "montant", "hours", "uren", "heures", "tijdsaldo"],
-    },
-    "listings": {
-        "number": MEMBER,
-        "email": EMAIL,
-        "kind": ["kind", "msg_type", "msgtype", "type", "soort", "vraag of aanbod", "vraag/aanbod",
-                 "offer/request", "offre/demande", "type d'annonce", "ad type"],
-        "title": ["title", "titel", "titre", "content", "subject", "onderwerp", "objet", "wat"],
-        "description": ["description", "omschrijving", "beschrijving", "details", "texte", "tekst", "text"],
-        "category": ["category", "categorie", "catégorie", "rubriek", "rubrique", "cat"],
-        "expires": ["expires", "validity", "geldig tot", "geldigheid", "vervaldatum", "expiry", "expiry date",
-                    "expiration", "valid until", "date d'expiration", "valable jusqu'au", "einddatum", "end date"],
-        "created": ["created", "cdate", "date", "datum", "geplaatst", "posted", "date de publication"],
-    },
-}
-REQUIRED = {"members": [("name", "short_name", "first_name", "last_name")],
-            "balances": [("number", "email"), ("balance",)],
-            "listings": [("number", "email"), ("kind",), ("title",)]}
-
 
 class ImportRefused(ValueError):
     """The file cannot be imported: `problems` are (line, what), line 0 for the file as a whole."""
@@ -135,6 +80,12 @@ def _header(table: csvfile.Table) -> list[str]:
 def _balances(result: Plan, options: Options, problems) -> None:
     find = member_finder()
     seen: dict[int, int] = {}
+    # Read once for the whole file: a file of thousands of members is checked in a few queries.
+    accounts = {account.member_id: account for account in Account.select().where(Account.member.is_null(False))}
+    opened = {}
+    for transfer in Transfer.select(Transfer.number, Transfer.payer, Transfer.payee).where(
+            Transfer.initiator == "opening", Transfer.state == "booked"):
+        opened[transfer.payer_id] = opened[transfer.payee_id] = transfer.number
     for row in result.table.rows:
         member, problem = find(row.values)
         if problem:
@@ -149,21 +100,15 @@ def _balances(result: Plan, options: Options, problems) -> None:
             problems.append((row.line, f"member {member.number} is also on line {seen[member.id]}"))
             continue
         seen[member.id] = row.line
-        booked = _opening_of(member)
-        if booked is not None:
+        account = accounts[member.id]
+        if account.id in opened:
             problems.append((row.line, f"member {member.number} {member.name} has an opening balance already "
-                                       f"(transfer #{booked.number}): nothing is booked twice"))
+                                       f"(transfer #{opened[account.id]}): nothing is booked twice"))
             continue
         if cents == 0:
             result.skipped.append((row.line, f"member {member.number}: balance zero, nothing to book"))
             continue
-        result.items.append({"member": member, "cents": cents, "line": row.line})
-
-
-def _opening_of(member: Member) -> Transfer | None:
-    account = members.account(member)
-    return (Transfer.select().where((Transfer.payer == account) | (Transfer.payee == account),
-                                    Transfer.initiator == "opening", Transfer.state == "booked").first())
+        result.items.append({"member": member, "account": account, "cents": cents, "line": row.line})
 
 
 def _listings(result: Plan, options: Options, problems) -> None:
@@ -211,6 +156,11 @@ def member_finder() -> Callable[[dict], tuple[Member | None, str]]:
     """Finds the member a balance or a listing belongs to: by the number or code of the
     former system (kept as our number, or recorded when it was no number), else by address."""
     former = former_numbers()
+    by_id = {member.id: member for member in Member.select()}
+    by_number = {member.number: member for member in by_id.values()}
+    by_address = {}
+    for email, member_id in Address.select(Address.email, Address.member).order_by(Address.member).tuples():
+        by_address.setdefault(email, by_id[member_id])   # of a household sharing it, the first, as by mail
 
     def find(row: dict) -> tuple[Member | None, str]:
         code, address = row.get("number", ""), row.get("email", "")
@@ -218,12 +168,11 @@ def member_finder() -> Callable[[dict], tuple[Member | None, str]]:
             code, address = "", address or code
         if code:
             member_id = former.get(code.lower())
-            found = (Member.get_or_none(Member.id == member_id) if member_id
-                     else Member.get_or_none(Member.number == int(code)) if code.isdigit() else None)
+            found = by_id.get(member_id) if member_id else by_number.get(int(code)) if code.isdigit() else None
             if found is not None:
                 return found, ""
         if address:
-            found = members.by_address(address)
+            found = by_address.get(members.normalise_address(address))
             if found is not None:
                 return found, ""
         said = " or ".join(f"{what} {value}" for what, value in (("number", code), ("address", address)) if value)
@@ -242,7 +191,7 @@ def apply(result: Plan, *, now: dt.datetime, entered_by: str, limits=None,
             if result.kind == "members":
                 _add_member(item, result.source, now, entered_by)
             elif result.kind == "balances":
-                open_balance(members.account(item["member"]), opening, item["cents"], DESCRIPTION, now=now,
+                open_balance(item["account"], opening, item["cents"], DESCRIPTION, now=now,
                              entered_by=entered_by, limits=limits)
             else:
                 Listing.create(member=item["member"], kind=item["kind"], title=item["title"],
