@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 from .categories import key
@@ -12,6 +13,7 @@ from .categories import key
 ENCODINGS = ("utf-8", "cp1252", "latin-1")
 DELIMITERS = ",;\t"
 IGNORE = ("-", "ignore")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class CsvError(ValueError):
@@ -22,6 +24,7 @@ class CsvError(ValueError):
 class Row:
     line: int                     # the file's line the record starts on, as an editor numbers it
     values: dict[str, str]        # field → the text in its column, stripped
+    problem: str = ""             # what makes the row unreadable, if anything
 
 
 @dataclass
@@ -97,11 +100,15 @@ def read(data: bytes, headers: dict[str, list[str]], mapping: dict[str, str] | N
     line = reader.line_num + 1
     for record in reader:
         if any(cell.strip() for cell in record):
-            values = {}
+            values, problem = {}, ""
             for index, column in wanted.items():
                 cell = record[index].strip() if index < len(record) else ""
+                if CONTROL.search(cell):
+                    # A NUL or another control character is no text anybody typed, and
+                    # PostgreSQL refuses NUL in a string: the file is damaged here.
+                    problem = f"column {column} holds a control character (a damaged file?)"
                 values[columns[column]] = cell
-            table.rows.append(Row(line, values))
+            table.rows.append(Row(line, values, problem))
         line = reader.line_num + 1
     return table
 

@@ -65,8 +65,9 @@ def plan(kind: str, data: bytes, *, source: str, options: Options, mapping=()) -
     if missing:
         raise ImportRefused([(0, f"no column for {name}; the file's columns are {', '.join(_header(table))}: "
                                 f"name one with --map COLUMN=FIELD") for name in missing])
+    problems = [(row.line, row.problem) for row in table.rows if row.problem]
+    table.rows = [row for row in table.rows if not row.problem]
     result = Plan(kind, source, table)
-    problems: list[tuple[int, str]] = []
     {"members": plan_members, "balances": _balances, "listings": _listings}[kind](result, options, problems)
     if problems:
         raise ImportRefused(sorted(problems))

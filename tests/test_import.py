@@ -166,6 +166,14 @@ def test_bad_rows_are_named_by_line_and_nothing_is_imported(lets, tmp_path):
     assert Transfer.select().count() == 0 and not Account.select().where(Account.code == OPENING[0]).exists()
 
 
+def test_a_damaged_row_is_refused_by_its_line(lets, tmp_path):
+    damaged = tmp_path / "leden.csv"
+    damaged.write_bytes(b"Naam,E-mail\nAn,an@example.org\nB\x00o,bo@example.org\n")
+    said = lets("import", "members", damaged, code=1)
+    assert "leden.csv:3: column Naam holds a control character" in said and "nothing imported: 1 row" in said
+    assert Member.select().count() == 0
+
+
 def test_a_file_without_a_needed_column_says_which_and_map_names_it(lets, tmp_path):
     listing = write(tmp_path / "aanbod.csv", ["Wie,Wat,Soort,Tot", "1,Soep,aanbod,", "1,Oude soep,aanbod,2026-10-01"])
     lets("member", "add", "Piet Jansen", "piet@example.org")
