@@ -290,3 +290,14 @@ def test_a_long_import_on_a_terminal_shows_a_progress_bar(tmp_path, database_url
         code = child.wait(timeout=60)
     assert code == 0, shown
     assert b"importing members" in shown and b"100%" in shown and b"imported 60 members, 0 skipped" in shown
+
+
+def test_a_member_reads_the_opening_balance_in_their_own_language(group, lets):
+    for kind, name, *more in SCENARIOS["spreadsheet"][:2]:
+        lets("import", kind, EXAMPLES / name, *more, "--at", AT)
+    group.mail("renee@example.org", "SALDO")
+    reply = group.last("renee@example.org").text
+    assert "-1\u202f234,50" in reply, reply      # French amounts: a narrow no-break space for thousands
+    assert "solde d'ouverture repris de l'ancien système" in reply and "Soldes d'ouverture" in reply, reply
+    group.mail("renee@example.org", "BOEKEN")
+    assert "Soldes d'ouverture" in group.last("renee@example.org").text
