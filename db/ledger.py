@@ -427,8 +427,8 @@ def open_balance(account: Account, opening: Account, cents: int, description: st
     """A balance carried over from the group's former system (`lets import balances`): one
     booked transfer between the member's account and the opening account, from the
     opening account for a positive balance, to it for a negative one. Limits are not
-    asked: the balance was reached elsewhere, and a member over a limit now is told so by
-    the usual warnings."""
+    asked: the balance was reached elsewhere. A member left beyond a limit pays (or is
+    paid) no further than any member there, until trades bring them back within it."""
     if cents == 0:
         raise LedgerError("amount")
     payer, payee = (opening, account) if cents > 0 else (account, opening)
