@@ -18,7 +18,8 @@ from .models import Account, EuroCharge, EuroPayment, Member
 
 SHOWN = ("all", "extremes", "totals")
 TRADING = ("active", "leaving")
-SYSTEM = ("association", "solidarity")
+# "opening": where balances carried over from a former system came from (lets import balances).
+SYSTEM = ("association", "solidarity", "opening")
 
 
 @dataclass(frozen=True)

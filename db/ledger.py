@@ -422,6 +422,23 @@ def levy(payer: Account, payee: Account, amount_cents: int, description: str, *,
         return book(transfer, limits=limits, now=now, enforce_limits=False)
 
 
+def open_balance(account: Account, opening: Account, cents: int, description: str, *,
+                 now: dt.datetime, entered_by: str, limits) -> Booking:
+    """A balance carried over from the group's former system (`lets import balances`): one
+    booked transfer between the member's account and the opening account, from the
+    opening account for a positive balance, to it for a negative one. Limits are not
+    asked: the balance was reached elsewhere. A member left beyond a limit pays (or is
+    paid) no further than any member there, until trades bring them back within it."""
+    if cents == 0:
+        raise LedgerError("amount")
+    payer, payee = (opening, account) if cents > 0 else (account, opening)
+    description = " ".join(description.split())[:500]
+    with _write():
+        transfer = Transfer.create(payer=payer, payee=payee, amount_cents=abs(cents), description=description,
+                                   initiator="opening", entered_by=entered_by, created=now)
+        return book(transfer, limits=limits, now=now, enforce_limits=False)
+
+
 def reverse(number: int, *, now: dt.datetime, entered_by: str, limits) -> Booking:
     """A correction: a new booked transfer back, the original stays as it is."""
     with _write():

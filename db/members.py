@@ -27,12 +27,14 @@ def ensure_system_accounts() -> None:
 
 
 def add(name: str, address: str | None, *, type: str = "regular", language: str = "nl",
-        status: str = "active", joined=None, household_of: Member | None = None) -> Member:
+        status: str = "active", joined=None, household_of: Member | None = None,
+        number: int | None = None) -> Member:
     """Create a member with an account and, usually, a primary address.
 
     `household_of`: the new member shares that member's address (by default its primary
     one); each keeps an account of their own. A member without email (address None and
-    no household) trades through a coordinator (VOOR)."""
+    no household) trades through a coordinator (VOOR). `number`: the member's number
+    when it is given (kept from the group's former system), else the next free one."""
     if household_of is not None and not address:
         address = household_of.primary_address
     address = normalise_address(address) if address else None
@@ -50,7 +52,9 @@ def add(name: str, address: str | None, *, type: str = "regular", language: str 
         holders = {m.id for m in at_address(address)} if address else set()
         if holders and (household_of is None or household_of.id not in holders):
             raise MemberError(f"{address} already belongs to a member")
-        number = (Member.select(fn.MAX(Member.number)).scalar() or 0) + 1
+        if number is not None and Member.select().where(Member.number == number).exists():
+            raise MemberError(f"member number {number} is taken")
+        number = number or (Member.select(fn.MAX(Member.number)).scalar() or 0) + 1
         extra = {"joined": joined} if joined else {}
         member = Member.create(number=number, name=name.strip(), type=type, language=language,
                                status=status, **extra)

@@ -784,6 +784,7 @@ from . import cli_guide  # noqa: E402,F401  (registers its commands)
 from . import cli_status  # noqa: E402,F401  (registers its commands)
 from . import cli_sanctions, cli_donors  # noqa: E402,F401  (registers their commands)
 from . import cli_meeting  # noqa: E402,F401  (registers its commands)
+from . import cli_import  # noqa: E402,F401  (registers its commands)
 
 if __name__ == "__main__":
     # `python -m mailer.cli` runs this file as __main__; the commands of cli_*.py were

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from db.forget import FORMER
+from db.importing import DESCRIPTION as OPENING_DESCRIPTION, OPENING
 from db.members import SYSTEM_ACCOUNTS
 
 # As "X is now …" / "het is nu …" / "état : …" of a proposal.
@@ -46,14 +47,15 @@ MEMBER_STATUSES = {
 ACCOUNTS = {
     "association": {"nl": "Vereniging", "en": "Association", "fr": "Association"},
     "solidarity": {"nl": "Solidariteitsfonds", "en": "Solidarity fund", "fr": "Fonds de solidarité"},
+    OPENING[0]: {"nl": "Beginsaldi", "en": "Opening balances", "fr": "Soldes d'ouverture"},
 }
-_ACCOUNT_BY_NAME = {name: ACCOUNTS[code] for code, name in SYSTEM_ACCOUNTS.items()}
+_ACCOUNT_BY_NAME = {name: ACCOUNTS[code] for code, name in {**SYSTEM_ACCOUNTS, OPENING[0]: OPENING[1]}.items()}
 # A forgotten member's name, written in the group's language when it was forgotten.
 _FORMER = re.compile("|".join(re.escape(f).replace(r"\{number\}", r"(\d+)") for f in FORMER.values()) + "$")
 _FORMER_ADDRESS = re.compile(r"former-member-(\d+)@forgotten\.invalid$")
 
 # Who entered a transfer, when the code did (db/contributions.LEVY_BY, mailer/euro.FINE_BY)
-# or an administrator at the command line (`--by`, default "admin").
+# or an administrator at the command line (`--by`, default "admin"; `lets import`: "import").
 ENTERED_BY = {
     "admin": {"nl": "de beheerders", "en": "the administrators", "fr": "les administrateurs"},
     "contributions": {"nl": "de inning van de contributie", "en": "the collection of contributions",
@@ -61,6 +63,8 @@ ENTERED_BY = {
     "euro": {"nl": "de jaarafsluiting van de contributie in euro", "en": "the year end of the euro contribution",
              "fr": "la clôture annuelle de la cotisation en euros"},
     "refund": {"nl": "de terugbetaling", "en": "the refund", "fr": "le remboursement"},
+    "import": {"nl": "de overname uit het vorige systeem", "en": "the import from the former system",
+               "fr": "la reprise de l'ancien système"},
 }
 
 # db.money.AmountError codes, as "(…)" after "could not read … as an amount".
@@ -77,6 +81,9 @@ AMOUNT_PROBLEMS = {
 # The descriptions the ledger writes itself (db/ledger.py, db/contributions.py, db/budgets.py,
 # db/departures.py, mailer/euro.py, handlers/trade.py), as the pattern they were booked with.
 DESCRIPTIONS: list[tuple[re.Pattern, dict[str, str]]] = [
+    (re.compile(re.escape(OPENING_DESCRIPTION)),
+     {"nl": "beginsaldo uit het vorige systeem", "en": OPENING_DESCRIPTION,
+      "fr": "solde d'ouverture repris de l'ancien système"}),
     (re.compile(r"donation to the solidarity fund"),
      {"nl": "schenking aan het solidariteitsfonds", "en": "donation to the solidarity fund",
       "fr": "don au fonds de solidarité"}),

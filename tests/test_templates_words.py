@@ -19,7 +19,7 @@ from urllib.parse import unquote
 import pytest
 from markupsafe import Markup
 
-from db import books, budgets, contributions, members
+from db import books, budgets, contributions, importing, members
 from db.contributions import LEVY_BY
 from db.forget import FORMER, placeholder
 from db.models import MEMBER_STATUSES, TRANSFER_STATES, Account, Listing, Member, Transfer
@@ -58,7 +58,7 @@ WHEN = dt.datetime(2026, 11, 23, 10, 0)
 # The ledger's own descriptions that the fixture below does not book itself, as the code
 # writes them (mailer/euro.py, db/departures.py, db/budgets.py).
 MORE_DESCRIPTIONS = ["fine: euro contribution 2026 unpaid", "settlement on leaving: EUR 12.50",
-                     f"claim Eco 2026-11: {MEMBER_TEXT}"]
+                     f"claim Eco 2026-11: {MEMBER_TEXT}", importing.DESCRIPTION]
 KINDS = ("offer", "request", "pay", "invoice", "donate", "cancel", "claim")
 
 
@@ -114,8 +114,8 @@ def contexts(composer: Composer, language: str, rows: list[Transfer]):
     codes = composer.settings.listings.categories.codes
     descriptions = [row.description for row in rows] + MORE_DESCRIPTIONS
     parties = sorted({party_name(row.payer_id) for row in rows} | {party_name(row.payee_id) for row in rows}
-                     | set(members.SYSTEM_ACCOUNTS.values()) | {FORMER["en"].format(number=3)})
-    entered = [LEVY_BY, FINE_BY, "admin", placeholder(3), "Piet Jansen <piet@example.org>"]
+                     | set(members.SYSTEM_ACCOUNTS.values()) | {importing.OPENING[1], FORMER["en"].format(number=3)})
+    entered = [LEVY_BY, FINE_BY, "admin", "import", placeholder(3), "Piet Jansen <piet@example.org>"]
     problems = ("format", "zero", "negative", "too-large", "too-precise", "future")
     rounds = max(len(codes), len(TRANSFER_STATES), len(MEMBER_STATUSES), len(descriptions), len(parties))
     poster = Row(name="Claire Dubois", number=3, primary_address="claire@example.org")
