@@ -615,6 +615,7 @@ def verify(on_rows=lambda count: None) -> tuple[int, str | None]:
         previous, expected, checked = stored, expected + 1, checked + 1
         if checked % PROGRESS_ROWS == 0:
             on_rows(PROGRESS_ROWS)    # not per row: a call per row would slow a million-row check
+    on_rows(checked % PROGRESS_ROWS)
     return checked, None
 
 
