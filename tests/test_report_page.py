@@ -177,10 +177,21 @@ def test_chromium_draws_the_charts_and_prints_the_page(year, settings, tmp_path)
             # A bar for a figure above zero is drawn; one for zero is not.
             assert (width > 0 and height > 0) == (int(value) > 0), (chart["chart"], value, width, height)
     pdf = tmp_path / "jaarverslag.pdf"
-    subprocess.run([*browser, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", report_file.as_uri()],
+    subprocess.run([*browser, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", str(report_file)],
                    capture_output=True, timeout=120, check=True)
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
     screenshot = tmp_path / "jaarverslag.png"
     subprocess.run([*browser, "--window-size=800,2400", f"--screenshot={screenshot}", report_file.as_uri()],
                    capture_output=True, timeout=120, check=True)
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_dutch_or_french_report_holds_no_english_word(year, settings):
+    from tests.test_templates_words import english_words, readable
+
+    def words(language):
+        html = page(settings, env={"LETS_GROUP_LANGUAGE": language})
+        return english_words(readable("", "", html.split("</style>", 1)[1]))
+
+    assert words("en")          # the check sees the English page's words
+    assert words("nl") == [] and words("fr") == []
