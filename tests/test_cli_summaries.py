@@ -154,3 +154,10 @@ def test_waiving_more_than_is_owed_is_refused_in_euros(group, settings):
     owed = euro.outstanding_cents(an, 2027)
     assert owed == 1800
     assert result.output.strip() == "Error: An de Vries (member 1) owes € 18,00 for 2027; € 20,00 cannot be waived"
+
+
+def test_a_second_waiver_names_the_member(group, settings):
+    group.member("An de Vries", "an@example.org", joined=OLD)
+    assert lets(settings, "contributions", "waive", "1", "2027Q1", "--reason", "ziek").exit_code == 0
+    again = lets(settings, "contributions", "waive", "1", "2027Q1", "--reason", "ziek")
+    assert again.output.strip() == "Error: An de Vries (member 1) is already waived for 2027Q1"
