@@ -17,5 +17,8 @@ def progress(label: str, length: int | None = None) -> Iterator[Callable[[int], 
     if not stream.isatty():
         yield lambda count=1: None
         return
-    with click.progressbar(length=length, label=label, file=stream, show_pos=True) as bar:
+    # Without a length (how many digests are due is known only at the end) click wants an
+    # iterable; one without a length hint draws a moving bar beside the count.
+    unknown = None if length is not None else (item for item in ())
+    with click.progressbar(unknown, length=length, label=label, file=stream, show_pos=True) as bar:
         yield bar.update

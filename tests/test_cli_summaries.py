@@ -110,6 +110,15 @@ def test_on_a_terminal_ledger_verify_and_contributions_run_show_a_bar(group, set
     assert out.startswith("3 booked transfers verified") and "transfers" in shown and "3/3" in shown
 
 
+def test_on_a_terminal_digest_send_shows_a_count_without_knowing_the_total(group, settings):
+    for number in range(3):
+        group.member(f"Lid {number}", f"lid{number}@example.org", language="nl")
+    post(group, "lid0@example.org", "AANBOD: Gras maaien", "Categorie: tuin\n")
+    out, shown = _on_a_terminal(settings, "digest", "send", "--at", MONDAY_AFTER.isoformat())
+    assert out.strip() == "queued 3 digests, sent 4 mails"
+    assert "digests" in shown and "3" in shown and "Error" not in shown
+
+
 def test_euro_status_of_a_year_before_the_first_says_nothing_is_due_yet(group, settings):
     group.member("An de Vries", "an@example.org", joined=OLD)
     result = lets(settings, "euro", "status", "--year", "2026")
