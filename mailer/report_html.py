@@ -50,6 +50,8 @@ def _line(section: Section, row, settings, language: str, locale: str) -> Line:
     elif section.name == "volume-month":
         year, month = (int(part) for part in row.label.split("-"))
         name, key = format_date(dt.date(year, month, 1), "LLLL", locale=locale), ""
+    elif section.name == "balances" and row.label.startswith("budget:"):
+        key, name = "budget", row.label.split(":", 1)[1]      # a budget's account, by its name
     elif section.name == "balance-distribution":
         name, key = row.label.replace(" to ", " … "), ""
     return Line(section.name, row.label, row.value, row.kind, key, name,

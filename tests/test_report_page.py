@@ -39,22 +39,23 @@ def year(group, settings):
     people = [group.member(name, f"m{i}@example.org", joined=OLD) for i, name in enumerate(NAMES)]
     accounts = [members.account(person) for person in people]
     listings = {}
-    for month, payer, payee, units, category in [(12, 0, 1, 5, "garden"), *TRADES, (1, 1, 0, 7, "garden")]:
-        when = dt.datetime(2026 if (month, units) == (12, 5) else 2028 if units == 7 else 2027, month, 3, 10)
+    dated = [(dt.datetime(2027, month, 3, 10), *trade) for month, *trade in TRADES]
+    outside = [(dt.datetime(2026, 12, 3, 10), 0, 1, 5, "garden"), (dt.datetime(2028, 1, 3, 10), 1, 0, 7, "garden")]
+    for when, payer, payee, units, category in dated + outside:
         listing = None
         if category:
             listing = listings.get((payee, category)) or Listing.create(
                 member=people[payee], kind="offer", title=f"{category} {payee}", category=category,
                 expires=dt.date(2029, 1, 1))
             listings[(payee, category)] = listing
-        transfer = ledger.propose(accounts[payer], accounts[payee], units * 100, f"trade {month}",
+        transfer = ledger.propose(accounts[payer], accounts[payee], units * 100, f"trade {when:%m}",
                                   limits=settings.limits, now=when, initiator="payer", entered_by="admin",
                                   listing=listing)
         ledger.book(transfer, limits=settings.limits, now=when)
     day(settings, dt.date(2027, 1, 2))
     euro.record_payment(people[0], 1800, on=dt.date(2027, 2, 1), entered_by="t")
     tuin = budgets.create("tuin", people[0])
-    budgets.allocate(tuin, 0 + 1000, settings=settings, now=dt.datetime(2027, 4, 1), entered_by="admin")
+    budgets.allocate(tuin, 1000, settings=settings, now=dt.datetime(2027, 4, 1), entered_by="admin")
     return people
 
 
