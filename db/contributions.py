@@ -243,6 +243,7 @@ def waive(member: Member, period: Period, reason: str, *, now: dt.datetime, ente
         raise ContributionError("a waiver needs a reason")
     existing = settled(member, period)
     if existing is not None:
-        raise ContributionError(f"member {member.number} is already {existing.state} for {period.label}")
+        raise ContributionError(f"{member.name} (member {member.number}) is already {existing.state} "
+                                f"for {period.label}")
     return Contribution.create(member=member, period=period.label, state="waived", reason=reason.strip(),
                                entered_by=entered_by, created=now)

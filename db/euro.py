@@ -31,6 +31,14 @@ class EuroError(ValueError):
     pass
 
 
+class WaiverTooLarge(EuroError):
+    """More waived than is owed: the amounts kept, for the command line to say in euros."""
+
+    def __init__(self, member: Member, year: int, owed: int, amount: int):
+        super().__init__(f"member {member.number} owes {owed} cents for {year}; cannot waive {amount}")
+        self.member, self.year, self.owed, self.amount = member, year, owed, amount
+
+
 class ChargedConcurrently(EuroError):
     """Another process wrote the same charge first: the caller's transaction rolls back."""
 
@@ -218,7 +226,7 @@ def waive(member: Member, amount_cents: int, reason: str, *, on: dt.date, entere
     year = year or _oldest_owing(member, on.year)
     owed = outstanding_cents(member, year)
     if amount_cents <= 0 or amount_cents > owed:
-        raise EuroError(f"member {member.number} owes {owed} cents for {year}; cannot waive {amount_cents}")
+        raise WaiverTooLarge(member, year, owed, amount_cents)
     return EuroPayment.create(member=member, year=year, kind="waiver", amount_cents=amount_cents, paid_on=on,
                               reason=reason.strip(), entered_by=entered_by)
 

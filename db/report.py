@@ -14,7 +14,7 @@ from . import contributions, euro
 from .budgets import summaries as budget_summaries
 from .donors import income as donor_gifts
 from .positive import not_positive
-from .models import Account, EuroCharge, EuroPayment, EuroStep, Member, Transfer
+from .models import Account, EuroCharge, EuroPayment, EuroStep, Listing, Member, Transfer
 
 FINE_BY = "euro"          # entered_by of the year-end fines (mailer/euro.py)
 UNIT, EUR, COUNT = "unit", "EUR", "count"
@@ -76,28 +76,62 @@ def fines(year: int) -> Section:
                    [Row("fines", int(count or 0), COUNT), Row("received", int(total or 0))])
 
 
-def volume(year: int) -> Section:
+def _trades(year: int, *columns):
     """Trades between members: booked transfers from one member's account to another's."""
     payer, payee = Account.alias(), Account.alias()
-    count, total = (Transfer.select(fn.COUNT(Transfer.id), fn.SUM(Transfer.amount_cents))
-                    .join(payer, on=(Transfer.payer == payer.id))
-                    .switch(Transfer).join(payee, on=(Transfer.payee == payee.id))
-                    .where(_booked_in(year), Transfer.initiator != "levy",
-                           payer.member.is_null(False), payee.member.is_null(False))
-                    .tuples().get())
+    return (Transfer.select(*columns)
+            .join(payer, on=(Transfer.payer == payer.id))
+            .switch(Transfer).join(payee, on=(Transfer.payee == payee.id))
+            .where(_booked_in(year), Transfer.initiator != "levy",
+                   payer.member.is_null(False), payee.member.is_null(False)))
+
+
+def volume(year: int) -> Section:
+    count, total = _trades(year, fn.COUNT(Transfer.id), fn.SUM(Transfer.amount_cents)).tuples().get()
     return Section("volume", "Volume traded between members",
                    [Row("transfers", int(count or 0), COUNT), Row("volume", int(total or 0))])
 
 
-def balances(year: int) -> Section:
-    """Every account's balance at the end of the year (from the journal), and their total."""
-    _, end = _bounds(year)
+def volume_by_month(year: int) -> Section:
+    """The volume of `volume`, per month of booking; every month, the quiet ones too."""
+    months = {month: 0 for month in range(1, 13)}
+    # Bucketed here rather than by the database: SQLite and PostgreSQL name the month
+    # differently, and a year's trades are a few thousand rows.
+    for booked, cents in _trades(year, Transfer.booked, Transfer.amount_cents).tuples():
+        months[booked.month] += cents
+    return Section("volume-month", f"Volume traded per month in {year}",
+                   [Row(f"{year}-{month:02d}", cents) for month, cents in months.items()])
+
+
+NO_CATEGORY = "none"      # a trade that named no offer or request
+
+
+def volume_by_category(year: int) -> Section:
+    """The volume of `volume`, per category of the offer or request traded; largest first."""
+    totals: dict[str, int] = {}
+    query = (_trades(year, Listing.category, Transfer.amount_cents)
+             .switch(Transfer).join(Listing, JOIN.LEFT_OUTER, on=(Transfer.listing == Listing.id)))
+    for category, cents in query.tuples():
+        code = category or NO_CATEGORY
+        totals[code] = totals.get(code, 0) + cents
+    return Section("volume-category", f"Volume traded per category in {year}",
+                   [Row(code, cents) for code, cents in sorted(totals.items(), key=lambda item: (-item[1], item[0]))])
+
+
+def _balances_at(end: dt.datetime) -> dict[int, int]:
+    """Every account's balance from the journal, booked before `end`: account id → cents."""
     booked = (Transfer.state == "booked") & (Transfer.booked < end)
     sums: dict[int, int] = {}
     for column, sign in ((Transfer.payer, -1), (Transfer.payee, 1)):
         for account_id, total in (Transfer.select(column, fn.SUM(Transfer.amount_cents)).where(booked)
                                   .group_by(column).tuples()):
             sums[account_id] = sums.get(account_id, 0) + sign * int(total)
+    return sums
+
+
+def balances(year: int) -> Section:
+    """Every account's balance at the end of the year (from the journal), and their total."""
+    sums = _balances_at(_bounds(year)[1])
     rows = []
     query = (Account.select(Account, Member).join(Member, JOIN.LEFT_OUTER)
              .order_by(Member.number.is_null(True), Member.number, Account.code))
@@ -106,6 +140,38 @@ def balances(year: int) -> Section:
         rows.append(Row(label, sums.get(account.id, 0)))
     rows.append(Row("total", sum(sums.values())))
     return Section("balances", f"Balances at the end of {year}", rows)
+
+
+BINS = 10                 # at most this many bars in the balance distribution
+
+
+def _bin_width(low: int, high: int) -> int:
+    """A round width in cents (1, 2 or 5 times a power of ten units) that covers
+    low..high in at most BINS bins, each bin starting on a multiple of it."""
+    width = 100
+    while True:
+        for step in (1, 2, 5):
+            if (high // (width * step) - low // (width * step)) + 1 <= BINS:
+                return width * step
+        width *= 10
+
+
+def balance_distribution(year: int) -> Section:
+    """How many members' accounts ended the year in each band of balance: from the
+    lower edge (included) to the upper (not); labels in whole units, e.g. "-100 to -50"."""
+    sums = _balances_at(_bounds(year)[1])
+    accounts = Account.select(Account.id).where(Account.member.is_null(False))
+    balances = [sums.get(account_id, 0) for (account_id,) in accounts.tuples()]
+    if not balances:
+        return Section("balance-distribution", f"Members' balances at the end of {year}", [])
+    width = _bin_width(min(balances), max(balances))
+    first, last = min(balances) // width, max(balances) // width
+    counts = {band: 0 for band in range(first, last + 1)}
+    for cents in balances:
+        counts[cents // width] += 1
+    return Section("balance-distribution", f"Members' balances at the end of {year}",
+                   [Row(f"{band * width // 100} to {(band + 1) * width // 100}", count, COUNT)
+                    for band, count in counts.items()])
 
 
 def euro_summary(year: int) -> Section:
@@ -187,9 +253,12 @@ def donor_income(year: int) -> Section:
                    [Row("gifts received", total, EUR), Row("donors who gave", givers, COUNT)])
 
 
-SECTIONS = [unit_contributions, fines, volume, balances, euro_summary, euro_overdue, donor_income,
+SECTIONS = [unit_contributions, fines, volume, volume_by_month, volume_by_category, balances,
+            balance_distribution, euro_summary, euro_overdue, donor_income,
             budgets_allocated_and_spent, members_not_positive]
 
 
-def build(year: int) -> list[Section]:
-    return [section(year) for section in SECTIONS]
+def build(year: int, today: dt.date | None = None) -> list[Section]:
+    """Every section for `year`; `today` for those that look back from the present."""
+    return [section(year, today=today) if section is members_not_positive else section(year)
+            for section in SECTIONS]

@@ -51,6 +51,8 @@ def send(settings, announcement: Announcement, composer: Composer | None = None,
     return queued
 
 
-def send_unsent(settings, now, composer: Composer | None = None, sender: fanout.Sender | None = None) -> int:
+def send_unsent(settings, now, composer: Composer | None = None, sender: fanout.Sender | None = None,
+                on_batch=lambda count: None) -> int:
     """Finish every announcement meant to go at once: new ones, and ones a crash cut short."""
-    return sum(send(settings, row, composer, clock=lambda: now, sender=sender) for row in queries.unsent())
+    return sum(send(settings, row, composer, clock=lambda: now, sender=sender, on_batch=on_batch)
+               for row in queries.unsent())

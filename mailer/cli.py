@@ -379,9 +379,10 @@ def process(app):
     click.echo(f"processed {total} mails, sent {sent}")
 
 
-def _ledger_error(exc) -> click.ClickException:
-    details = ", ".join(f"{k}={v}" for k, v in exc.context.items())
-    return click.ClickException(f"{exc.code}{': ' + details if details else ''}")
+def _ledger_error(exc, settings, payer=None) -> click.ClickException:
+    from .cli_words import refusal
+
+    return refusal(settings, exc, payer)
 
 
 @main.group()
@@ -416,8 +417,13 @@ def ledger_verify(app):
     """
     from db import ledger as journal
 
+    from db.models import Transfer
+
+    from .cli_progress import progress
+
     app.db()
-    checked, broken = journal.verify()
+    with progress("transfers", Transfer.select().where(Transfer.number.is_null(False)).count()) as advance:
+        checked, broken = journal.verify(on_rows=advance)
     if broken:
         click.echo(f"broken after {checked} good transfers: {broken}", err=True)
         sys.exit(1)
@@ -442,7 +448,7 @@ def ledger_reverse(app, number, entered_by):
     try:
         booking = trades.reverse(app.settings, number, now=now_utc(), entered_by=entered_by)
     except journal.LedgerError as exc:
-        raise _ledger_error(exc) from exc
+        raise _ledger_error(exc, app.settings) from exc
     click.echo(f"booked #{booking.transfer.number}")
 
 
@@ -463,6 +469,7 @@ def trade(app, payer, payee, amount, description, entered_by):
     from db.money import AmountError, parse_amount
 
     from . import trades
+    from .cli_words import not_an_amount
     from .compose import now_utc
 
     app.db()
@@ -471,9 +478,10 @@ def trade(app, payer, payee, amount, description, entered_by):
         booking = trades.enter(app.settings, payer, payee, cents, description, now=now_utc(),
                                entered_by=entered_by)
     except AmountError as exc:
-        raise click.ClickException(f"not an amount: {amount!r} ({exc.code})") from exc
+        raise not_an_amount(amount, exc.code) from exc
     except journal.LedgerError as exc:
-        raise _ledger_error(exc) from exc
+        payer_account = None if exc.code != "over-lower" else trades.account_for(payer)
+        raise _ledger_error(exc, app.settings, payer_account) from exc
     if booking.state == "open":
         click.echo(f"kept open: the payee is at the upper limit (transfer id {booking.transfer.id})")
     else:
@@ -524,14 +532,15 @@ def set_limits(app, member_key, lower, upper):
         try:
             value = parse_amount(text.lstrip("-"), allow_zero=True)
         except AmountError as exc:
-            raise click.ClickException(f"not an amount: {text!r}") from exc
+            raise not_an_amount(text, exc.code) from exc
         return -value if text.strip().startswith("-") else value
 
+    from .cli_words import member, not_an_amount, units
     from .compose import now_utc
 
     limits.set_own(member_row, cents(lower), cents(upper))
     low, high = limits.for_member(member_row, app.settings.limits, now_utc().date())
-    click.echo(f"{member_row.name}: {low / 100:.2f} to {high / 100:.2f}")
+    click.echo(f"{member(member_row)}: {units(app.settings, low)} to {units(app.settings, high)}")
 
 
 @main.group()
@@ -591,19 +600,23 @@ def digest_send(app, at, no_deliver):
     from .outbox import deliver_pending
     from .schedule import ScheduleError
 
+    from .cli_progress import progress
     from .fanout import sender_for
 
     settings = app.settings
     app.db()
     sender = sender_for(settings, deliver=not no_deliver)
     try:
-        queued = run_scheduled(settings, _moment(at), sender=sender)
+        with progress("digests") as advance:
+            queued = run_scheduled(settings, _moment(at), sender=sender, on_batch=advance)
     except (ScheduleError, SettingsError) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         if sender is not None:
             sender.close()
-    sent = 0
+    # The digests the parallel sender delivered at once never pass through the outbox:
+    # counting only the outbox said "sent 0 mails" after a run that delivered them all.
+    sent = sender.accepted if sender is not None else 0
     while not no_deliver and (batch := deliver_pending(settings, limit=1000)):
         sent += batch
     click.echo(f"queued {queued} digests, sent {sent} mails")
@@ -651,7 +664,14 @@ def contributions_run(app, label, early, at):
     if contribution_mail.not_yet_due(period, today) and not early:
         raise click.ClickException(f"{period.label} has not ended: it is charged on its last day, "
                                    f"{period.last_day.isoformat()} (article 8.3.2); add --early to charge it now")
-    outcome = contribution_mail.run(app.settings, period, now=now)
+    from db.contributions import candidates
+
+    from .cli_progress import progress
+
+    members_to_see = candidates()
+    with progress(f"{period.label} members", len(members_to_see)) as advance:
+        outcome = contribution_mail.run(app.settings, period, now=now, candidates=members_to_see,
+                                        on_member=advance)
     click.echo(f"{period.label}: charged {len(outcome.charged)}, skipped {outcome.skipped}")
 
 
@@ -670,7 +690,14 @@ def contributions_notify(app, label, at):
     app.db()
     now = _moment(at)
     period = _contribution_period(app, label, local_date(app.settings, now))
-    sent = contribution_mail.notify(app.settings, period, now=now)
+    from db.contributions import candidates
+
+    from .cli_progress import progress
+
+    members_to_see = candidates()
+    with progress(f"{period.label} members", len(members_to_see)) as advance:
+        sent = contribution_mail.notify(app.settings, period, now=now, candidates=members_to_see,
+                                        on_member=advance)
     click.echo(f"{period.label}: notified {sent}")
 
 

@@ -25,6 +25,7 @@ def announce(app, subject, body_file, mode, resume, no_deliver):
     from db import announcements
 
     from . import announce as announce_mail
+    from .cli_progress import progress
     from .compose import header_safe, now_utc
     from .fanout import sender_for
     from .outbox import deliver_pending
@@ -42,10 +43,12 @@ def announce(app, subject, body_file, mode, resume, no_deliver):
             return
     sender = sender_for(settings, deliver=not no_deliver)
     try:
-        queued = announce_mail.send_unsent(settings, now_utc(), sender=sender)
+        with progress("announcement") as advance:
+            queued = announce_mail.send_unsent(settings, now_utc(), sender=sender, on_batch=advance)
     finally:
         if sender is not None:
             sender.close()
-    while not no_deliver and deliver_pending(settings, limit=1000):
-        pass   # what the parallel sender left to the outbox (temporary failures, a rate limit)
-    click.echo(f"queued {queued} announcement mails")
+    sent = sender.accepted if sender is not None else 0
+    while not no_deliver and (batch := deliver_pending(settings, limit=1000)):
+        sent += batch   # what the parallel sender left to the outbox (temporary failures, a rate limit)
+    click.echo(f"queued {queued} announcement mails, sent {sent} mails")

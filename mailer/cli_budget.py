@@ -6,7 +6,10 @@ import click
 from db import budgets, ledger, members, write_transaction
 from db.money import AmountError, parse_amount, to_decimal
 
+from db.models import Account
+
 from .cli import _ledger_error, main, pass_app
+from .cli_words import not_an_amount, units
 from .compose import now_utc
 
 
@@ -54,10 +57,10 @@ def budget_allocate(app, name, amount, entered_by):
         booking = budgets.allocate(found, parse_amount(amount), settings=app.settings, now=now_utc(),
                                    entered_by=entered_by)
     except AmountError as exc:
-        raise click.ClickException(f"not an amount: {amount!r} ({exc.code})") from exc
+        raise not_an_amount(amount, exc.code) from exc
     except ledger.LedgerError as exc:
-        raise _ledger_error(exc) from exc
-    click.echo(f"booked #{booking.transfer.number}; {found.name} holds {to_decimal(budgets.balance(found))}")
+        raise _ledger_error(exc, app.settings, Account.get(Account.code == "association")) from exc
+    click.echo(f"booked #{booking.transfer.number}; {found.name} holds {units(app.settings, budgets.balance(found))}")
 
 
 @budget.command("list")

@@ -11,6 +11,8 @@ from db import euro, members
 from db.models import Member
 
 from .cli import main, pass_app
+from .cli_words import euros
+from .cli_words import member as who
 
 
 @main.group("euro")
@@ -33,7 +35,9 @@ def _cents(text: str) -> int:
     try:
         return parse_amount(text.replace("€", ""))
     except AmountError as exc:
-        raise click.ClickException(f"not an amount in euros: {text!r} ({exc.code})") from exc
+        from .cli_words import not_an_amount
+
+        raise not_an_amount(text, exc.code) from exc
 
 
 def _day(value: str | None) -> dt.date:
@@ -97,8 +101,8 @@ def euro_paid(app, member_key, amount, on, year, entered_by):
         queue([receipt] if receipt else [], app.settings)
         ended = membership.leave_if_done(app.settings, member, now=_moment(day if on else None))
     owed = euro.outstanding_by_year(member)
-    click.echo(f"{member.name}: paid {cents / 100:.2f} for {', '.join(str(r.year) for r in rows)}; "
-               f"still owed {sum(max(0, v) for v in owed.values()) / 100:.2f}"
+    click.echo(f"{who(member)}: paid {euros(app.settings, cents)} for {', '.join(str(r.year) for r in rows)}; "
+               f"still owed {euros(app.settings, sum(max(0, v) for v in owed.values()))}"
                + ("; the membership has ended" if ended else ""))
 
 
@@ -118,10 +122,13 @@ def euro_waive(app, member_key, amount, reason, year, entered_by):
     member = _member(member_key)
     try:
         row = euro.waive(member, _cents(amount), reason, on=_day(None), entered_by=entered_by, year=year)
+    except euro.WaiverTooLarge as exc:
+        raise click.ClickException(f"{who(member)} owes {euros(app.settings, exc.owed)} for {exc.year}; "
+                                   f"{euros(app.settings, exc.amount)} cannot be waived") from exc
     except euro.EuroError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"{member.name}: waived {row.amount_cents / 100:.2f} for {row.year}; "
-               f"still owed {euro.outstanding_cents(member, row.year) / 100:.2f}")
+    click.echo(f"{who(member)}: waived {euros(app.settings, row.amount_cents)} for {row.year}; "
+               f"still owed {euros(app.settings, euro.outstanding_cents(member, row.year))}")
 
 
 @euro_group.command("postpone")
@@ -162,12 +169,22 @@ def euro_status(app, year, as_csv):
     from db.report import status
 
     app.db()
-    rows = status(year or _day(None).year)
+    year = year or _day(None).year
+    rows = status(year)
     if as_csv:
         writer = csv.DictWriter(sys.stdout, fieldnames=STATUS_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         return
+    if not rows:
+        # An empty screen read as "something broke"; say why there is nothing to list.
+        first = app.settings.euro.first_year
+        if not first:
+            click.echo("the euro contribution is off: [euro] first_year is not set")
+        elif year < first:
+            click.echo(f"nothing is due for {year}: the euro contribution starts in {first} ([euro] first_year)")
+        else:
+            click.echo(f"nobody has been charged in euros for {year} yet")
     for row in rows:
         postponed = f" postponed until {row['postponed']}" if row["postponed"] else ""
         click.echo(f"{row['number']:>5}  {row['name']:<30} {row['category']}  charged {row['charged'] / 100:>8.2f}"
@@ -186,10 +203,14 @@ def euro_run(app, on):
     from . import euro as euro_mail
     from .dues import local_date
 
+    from .cli_progress import progress
+
     app.db()
     now = _moment(_day(on) if on else None)
     try:
-        outcome = euro_mail.run(app.settings, now, _day(on) if on else local_date(app.settings, now))
+        with progress("members") as advance:
+            outcome = euro_mail.run(app.settings, now, _day(on) if on else local_date(app.settings, now),
+                                    on_member=advance)
     except euro.EuroError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"notices {outcome.notices}, reminders {outcome.reminders}, core group {outcome.core}, "

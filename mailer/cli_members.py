@@ -116,7 +116,9 @@ def member_cancel(app, member_key, entered_by, at):
     try:
         departure = membership.cancel(app.settings, found, now=_moment(at), entered_by=entered_by)
     except departures.DepartureError as exc:
-        raise click.ClickException(f"member {found.number} is {found.status}"
+        from .cli_words import member as who
+
+        raise click.ClickException(f"{who(found)} is {found.status}"
                                    + (f"; notice given {exc.departure.given}" if exc.departure else "")) from exc
     click.echo(f"{found.number} {found.name}: {departure.kind}, {departure.state}, effective {departure.effective}"
                + (f", balance to zero by {departure.deadline}" if departure.deadline else ""))
@@ -146,10 +148,12 @@ def member_settle(app, member_key, mode, entered_by, at):
         departure = membership.settle(app.settings, found, keep=mode == "keep", now=_moment(at),
                                       entered_by=entered_by)
     except departures.DepartureError as exc:
+        from .cli_words import euros, member as who
+
         if exc.code == "settling":
-            raise click.ClickException(f"member {found.number} is already settling: owes EUR "
-                                       f"{departures.euros(departures.euro_outstanding(found))}") from exc
-        raise click.ClickException(f"member {found.number} is {found.status}, not leaving") from exc
+            raise click.ClickException(f"{who(found)} is already settling: owes "
+                                       f"{euros(app.settings, departures.euro_outstanding(found))}") from exc
+        raise click.ClickException(f"{who(found)} is {found.status}, not leaving") from exc
     if mode == "keep":
         click.echo(f"{found.number} {found.name}: kept on")
     elif departure.state == "settling":

@@ -33,12 +33,14 @@ def not_yet_due(period: contributions.Period, today: dt.date) -> bool:
     return today < period.last_day
 
 
-def run(settings, period: contributions.Period, *, now: dt.datetime, composer: Composer | None = None) -> Outcome:
+def run(settings, period: contributions.Period, *, now: dt.datetime, composer: Composer | None = None,
+        candidates: list | None = None, on_member=lambda count: None) -> Outcome:
     """Charge every member who owes a contribution for `period` and has not been charged."""
     composer = composer or Composer(settings)
     outcome = Outcome()
     today = now.date()
-    for member in contributions.candidates():
+    for member in contributions.candidates() if candidates is None else candidates:
+        on_member(1)
         with write_transaction():
             # Periods a postponement held back are charged once it has run out (article 8.3.3).
             for earlier in contributions.postponed_due(member, today, settings.contributions.period):
@@ -76,11 +78,13 @@ def charged_notice(row, period: contributions.Period, settings, now: dt.datetime
     }, settings, composer)
 
 
-def notify(settings, period: contributions.Period, *, now: dt.datetime, composer: Composer | None = None) -> int:
+def notify(settings, period: contributions.Period, *, now: dt.datetime, composer: Composer | None = None,
+           candidates: list | None = None, on_member=lambda count: None) -> int:
     """Tell every member who will be charged for `period` the amount and the date, once."""
     composer = composer or Composer(settings)
     sent = 0
-    for member in contributions.candidates():
+    for member in contributions.candidates() if candidates is None else candidates:
+        on_member(1)
         with write_transaction():
             if contributions.settled(member, period) is not None:
                 continue

@@ -246,9 +246,10 @@ def _chunks(recipients, built: Iterator[Outgoing]) -> Iterator[list[tuple[querie
 
 
 def run_scheduled(settings, now: dt.datetime, composer: Composer | None = None, clock=None,
-                  catch_up: bool = True, sender: fanout.Sender | None = None) -> int:
+                  catch_up: bool = True, sender: fanout.Sender | None = None,
+                  on_batch=lambda count: None) -> int:
     """Queue every due digest; what `lets serve` calls on each turn of its loop."""
-    return sum(send_run(settings, run, composer, clock=clock or (lambda: now), sender=sender)
+    return sum(send_run(settings, run, composer, clock=clock or (lambda: now), sender=sender, on_batch=on_batch)
                for run in due_runs(settings, now, catch_up=catch_up))
 
 

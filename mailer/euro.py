@@ -56,8 +56,10 @@ def statement(member: Member, year: int, settings) -> dict:
     }
 
 
-def run(settings, now: dt.datetime, today: dt.date, composer: Composer | None = None) -> Outcome:
-    """Everything of the euro side that is due on `today` (the group's local date)."""
+def run(settings, now: dt.datetime, today: dt.date, composer: Composer | None = None,
+        on_member=lambda count: None) -> Outcome:
+    """Everything of the euro side that is due on `today` (the group's local date);
+    `on_member` is called for each member looked at, for a progress bar."""
     composer = composer or Composer(settings)
     outcome = Outcome()
     rules = settings.euro
@@ -67,10 +69,12 @@ def run(settings, now: dt.datetime, today: dt.date, composer: Composer | None = 
         told = {row.member_id for row in EuroStep.select(EuroStep.member).where(
             EuroStep.year == today.year, EuroStep.step == "notice")}
         for member in (m for m in contributions.candidates() if m.id not in told):
+            on_member(1)
             if _once(_notify, member, today, settings, now, composer):
                 outcome.notices += 1
                 outcome.steps.append(f"{member.number} {today.year} notice")
     for debt in euro_schedule.debts(today.year):
+        on_member(1)
         due = euro_schedule.due_steps(debt, rules, today)
         reminders = [step for step in due if step.startswith("reminder-")]
         taken = []

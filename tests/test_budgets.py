@@ -121,7 +121,7 @@ def test_budget_cli_create_allocate_list(settings, db, monkeypatch, group, holde
     assert lets("budget", "create", "kerngroep", "--holder", "1").exit_code != 0
     assert lets("budget", "create", "two words", "--holder", "1").exit_code != 0
     allocated = lets("budget", "allocate", "kerngroep", "250")
-    assert allocated.exit_code == 0 and "kerngroep holds 250.00" in allocated.output
+    assert allocated.exit_code == 0 and "kerngroep holds 250,00 zonnen" in allocated.output
     assert Account.get(Account.code == "association").balance_cents == -25000
     listed = lets("budget", "list").output
     assert "kerngroep" in listed and "allocated    250.00" in listed and "left    250.00" in listed

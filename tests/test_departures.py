@@ -244,7 +244,7 @@ def test_cancelling_within_a_month_of_signing_up_refunds_both_contributions_and_
     assert lets("member", "approve", "jo@example.net").exit_code == 0
     jo = members.by_address("jo@example.net")
     paid = lets("euro", "paid", "jo@example.net", "28,00", "--date", "2027-03-12")
-    assert paid.exit_code == 0 and "still owed 0.00" in paid.output
+    assert paid.exit_code == 0 and "still owed € 0,00" in paid.output
     clock.now = dt.datetime(2027, 3, 31, 9)
     run = lets("contributions", "run", "--period", "2027Q1", "--at", "2027-03-31T09:00")
     assert run.exit_code == 0 and "charged 1" in run.output
@@ -384,13 +384,13 @@ def test_settle_in_euros_ends_the_membership_only_once_the_euros_are_paid(group,
 
     clock.now = dt.datetime(2027, 8, 10, 10)
     part = lets("euro", "paid", "1", "8,80", "--date", "2027-08-10")
-    assert part.exit_code == 0 and "still owed 23.00" in part.output and "ended" not in part.output
+    assert part.exit_code == 0 and "still owed € 23,00" in part.output and "ended" not in part.output
     receipt = plain(group.last("an@example.org").text)
     assert "negatief saldo bij vertrek, in euro afgerekend: € 8,80" in receipt and "terugbetaald" not in receipt
     assert status(an) == "leaving" and Departure.get().state == "settling"
     clock.now = dt.datetime(2027, 8, 20, 10)
     rest = lets("euro", "paid", "1", "23,00", "--date", "2027-08-20")
-    assert rest.exit_code == 0 and "still owed 0.00; the membership has ended" in rest.output
+    assert rest.exit_code == 0 and "still owed € 0,00; the membership has ended" in rest.output
     assert status(an) == "left" and Departure.get().state == "settled"
     assert Listing.get().status == "withdrawn"
     assert mails(group, "an@example.org")[-2:] == ["Betaling ontvangen: €\xa023,00 voor contributie 2027",

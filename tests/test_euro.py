@@ -159,7 +159,7 @@ def test_members_who_joined_before_the_first_year_owe_no_registration_fee(group,
 def test_a_partial_payment_is_recorded_and_the_member_gets_a_receipt(group, trio, settings):
     day(settings, dt.date(2027, 1, 2))
     result = lets(settings, "euro", "paid", "1", "10,00", "--date", "2027-02-01")
-    assert result.exit_code == 0 and "still owed 8.00" in result.output
+    assert result.exit_code == 0 and "still owed € 8,00" in result.output
     receipt = group.last("an@example.org")
     assert plain(receipt.subject) == "Betaling ontvangen: € 10,00 voor contributie 2027"
     assert "1 februari 2027" in receipt.text and "nog te betalen: € 8,00" in plain(receipt.text)
@@ -248,7 +248,7 @@ def test_waive_forgives_part_of_the_debt_with_a_reason(group, trio, settings):
     day(settings, dt.date(2027, 1, 2))
     day(settings, dt.date(2027, 4, 2))
     result = lets(settings, "euro", "waive", "2", "2,50", "--reason", "bank delay")
-    assert result.exit_code == 0 and "still owed 18.00" in result.output
+    assert result.exit_code == 0 and "still owed € 18,00" in result.output
     assert lets(settings, "euro", "waive", "2", "50", "--reason", "too much").exit_code == 1
     assert lets(settings, "euro", "waive", "2", "1").exit_code == 2       # --reason is required
     euro.record_payment(trio[1], 1800, on=dt.date(2027, 5, 1), entered_by="t")
@@ -425,7 +425,7 @@ def test_members_on_paper_go_through_every_money_run_once_and_their_coordinator_
     assert run("2027-01-03") == "notices 0, reminders 0, core group 0, fines 0"
     assert run("2027-04-02") == "notices 0, reminders 4, core group 0, fines 0"
     paid = lets(settings, "euro", "paid", str(kees.number), "20,50", "--date", "2027-04-10", env=env)
-    assert paid.exit_code == 0 and "still owed 0.00" in paid.output
+    assert paid.exit_code == 0 and "still owed € 0,00" in paid.output
     assert run("2027-07-02") == "notices 0, reminders 3, core group 0, fines 0"
     assert run("2027-10-02") == "notices 0, reminders 0, core group 3, fines 0"
     assert run("2028-01-01") == "notices 0, reminders 0, core group 0, fines 3"
