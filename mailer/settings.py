@@ -355,6 +355,10 @@ def examine(path: str | os.PathLike | None = None, environ=None, files: bool = F
     if path.exists():
         try:
             parser.read(path, encoding="utf-8")
+        except configparser.DuplicateOptionError as exc:
+            raise SettingsError(f"{path} line {exc.lineno}: [{exc.section}] {exc.option} is set twice") from None
+        except configparser.DuplicateSectionError as exc:
+            raise SettingsError(f"{path} line {exc.lineno}: [{exc.section}] appears twice") from None
         except (configparser.Error, UnicodeDecodeError) as exc:
             raise SettingsError(f"{path}: {exc}") from None
     elif environ.get("LETS_SETTINGS") or path.name != "settings.ini":
