@@ -1,6 +1,7 @@
 """Settings are checked at start: unknown names and values not allowed stop `lets serve`,
 `lets poll` and `lets check-config`, each problem named with its value and what is allowed."""
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -163,9 +164,11 @@ def test_a_missing_certificate_key_or_token_program_stops_serve_before_it_listen
                                 "LETS_INBOUND_KEY_FILE": "/nonexistent/key.pem",
                                 "LETS_OUTBOUND_MODE": "smtp", "LETS_OUTBOUND_RELAY_HOST": "127.0.0.1",
                                 "LETS_OUTBOUND_RELAY_USER": "lets@gmail.com", "LETS_OUTBOUND_AUTH": "oauth2",
-                                "LETS_OUTBOUND_TOKEN_COMMAND": "no-such-token-program --account lets"})
+                                "LETS_OUTBOUND_TOKEN_COMMAND": "no-such-token-program --account lets",
+                                "LETS_OUTBOUND_CA_FILE": "/nonexistent/ca.pem"})
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "Error: 2 problems in the settings:" in result.stderr
+    assert "Error: 3 problems in the settings:" in result.stderr
+    assert "[outbound] ca_file: '/nonexistent/ca.pem': /nonexistent/ca.pem does not exist" in result.stderr
     assert "[inbound] key_file: '/nonexistent/key.pem': /nonexistent/key.pem does not exist" in result.stderr
     assert ("[outbound] token_command: 'no-such-token-program --account lets': the program "
             "'no-such-token-program' is not found or not executable") in result.stderr
@@ -188,3 +191,15 @@ def test_poll_without_a_secret_is_stopped_with_what_to_run(env, tmp_path):
     assert result.returncode == 1
     assert (f"[security] secret_file: {tmp_path / 'secret.key'} does not exist: run `lets init` to generate it, "
             "or set LETS_SECURITY_SECRET") in result.stderr
+
+
+def test_the_readmes_oauth2_example_has_no_problem(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    example = re.search(r"\*\*OAuth2 .*?```ini\n(.*?)```", readme, re.S).group(1)
+    ini = tmp_path / "settings.ini"
+    ini.write_text(example)
+    loaded, problems, _ = settings_module.examine(ini, environ={})
+    assert problems == []
+    assert (loaded.imap.auth, loaded.imap.host, loaded.imap.user) == ("oauth2", "imap.gmail.com", "lets@gmail.com")
+    assert (loaded.outbound.mode, loaded.outbound.auth, loaded.outbound.token_command) == (
+        "smtp", "oauth2", "oama access lets@gmail.com")
