@@ -208,7 +208,7 @@ def unknown_keys(parser, known: dict[str, list[str]]) -> list[str]:
     problems = []
     if parser.defaults():
         problems.append(f"[DEFAULT]: lets-mail reads no defaults section; move "
-                        f"{', '.join(parser.defaults())} under their own sections")
+                        f"{', '.join(parser.defaults())} into the sections they belong to")
     for section in parser.sections():
         if section not in known:
             problems.append(f"[{section}]: no such section{_suggest(section, known)}")

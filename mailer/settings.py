@@ -11,6 +11,8 @@ from db import categories as category_list
 from db.categories import Categories
 from db.money import AmountError, parse_amount
 
+from . import setting_checks as checks
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -346,8 +348,6 @@ def examine(path: str | os.PathLike | None = None, environ=None, files: bool = F
     that is wrong is replaced by its default, so the checks after it still run and the
     operator hears of every mistake at once. With `files`, also that the files named
     (keys, certificates, the secret) exist: what `lets serve` and `lets poll` need."""
-    from . import setting_checks as checks
-
     environ = os.environ if environ is None else environ
     path = Path(path or environ.get("LETS_SETTINGS") or "settings.ini")
     parser = configparser.ConfigParser(interpolation=None)
@@ -400,11 +400,11 @@ def examine(path: str | os.PathLike | None = None, environ=None, files: bool = F
     return settings, problems, path
 
 
-def load(path: str | os.PathLike | None = None, environ=None, files: bool = False) -> Settings:
+def load(path: str | os.PathLike | None = None, environ=None) -> Settings:
     """Read the settings file (LETS_SETTINGS or ./settings.ini), then apply LETS_* overrides.
     Raises SettingsError naming every problem: an unknown section, key or LETS_ variable, or
-    a value that is not allowed (and with `files`, a file named that is missing)."""
-    settings, problems, path = examine(path, environ, files=files)
+    a value that is not allowed."""
+    settings, problems, path = examine(path, environ)
     if len(problems) == 1:
         raise SettingsError(problems[0], problems)
     if problems:
@@ -415,8 +415,6 @@ def load(path: str | os.PathLike | None = None, environ=None, files: bool = Fals
 
 def file_problems(settings: Settings) -> list[str]:
     """The files the settings name that are missing or unreadable (checked at start)."""
-    from . import setting_checks as checks
-
     return checks.check_files(settings)
 
 

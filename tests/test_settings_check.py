@@ -63,6 +63,15 @@ def test_unknown_sections_and_keys_are_named_with_a_suggestion(env, tmp_path):
     ]
 
 
+def test_keys_under_default_are_refused_rather_than_given_to_every_section(tmp_path):
+    ini = tmp_path / "settings.ini"
+    ini.write_text("[DEFAULT]\nport = 2525\n\n[inbound]\nhost = 127.0.0.1\n")
+    with pytest.raises(settings_module.SettingsError) as caught:
+        settings_module.load(ini, environ={})
+    assert caught.value.problems == [
+        "[DEFAULT]: lets-mail reads no defaults section; move port into the sections they belong to"]
+
+
 def test_a_section_or_key_written_twice_is_named_with_its_line(tmp_path):
     ini = tmp_path / "settings.ini"
     ini.write_text("[group]\nname = LETS Test\n\n[outbound]\nmode = smtp\nmode = maildir\n")
