@@ -25,8 +25,9 @@ def lets(*args, env: dict, settings_file=SETTINGS_INI) -> subprocess.CompletedPr
 
 
 @pytest.fixture
-def env(settings):
-    """The tests' own settings, as LETS_ variables over the repository's settings.ini."""
+def env(settings, db):
+    """The tests' own settings, as LETS_ variables over the repository's settings.ini (and
+    its database created, which a PostgreSQL schema's clean-up expects)."""
     return {"LETS_DATABASE_URL": settings.database_url, "LETS_SECURITY_SECRET": settings.security.secret,
             "LETS_OUTBOUND_MAILDIR": str(settings.path(settings.outbound.maildir)),
             "LETS_INBOUND_PORT": str(free_port()), "LETS_TRADES_VERIFY_SENDERS": "false"}
