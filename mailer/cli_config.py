@@ -48,15 +48,54 @@ def summary(settings) -> list[str]:
     return lines
 
 
+def connections(settings) -> list[tuple[bool, str]]:
+    """Log in at the relay and the mailbox the settings name, once, changing nothing:
+    (worked, what happened) for each."""
+    from imapclient.exceptions import IMAPClientError
+
+    from .imap import CONNECTION_ERRORS, log_in
+    from .outbox import RelayUnavailable, SmtpTransport
+
+    done = []
+    out, imap = settings.outbound, settings.imap
+    if out.mode == "smtp":
+        how = "an OAuth2 token" if out.auth == "oauth2" else "a password" if out.relay_user else "no login"
+        transport = SmtpTransport(settings)
+        try:
+            transport.connect()
+            done.append((True, f"relay: {out.relay_host}:{out.relay_port} took {how}"
+                               + (f" for {out.relay_user}" if out.relay_user else "")))
+        except RelayUnavailable as exc:
+            done.append((False, f"relay: {exc}"))
+        finally:
+            transport.close()
+    if imap.host:
+        how = "an OAuth2 token" if imap.auth == "oauth2" else "a password"
+        try:
+            client = log_in(settings)
+            try:
+                messages = client.select_folder(imap.folder, readonly=True)[b"EXISTS"]
+            finally:
+                client.logout()
+            done.append((True, f"mailbox: {imap.host}:{imap.port} took {how} for {imap.user}; "
+                               f"{imap.folder} holds {messages} messages"))
+        except (*CONNECTION_ERRORS, IMAPClientError) as exc:
+            done.append((False, f"mailbox: {imap.host}:{imap.port}: {exc.__class__.__name__}: {exc}"))
+    return done
+
+
 @main.command("check-config")
+@click.option("--connect", is_flag=True,
+              help="Also log in at the relay and the IMAP mailbox, once; sends and moves nothing.")
 @pass_app
-def check_config(app):
+def check_config(app, connect):
     """Check the settings file and LETS_ variables: unknown sections, keys and variables, values
     that are not allowed, files that are missing. Prints every problem and exits 1, or prints
     "settings OK" and what the settings amount to. `lets serve` and `lets poll` make the same
-    checks before they start.
+    checks before they start. With --connect it also logs in where the settings say (the
+    relay, the mailbox), which tries a password or a token_command for real.
 
-    Example: lets --settings /etc/lets/settings.ini check-config
+    Example: lets --settings /etc/lets/settings.ini check-config --connect
     """
     try:
         settings, problems, path = settings_module.examine(app.settings_path, files=True)
@@ -71,3 +110,10 @@ def check_config(app):
     click.echo(f"settings OK: {where}")
     for line in summary(settings):
         click.echo(f"  {line}")
+    if connect:
+        failed = False
+        for worked, said in connections(settings):
+            click.echo(f"  {said}", err=not worked)
+            failed = failed or not worked
+        if failed:
+            sys.exit(1)

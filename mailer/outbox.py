@@ -154,9 +154,13 @@ class SmtpTransport:
         # empty line before its 535 (Google's XOAUTH2 protocol): answer the challenge so.
         connection.auth("XOAUTH2", lambda challenge=None: initial if challenge is None else "")
 
-    def send(self, row: OutboundMessage, raw: bytes | None = None) -> None:
+    def connect(self) -> None:
+        """Connect and log in unless connected: RelayUnavailable says why not."""
         if self.connection is None:
             self.connection = self._connect()
+
+    def send(self, row: OutboundMessage, raw: bytes | None = None) -> None:
+        self.connect()
         raw = bytes(row.raw) if raw is None else raw
         try:
             if self.connection.has_extn("pipelining") and (row.mail_from + row.recipient).isascii():

@@ -53,8 +53,9 @@ def relay(tls_certificate):
     handler = OAuthRelay("token-one")
     handler.port = free_port()
     # As smtp.gmail.com:587: STARTTLS first, then AUTH; XOAUTH2 is the handler's own mechanism.
-    controller = Controller(handler, hostname="127.0.0.1", port=handler.port, tls_context=server_context(tls_certificate),
-                            require_starttls=True, auth_require_tls=True, auth_exclude_mechanism=["PLAIN", "LOGIN"])
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port,
+                            tls_context=server_context(tls_certificate), require_starttls=True,
+                            auth_require_tls=True, auth_exclude_mechanism=["PLAIN", "LOGIN"])
     controller.start()
     yield handler
     controller.stop()
@@ -186,3 +187,33 @@ def test_a_refused_imap_token_is_tried_again_with_a_fresh_one(mailbox, dovecot, 
     wait_for(lambda: folders(mailbox)["Processed"] == 1, timeout=20)
     assert runs(token_file) >= 2 and poller.connections == 1
     assert f"Login: user=<{USER}>, method=XOAUTH2" in dovecot.log()
+
+
+def test_check_config_connect_logs_in_at_the_relay_and_the_mailbox_and_names_what_fails(
+        relay, relayed, mailbox, token_file):
+    from click.testing import CliRunner
+
+    from conftest import SETTINGS_INI
+    from mailer.cli import main
+
+    out, imap = relayed.outbound, mailbox.imap
+    env = {"LETS_SETTINGS": str(SETTINGS_INI), "LETS_DATABASE_URL": relayed.database_url,
+           "LETS_SECURITY_SECRET": relayed.security.secret, "LETS_OUTBOUND_MODE": "smtp",
+           "LETS_OUTBOUND_RELAY_HOST": out.relay_host, "LETS_OUTBOUND_RELAY_PORT": str(out.relay_port),
+           "LETS_OUTBOUND_RELAY_USER": out.relay_user, "LETS_OUTBOUND_AUTH": "oauth2",
+           "LETS_OUTBOUND_TOKEN_COMMAND": out.token_command, "LETS_OUTBOUND_CA_FILE": out.ca_file,
+           "LETS_IMAP_HOST": imap.host, "LETS_IMAP_PORT": str(imap.port), "LETS_IMAP_USER": imap.user,
+           "LETS_IMAP_AUTH": "oauth2", "LETS_IMAP_TOKEN_COMMAND": imap.token_command, "LETS_IMAP_CA_FILE": imap.ca_file}
+    relay.expected = PASSWORD  # one token for both, as one Google account has
+    result = CliRunner().invoke(main, ["check-config", "--connect"], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"  relay: 127.0.0.1:{relay.port} took an OAuth2 token for {ACCOUNT}" in result.output
+    assert (f"  mailbox: 127.0.0.1:{mailbox.imap.port} took an OAuth2 token for {USER}; "
+            "INBOX holds 0 messages") in result.output
+    assert relay.received == [] and runs(token_file) == 2
+
+    token_file.write_text("expired-token\n")
+    result = CliRunner().invoke(main, ["check-config", "--connect"], env=env)
+    assert result.exit_code == 1
+    assert f"  relay: 127.0.0.1:{relay.port}: SMTPAuthenticationError: (535" in result.output
+    assert f"  mailbox: 127.0.0.1:{mailbox.imap.port}: LoginError:" in result.output

@@ -102,7 +102,8 @@ BAD = [
                                               "(did you mean 'Europe/Amsterdam'?)"),
     ("LETS_GROUP_LANGUAGE", "de", "'de' is not one of nl, en, fr"),
     ("LETS_GROUP_ADDRESS", "lets.example", "'lets.example' is not an email address"),
-    ("LETS_GROUP_ADMINS", "beheer@lets.example, piet", "'beheer@lets.example,piet' holds 'piet', which is not an email address"),
+    ("LETS_GROUP_ADMINS", "beheer@lets.example, piet",
+     "'beheer@lets.example,piet' holds 'piet', which is not an email address"),
     ("LETS_DATABASE_URL", "mysql://lets@db/lets", "'mysql://lets@db/lets' is not a database URL: sqlite:///path or "
                                                   "postgresql://"),
     ("LETS_CONTRIBUTIONS_PERIOD", "weekly", "'weekly' is not one of monthly, quarterly, yearly"),
