@@ -218,7 +218,8 @@ def serve(app, port):
     from .web import start as start_web
     # The worker composes in its own process; the endpoint's pages need a composer here.
     web = start_web(settings, Composer(settings))   # None without [digest] public_url
-    click.echo(f"lets-mail: {settings.group.name} listening on {settings.inbound.host}:{server.port}; "
+    tls = " (STARTTLS offered)" if settings.inbound.cert_file else ""
+    click.echo(f"lets-mail: {settings.group.name} listening on {settings.inbound.host}:{server.port}{tls}; "
                f"outbound: {_outbound_description(settings)}", err=True)
     if web:
         click.echo(f"lets-mail: one-click unsubscribe on {settings.web.host}:{web.port}", err=True)

@@ -34,6 +34,7 @@ def test_serve_with_a_certificate_offers_starttls_and_mail_sent_over_it_is_answe
     try:
         wait_for(lambda: "listening" in log.read_text() or serve.poll() is not None, timeout=30)
         assert serve.poll() is None, log.read_text()
+        assert f"listening on 127.0.0.1:{port} (STARTTLS offered);" in log.read_text()
         trusting = ssl.create_default_context(cafile=str(tls_certificate.cert))
         with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
             client.ehlo("mx.example.org")
