@@ -211,12 +211,14 @@ def serve(app, port):
 
     Example: lets serve --port 2525
     """
+    from .cli_config import require_files
     from .health import Record
     from .smtp import controller
     from .worker import Stop
     from .workerprocess import WATCH_EVERY, ChildFailing, WorkerProcess
 
     settings = app.settings
+    require_files(settings)
     app.db()
     upgrade()
     worker = WorkerProcess(settings)
@@ -230,7 +232,8 @@ def serve(app, port):
     from .web import start as start_web
     # The worker composes in its own process; the endpoint's pages need a composer here.
     web = start_web(settings, Composer(settings))   # None without [digest] public_url
-    click.echo(f"lets-mail: {settings.group.name} listening on {settings.inbound.host}:{server.port}; "
+    tls = " (STARTTLS offered)" if settings.inbound.cert_file else ""
+    click.echo(f"lets-mail: {settings.group.name} listening on {settings.inbound.host}:{server.port}{tls}; "
                f"outbound: {_outbound_description(settings)}", err=True)
     if web:
         click.echo(f"lets-mail: one-click unsubscribe on {settings.web.host}:{web.port}", err=True)
@@ -778,12 +781,14 @@ def poll(app):
 
     Example: lets poll
     """
+    from .cli_config import require_files
     from .imap import Poller
     from .worker import Worker
 
     settings = app.settings
     if not settings.imap.host or not settings.imap.user:
         raise click.ClickException("set [imap] host and user (or LETS_IMAP_HOST, LETS_IMAP_USER) first")
+    require_files(settings)
     app.db()
     upgrade()
     worker = Worker(settings)
@@ -812,6 +817,7 @@ from . import cli_status  # noqa: E402,F401  (registers its commands)
 from . import cli_sanctions, cli_donors  # noqa: E402,F401  (registers their commands)
 from . import cli_meeting  # noqa: E402,F401  (registers its commands)
 from . import cli_import  # noqa: E402,F401  (registers its commands)
+from . import cli_config  # noqa: E402,F401  (registers its commands)
 
 if __name__ == "__main__":
     # `python -m mailer.cli` runs this file as __main__; the commands of cli_*.py were

@@ -20,6 +20,7 @@ from imapclient.exceptions import IMAPClientError
 
 from db.models import InboundMessage, MailboxState, utcnow
 
+from .oauth2 import TokenError, token
 from .parse import message_id_from_bytes
 from .pipeline import Processor, store
 from .settings import Settings
@@ -27,8 +28,9 @@ from .tls import client_context
 
 log = logging.getLogger(__name__)
 
-# What ends a connection and calls for a reconnect (imaplib's abort is an IMAPClientError).
-CONNECTION_ERRORS = (IMAPClientError, OSError, socket.timeout, EOFError)
+# What ends a connection and calls for a reconnect (imaplib's abort is an IMAPClientError);
+# a token command that failed may well work a minute later (its network, its provider).
+CONNECTION_ERRORS = (IMAPClientError, OSError, socket.timeout, EOFError, TokenError)
 
 
 class Poller:
@@ -51,12 +53,8 @@ class Poller:
     # -- the connection
     def connect(self) -> IMAPClient:
         imap = self.imap
-        context = client_context(imap.verify_tls, imap.ca_file)
-        client = IMAPClient(imap.host, imap.port, ssl=imap.ssl, ssl_context=context, timeout=30)
+        client = log_in(self.settings)
         try:
-            if imap.starttls and not imap.ssl:
-                client.starttls(context)
-            client.login(imap.user, imap.password)
             for folder in (imap.processed_folder, imap.failed_folder, imap.ignored_folder):
                 if not client.folder_exists(folder):
                     client.create_folder(folder)
@@ -172,6 +170,25 @@ class Poller:
             client.uid_expunge([uid])
         else:
             client.expunge()
+
+
+def log_in(settings: Settings) -> IMAPClient:
+    """A connection to the mailbox, logged in with the password or an OAuth2 token."""
+    imap = settings.imap
+    context = client_context(imap.verify_tls, imap.ca_file)
+    client = IMAPClient(imap.host, imap.port, ssl=imap.ssl, ssl_context=context, timeout=30)
+    try:
+        if imap.starttls and not imap.ssl:
+            client.starttls(context)
+        if imap.auth == "oauth2":
+            access = token(imap.token_command, "[imap] token_command", cwd=settings.base_dir)
+            client.oauth2_login(imap.user, access)
+        else:
+            client.login(imap.user, imap.password)
+    except BaseException:
+        _close(client)
+        raise
+    return client
 
 
 def _close(client: IMAPClient) -> None:

@@ -18,8 +18,10 @@ from db import tokens, write_transaction
 from db.models import OutboundMessage
 from db.prepared import prepared_insert
 
+from . import oauth2
 from .compose import Outgoing, now_utc
 from .dkim import Signer
+from .oauth2 import TokenError
 from .settings import Settings
 from .tls import client_context
 
@@ -114,6 +116,7 @@ class SmtpTransport:
 
     def __init__(self, settings: Settings):
         self.outbound = settings.outbound
+        self.base_dir = settings.base_dir  # a relative token command runs from the settings' folder
         self.connection: smtplib.SMTP | None = None
 
     def _context(self):
@@ -130,20 +133,35 @@ class SmtpTransport:
                 connection = smtplib.SMTP(out.relay_host, out.relay_port, timeout=30)
                 if out.starttls:
                     connection.starttls(context=self._context())
-            if out.relay_user:
+            if out.auth == "oauth2":
+                self._oauth2_login(connection)
+            elif out.relay_user:
                 # smtplib picks PLAIN or LOGIN (or CRAM-MD5) from what the relay offers.
                 connection.login(out.relay_user, out.relay_password)
             connection.ehlo_or_helo_if_needed()
-        except (smtplib.SMTPException, OSError) as exc:
+        except (smtplib.SMTPException, OSError, TokenError) as exc:
             if connection is not None:
                 connection.close()
             # A refused login is our configuration, not the message: keep the mail queued.
             raise RelayUnavailable(f"{out.relay_host}:{out.relay_port}: {exc.__class__.__name__}: {exc}") from exc
         return connection
 
-    def send(self, row: OutboundMessage, raw: bytes | None = None) -> None:
+    def _oauth2_login(self, connection: smtplib.SMTP) -> None:
+        out = self.outbound
+        access = oauth2.token(out.token_command, "[outbound] token_command", cwd=self.base_dir)
+        initial = oauth2.xoauth2(out.relay_user, access)
+        connection.ehlo_or_helo_if_needed()  # login() does it itself, auth() does not
+        # On a refused token the server sends a 334 with its reason and waits for an
+        # empty line before its 535 (Google's XOAUTH2 protocol): answer the challenge so.
+        connection.auth("XOAUTH2", lambda challenge=None: initial if challenge is None else "")
+
+    def connect(self) -> None:
+        """Connect and log in unless connected: RelayUnavailable says why not."""
         if self.connection is None:
             self.connection = self._connect()
+
+    def send(self, row: OutboundMessage, raw: bytes | None = None) -> None:
+        self.connect()
         raw = bytes(row.raw) if raw is None else raw
         try:
             if self.connection.has_extn("pipelining") and (row.mail_from + row.recipient).isascii():

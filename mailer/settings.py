@@ -11,6 +11,8 @@ from db import categories as category_list
 from db.categories import Categories
 from db.money import AmountError, parse_amount
 
+from . import setting_checks as checks
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,6 +48,9 @@ class Inbound:
     nonmember_reply_hours: int = 24
     max_per_hour: int = 60
     authserv_id: str = ""
+    # STARTTLS is offered to sending servers only when both are set (our own MX).
+    cert_file: str = ""
+    key_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,9 @@ class Outbound:
     relay_port: int = 587
     relay_user: str = ""
     relay_password: str = ""
+    # password, or oauth2: a fresh access token from token_command for every connection.
+    auth: str = "password"
+    token_command: str = ""
     starttls: bool = True
     implicit_tls: bool = False
     verify_tls: bool = True
@@ -173,6 +181,8 @@ class Imap:
     port: int = 993
     user: str = ""
     password: str = ""
+    auth: str = "password"
+    token_command: str = ""
     ssl: bool = True
     starttls: bool = False
     verify_tls: bool = True
@@ -297,7 +307,17 @@ class Settings:
 
 
 class SettingsError(Exception):
-    pass
+    """One or more settings are wrong; `problems` names each, with its value and what is allowed."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+# LETS_ variables that are no setting (the test database, the settings file): never "unknown".
+NOT_SETTINGS = ("LETS_SETTINGS", "LETS_TEST_DATABASE")
+BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True,
+              "0": False, "false": False, "no": False, "off": False, "": False}
 
 
 def _convert(kind, raw: str, where: str):
@@ -306,48 +326,100 @@ def _convert(kind, raw: str, where: str):
             return category_list.parse(raw)
         except category_list.CategoryError as exc:
             raise SettingsError(f"{where}: {exc}") from None
-    try:
-        if kind in (int, "int"):
+    if kind in (int, "int"):
+        try:
             return int(raw)
-        if kind in (bool, "bool"):
-            low = raw.strip().lower()
-            if low in ("1", "true", "yes", "on"):
-                return True
-            if low in ("0", "false", "no", "off", ""):
-                return False
-            raise ValueError(raw)
-        if kind in ("tuple[str, ...]",):
-            return tuple(part.strip() for part in raw.split(",") if part.strip())
-        return raw.strip()
-    except ValueError:
-        raise SettingsError(f"{where}: {raw!r} is not a valid {kind}") from None
+        except ValueError:
+            raise SettingsError(f"{where}: {raw!r} is not a whole number") from None
+    if kind in (bool, "bool"):
+        try:
+            return BOOL_WORDS[raw.strip().lower()]
+        except KeyError:
+            raise SettingsError(f"{where}: {raw!r} is not true or false "
+                                f"(allowed: true, false, yes, no, on, off, 1, 0)") from None
+    if kind in ("tuple[str, ...]",):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return raw.strip()
 
 
-def load(path: str | os.PathLike | None = None, environ=None) -> Settings:
-    """Read the settings file (LETS_SETTINGS or ./settings.ini), then apply LETS_* overrides."""
+def _sections() -> dict[str, type]:
+    return {section.name: section.default_factory for section in fields(Settings) if section.name != "base_dir"}
+
+
+def examine(path: str | os.PathLike | None = None, environ=None, files: bool = False
+            ) -> tuple[Settings, list[str], Path]:
+    """Read the settings and every problem with them: (settings, problems, file). A value
+    that is wrong is replaced by its default, so the checks after it still run and the
+    operator hears of every mistake at once. With `files`, also that the files named
+    (keys, certificates, the secret) exist: what `lets serve` and `lets poll` need."""
     environ = os.environ if environ is None else environ
     path = Path(path or environ.get("LETS_SETTINGS") or "settings.ini")
     parser = configparser.ConfigParser(interpolation=None)
+    problems: list[str] = []
     if path.exists():
-        parser.read(path, encoding="utf-8")
+        try:
+            parser.read(path, encoding="utf-8")
+        except configparser.DuplicateOptionError as exc:
+            raise SettingsError(f"{path} line {exc.lineno}: [{exc.section}] {exc.option} is set twice") from None
+        except configparser.DuplicateSectionError as exc:
+            raise SettingsError(f"{path} line {exc.lineno}: [{exc.section}] appears twice") from None
+        except (configparser.Error, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{path}: {exc}") from None
     elif environ.get("LETS_SETTINGS") or path.name != "settings.ini":
         raise SettingsError(f"settings file {path} not found")
+    known = {name: [key.name for key in fields(cls)] for name, cls in _sections().items()}
+    problems += checks.unknown_keys(parser, known)
+    problems += checks.unknown_variables(environ, known, NOT_SETTINGS)
     sections = {}
-    for section in fields(Settings):
-        if section.name == "base_dir":
-            continue
-        cls = section.default_factory
+    for name, cls in _sections().items():
         values = {}
         for key in fields(cls):
-            where = f"[{section.name}] {key.name}"
-            env = environ.get(f"LETS_{section.name}_{key.name}".upper())
-            if env is not None:
-                values[key.name] = _convert(key.type, env, f"LETS_{section.name.upper()}_{key.name.upper()}")
-            elif parser.has_option(section.name, key.name):
-                values[key.name] = _convert(key.type, parser.get(section.name, key.name), where)
-        sections[section.name] = cls(**values)
+            variable = f"LETS_{name}_{key.name}".upper()
+            if environ.get(variable) is not None:
+                where, raw = variable, environ[variable]
+            elif parser.has_option(name, key.name):
+                where, raw = f"[{name}] {key.name}", parser.get(name, key.name)
+            else:
+                continue
+            try:
+                value = _convert(key.type, raw, where)
+            except SettingsError as exc:
+                problems.append(str(exc))
+                continue
+            problem = checks.check_value(name, key.name, value, where)
+            if problem:
+                problems.append(problem)
+                continue
+            values[key.name] = value
+        try:
+            sections[name] = cls(**values)
+        except SettingsError as exc:  # a section's own check the table does not know yet
+            problems.append(str(exc))
+            sections[name] = cls()
     base_dir = path.resolve().parent if path.exists() else Path.cwd()
-    return Settings(base_dir=base_dir, **sections)
+    settings = Settings(base_dir=base_dir, **sections)
+    problems += checks.check_together(settings)
+    if files:
+        problems += checks.check_files(settings)
+    return settings, problems, path
+
+
+def load(path: str | os.PathLike | None = None, environ=None) -> Settings:
+    """Read the settings file (LETS_SETTINGS or ./settings.ini), then apply LETS_* overrides.
+    Raises SettingsError naming every problem: an unknown section, key or LETS_ variable, or
+    a value that is not allowed."""
+    settings, problems, path = examine(path, environ)
+    if len(problems) == 1:
+        raise SettingsError(problems[0], problems)
+    if problems:
+        raise SettingsError(f"{len(problems)} problems in the settings ({path}):\n  " + "\n  ".join(problems),
+                            problems)
+    return settings
+
+
+def file_problems(settings: Settings) -> list[str]:
+    """The files the settings name that are missing or unreadable (checked at start)."""
+    return checks.check_files(settings)
 
 
 def replace(settings: Settings, **sections) -> Settings:

@@ -13,6 +13,7 @@ from db.spool import path_for as spool_path_for
 from .authresults import strip_own
 from .groupcommit import GroupStore
 from .settings import Settings
+from .tls import server_context
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,11 @@ def controller(settings: Settings, on_stored=lambda inbound_id: None, port: int 
     if port == 0:
         # aiosmtpd's Controller connects to its own port to see it is up, so it needs the number.
         port = free_port(inbound.host)
+    tls = {}
+    if inbound.cert_file and inbound.key_file:
+        # Offered, never required: a server that cannot upgrade still delivers (RFC 3207 4).
+        tls = dict(tls_context=server_context(settings.path(inbound.cert_file), settings.path(inbound.key_file)),
+                   require_starttls=False)
     return _Controller(
         Handler(settings, on_stored),
         hostname=inbound.host,
@@ -108,4 +114,5 @@ def controller(settings: Settings, on_stored=lambda inbound_id: None, port: int 
         data_size_limit=inbound.max_size,
         server_hostname=settings.group.domain,
         ident="lets-mail",
+        **tls,
     )

@@ -24,7 +24,7 @@ listen = 127.0.0.1
 ssl = yes
 ssl_cert = <{cert}
 ssl_key = <{key}
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 disable_plaintext_auth = no
 first_valid_uid = 1
 first_valid_gid = 1
@@ -71,7 +71,9 @@ def binary() -> str:
 class Dovecot:
     """`start()`/`stop()` may be called repeatedly: the mail survives a restart, as on a real server."""
 
-    def __init__(self, certificate):
+    def __init__(self, certificate, mechanisms: str = "plain login"):
+        # With "xoauth2" among the mechanisms, PASSWORD is also the user's access token:
+        # Dovecot checks an XOAUTH2 bearer token against the passdb as it checks a password.
         self.root = Path(tempfile.mkdtemp(prefix="lets-dovecot-"))
         # Dovecot's unprivileged login processes must reach base_dir.
         self.root.chmod(0o755)
@@ -89,7 +91,7 @@ class Dovecot:
                 os.chown(self.root / sub, pwd.getpwnam(mail_user).pw_uid, group)
         (self.root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
         (self.root / "dovecot.conf").write_text(CONFIG.format(
-            root=self.root, cert=certificate.cert, key=certificate.key, port=self.port,
+            root=self.root, cert=certificate.cert, key=certificate.key, port=self.port, mechanisms=mechanisms,
             mail_user=mail_user, mail_group=mail_user if os.geteuid() == 0 else group,
             internal_user=mail_user, internal_group=mail_user if os.geteuid() == 0 else group,
             login_user=login_user))
