@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import os
 from pathlib import Path
 
@@ -60,7 +61,11 @@ class ServeLock:
     worker of its own; the kernel drops the lock with the process, even one killed."""
 
     def __init__(self, settings):
-        self.path = health.folder(settings) / "serve.lock"
+        url = settings.database_url
+        # Beside a SQLite file its folder of records is its own; another database's is
+        # var/health of the settings' folder, which may serve more than one database.
+        name = "serve.lock" if url.startswith("sqlite:") else f"serve-{hashlib.sha256(url.encode()).hexdigest()[:12]}.lock"
+        self.path = health.folder(settings) / name
         self.fd: int | None = None
 
     def take(self) -> None:
