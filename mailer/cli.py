@@ -122,6 +122,7 @@ def init(app, demo):
     written = Path(app.settings_path or "settings.ini")
     if not written.exists():
         try:
+            written.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(EXAMPLE_SETTINGS, written)
         except OSError as exc:
             raise click.ClickException(f"cannot write {written}: {exc.strerror or exc}") from exc
