@@ -243,7 +243,7 @@ def serve(app, port):
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, stop.from_signal)
     # The port first: a port in use stops us before there are children to stop. Mail the
-    # server takes meanwhile waits in the spool, where the worker looks when it starts.
+    # server stores meanwhile is taken by the worker's first round, as after a restart.
     try:
         server.start()
     except OSError as exc:
