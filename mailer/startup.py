@@ -31,6 +31,12 @@ def open_database(url: str) -> None:
     try:
         connect(url)
         database.connect(reuse_if_open=True)
+    except peewee.ImproperlyConfigured as exc:   # a database without its driver
+        if url.startswith("postgres"):
+            raise StartupError("[database] url names a PostgreSQL database, whose driver (psycopg2) is not "
+                               "installed: install lets-mail with its postgres extra "
+                               "(pip install 'lets-mail[postgres]'), or use SQLite") from exc
+        raise StartupError(f"{exc}; check [database] url (LETS_DATABASE_URL)") from exc
     except (OSError, peewee.OperationalError) as exc:
         if sqlite_file is None:
             said = " ".join(str(exc).split())  # PostgreSQL's messages span lines

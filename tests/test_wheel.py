@@ -126,3 +126,12 @@ def accepting(server: subprocess.Popen, port: int, log: Path) -> bool:
             return client.noop()[0] == 250
     except OSError:
         return False
+
+
+def test_a_postgresql_url_without_its_driver_says_which_extra_to_install(venv, group):
+    result = run([str(venv / "bin" / "lets"), "inbox"], cwd=group,
+                 env={**clean_environment(), "LETS_DATABASE_URL": "postgresql://lets@127.0.0.1:5432/lets"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.splitlines() == [
+        "Error: [database] url names a PostgreSQL database, whose driver (psycopg2) is not installed: "
+        "install lets-mail with its postgres extra (pip install 'lets-mail[postgres]'), or use SQLite"], result.stderr
