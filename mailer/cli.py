@@ -4,20 +4,27 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import shutil
 import signal
 import sqlite3
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import click
 import peewee
 
-from db import connect, database, listings, members
+from db import database, listings, members
 from db.migrations import upgrade
 from db.models import InboundMessage, Member, OutboundMessage
 
 from . import settings as settings_module
 from .settings import SettingsError
+from .startup import ServeLock, StartupError, cannot_listen, open_database
+
+# The settings.ini `lets init` writes where there is none: the checkout's own, shipped in
+# the wheel as package data (see pyproject.toml).
+EXAMPLE_SETTINGS = Path(__file__).resolve().parent / "example" / "settings.ini"
 
 DEMO_MEMBERS = [
     ("An de Vries", "an@example.org", "regular", "nl"),
@@ -46,7 +53,10 @@ class App:
 
     def db(self):
         if not self._connected:
-            connect(self.settings.database_url)
+            try:
+                open_database(self.settings.database_url)
+            except StartupError as exc:
+                raise click.ClickException(str(exc)) from exc
             self._connected = True
         return database
 
@@ -80,7 +90,15 @@ class Commands(click.Group):
                 formatter.write_dl(rows)
 
 
+def _version() -> str:
+    try:
+        return metadata.version("lets-mail")
+    except metadata.PackageNotFoundError:  # a checkout used without installing it
+        return "unknown (not installed)"
+
+
 @click.group(cls=Commands)
+@click.version_option(_version(), "--version", prog_name="lets-mail", message="%(prog)s %(version)s")
 @click.option("--settings", "settings_path", envvar="LETS_SETTINGS", type=click.Path(dir_okay=False),
               help="The settings file (default ./settings.ini).")
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
@@ -96,10 +114,19 @@ def main(ctx, settings_path, verbose):
 @click.option("--demo", is_flag=True, help="Add a few demo members when the group has none.")
 @pass_app
 def init(app, demo):
-    """Create or upgrade the database and generate the token secret; safe to repeat.
+    """Write a settings.ini where there is none, create or upgrade the database and
+    generate the token secret; safe to repeat.
 
     Example: lets init --demo
     """
+    written = Path(app.settings_path or "settings.ini")
+    if not written.exists():
+        try:
+            written.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(EXAMPLE_SETTINGS, written)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {written}: {exc.strerror or exc}") from exc
+        click.echo(f"wrote {written}: set [group] name, address and language there")
     settings = app.settings
     secret_file = settings.path(settings.security.secret_file)
     if not settings.security.secret and not secret_file.exists():
@@ -220,18 +247,34 @@ def serve(app, port):
     settings = app.settings
     require_files(settings)
     app.db()
+    lock = ServeLock(settings)
+    try:
+        lock.take()
+    except StartupError as exc:
+        raise click.ClickException(str(exc)) from exc
     upgrade()
     worker = WorkerProcess(settings)
     server = controller(settings, on_stored=worker.wake, port=port)
     stop = Stop()  # set from the handlers without a lock: see worker.Stop
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, stop.from_signal)
+    # The port first: a port in use stops us before there are children to stop. Mail the
+    # server stores meanwhile is taken by the worker's first round, as after a restart.
+    try:
+        server.start()
+    except OSError as exc:
+        server.handler.close()
+        raise click.ClickException(str(cannot_listen(settings.inbound.host, server.port, exc))) from exc
     worker.start()
-    server.start()
     from .compose import Composer
     from .web import start as start_web
-    # The worker composes in its own process; the endpoint's pages need a composer here.
-    web = start_web(settings, Composer(settings))   # None without [digest] public_url
+    try:
+        # The worker composes in its own process; the endpoint's pages need a composer here.
+        web = start_web(settings, Composer(settings))   # None without [digest] public_url
+    except OSError as exc:
+        server.stop()
+        worker.stop()
+        raise click.ClickException(str(cannot_listen(settings.web.host, settings.web.port, exc))) from exc
     tls = " (STARTTLS offered)" if settings.inbound.cert_file else ""
     click.echo(f"lets-mail: {settings.group.name} listening on {settings.inbound.host}:{server.port}{tls}; "
                f"outbound: {_outbound_description(settings)}", err=True)
@@ -250,6 +293,7 @@ def serve(app, port):
         server.stop()
         worker.stop()
         record.stop()
+        lock.release()
 
 
 def _outbound_description(settings) -> str:

@@ -170,3 +170,38 @@ def test_a_database_busy_past_the_timeout_gets_one_line_and_changes_nothing(runn
     assert "Error: the database did not answer: database is locked" in result.output
     assert "Traceback" not in result.output
     assert "tuin" not in lets(runner, "budget", "list").output
+
+
+def test_init_in_an_empty_folder_writes_the_annotated_settings_and_never_overwrites_them(tmp_path, monkeypatch):
+    for name in [name for name in __import__("os").environ if name.startswith("LETS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    first = CliRunner().invoke(main, ["init"], catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    assert "wrote settings.ini: set [group] name, address and language there" in first.output
+    assert (tmp_path / "settings.ini").read_text() == (ROOT / "settings.ini").read_text()
+    assert (tmp_path / "var" / "lets.db").is_file() and (tmp_path / "var" / "secret.key").is_file()
+
+    (tmp_path / "settings.ini").write_text("[group]\nname = LETS Tuin\n")
+    again = CliRunner().invoke(main, ["init"], catch_exceptions=False)
+    assert again.exit_code == 0 and "wrote" not in again.output, again.output
+    assert (tmp_path / "settings.ini").read_text() == "[group]\nname = LETS Tuin\n"
+
+
+def test_init_writes_the_settings_where_lets_settings_names_them(tmp_path, monkeypatch):
+    for name in [name for name in __import__("os").environ if name.startswith("LETS_")]:
+        monkeypatch.delenv(name)
+    target = tmp_path / "etc" / "lets" / "settings.ini"
+    monkeypatch.setenv("LETS_SETTINGS", str(target))
+    result = CliRunner().invoke(main, ["init"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"wrote {target}" in result.output and target.read_text() == (ROOT / "settings.ini").read_text()
+    # Relative paths are taken from the settings file's folder.
+    assert (target.parent / "var" / "lets.db").is_file()
+
+
+def test_lets_version_prints_the_package_version(runner):
+    from importlib import metadata
+
+    result = lets(runner, "--version")
+    assert result.exit_code == 0 and result.output == f"lets-mail {metadata.version('lets-mail')}\n"

@@ -5,8 +5,12 @@ says once what is wrong and what to do, `lets status` exits non-zero and `lets o
 Through a real `lets serve` on a free port, with real files: the outbox Maildir replaced
 by a file, and the database file made immutable (`chattr +i`: these tests run as root,
 whom a chmod does not stop; the test is skipped where the file system has no such flag).
+
+At start, a mistake stops `lets serve` with one line that says what and what to do: a
+second server on the same database, a port in use, a database that cannot be opened.
 """
 import shutil
+import socket
 import subprocess
 import time
 
@@ -110,3 +114,83 @@ def test_a_read_only_database_keeps_mail_in_the_spool_and_processing_resumes_wit
     finally:
         immutable(database_file, False)
     assert [row.state for row in InboundMessage.select()] == ["processed", "processed"]
+
+
+# Mistakes at start: `lets serve` says what and what to do in one line, exits non-zero,
+# and leaves nothing running (a service manager then shows that line).
+
+def serve_once(settings, *args, **env) -> subprocess.CompletedProcess:
+    """`lets serve` that is expected to stop by itself at once."""
+    server = Server(settings, free_port(), None, **env)
+    return server.lets("serve", *args)
+
+
+def one_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == "", result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    return lines[0]
+
+
+def test_a_second_serve_on_the_same_database_says_which_process_runs_and_the_first_keeps_answering(
+        settings, db, tmp_path):
+    members.add("An de Vries", AN)
+    first = Server(settings, free_port(), tmp_path / "serve.log")
+    first.start()
+    try:
+        second = serve_once(settings, "--port", str(free_port()))
+        line = one_line(second)
+        assert f"another `lets serve` (pid {first.process.pid}) is running on this database" in line, line
+        assert "stop it first" in line
+        send(first, 1)
+        wait_for(lambda: len(delivered(settings)) == 1, timeout=20)
+    finally:
+        first.stop()
+    # Stopped, the first lets the next one start.
+    again = Server(settings, free_port(), tmp_path / "again.log")
+    again.start()
+    again.stop()
+
+
+def test_a_port_in_use_is_named_with_what_to_do_and_no_worker_is_left_behind(settings, db, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = one_line(serve_once(settings, "--port", str(port)))
+    assert f"cannot listen on 127.0.0.1:{port}: another program uses that port" in line, line
+    assert "--port or [inbound] port" in line
+    # Nothing of it is left: the next server starts on the same database.
+    server = Server(settings, free_port(), tmp_path / "serve.log")
+    server.start()
+    server.stop()
+
+
+def test_a_database_folder_that_cannot_be_made_is_named_with_what_to_do(settings, tmp_path):
+    (tmp_path / "data").write_text("a file where the folder should be\n")
+    line = one_line(serve_once(settings, LETS_DATABASE_URL=f"sqlite:///{tmp_path / 'data' / 'lets.db'}"))
+    assert f"cannot open the database {tmp_path / 'data' / 'lets.db'}: {tmp_path / 'data'} is a file, not a folder" \
+        in line, line
+    assert "[database] url (LETS_DATABASE_URL)" in line
+
+
+def test_a_database_folder_that_may_not_be_written_is_named_with_what_to_do(settings, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    if shutil.which("chattr") is None or immutable(folder, True).returncode != 0:
+        pytest.skip("no immutable flag on this file system: a read-only folder cannot be made for root")
+    try:
+        line = one_line(serve_once(settings, LETS_DATABASE_URL=f"sqlite:///{folder / 'lets.db'}"))
+    finally:
+        immutable(folder, False)
+    assert f"its folder {folder} may not be written by this user" in line, line
+
+
+def test_an_unreachable_postgresql_is_one_line_that_names_the_setting(settings):
+    with socket.socket() as closed:   # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        url = f"postgresql://postgres@127.0.0.1:{closed.getsockname()[1]}/lets"
+    line = one_line(serve_once(settings, LETS_DATABASE_URL=url))
+    assert "the database did not answer:" in line and "Connection refused" in line, line
+    assert "[database] url (LETS_DATABASE_URL)" in line
