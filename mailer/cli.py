@@ -16,6 +16,7 @@ from db import connect, database, listings, members
 from db.migrations import upgrade
 from db.models import InboundMessage, Member, OutboundMessage
 
+from . import dkim
 from . import settings as settings_module
 from .settings import SettingsError
 
@@ -96,7 +97,9 @@ def main(ctx, settings_path, verbose):
 @click.option("--demo", is_flag=True, help="Add a few demo members when the group has none.")
 @pass_app
 def init(app, demo):
-    """Create or upgrade the database and generate the token secret; safe to repeat.
+    """Create or upgrade the database and generate the token secret and DKIM key; safe to repeat.
+
+    A new DKIM key comes with the DNS records to publish (see lets show-dns).
 
     Example: lets init --demo
     """
@@ -107,6 +110,8 @@ def init(app, demo):
         secret_file.write_text(secrets.token_urlsafe(32) + "\n")
         secret_file.chmod(0o600)
         click.echo(f"generated a token secret in {secret_file}")
+    for line in dkim.prepare(settings):
+        click.echo(line)
     app.db()
     categories = settings.listings.categories
     for line in upgrade(categories=categories) or ["schema is up to date"]:
@@ -770,6 +775,7 @@ from . import cli_guide  # noqa: E402,F401  (registers its commands)
 from . import cli_status  # noqa: E402,F401  (registers its commands)
 from . import cli_sanctions, cli_donors  # noqa: E402,F401  (registers their commands)
 from . import cli_meeting  # noqa: E402,F401  (registers its commands)
+from . import cli_dns  # noqa: E402,F401  (registers its commands)
 
 if __name__ == "__main__":
     # `python -m mailer.cli` runs this file as __main__; the commands of cli_*.py were
