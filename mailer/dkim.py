@@ -153,5 +153,39 @@ def state(settings: Settings) -> str:
             f"selector = {DEFAULT_SELECTOR} (or LETS_DKIM_SELECTOR); `lets show-dns` shows these again")
 
 
+def check(settings: Settings, txt) -> tuple[bool, list[str]]:
+    """What DNS publishes for the group, against the key: (whether the DKIM record there
+    carries this key, lines to show). `txt(name)` gives the TXT records at a name, each
+    joined into one string (sender_auth.dns_txt)."""
+    path = key_path(settings)
+    if not path.exists():
+        raise DkimError(f"no DKIM key in {path}: run `lets init` to generate one")
+    domain, mail_domain = signing_domain(settings), settings.group.domain
+    name = f"{selector(settings)}._domainkey.{domain}"
+    published = [_tags(record).get("p", "") for record in txt(name) if _tags(record).get("v", "DKIM1") == "DKIM1"]
+    ours = public_key(path)
+    if ours in published:
+        lines, matches = [f"DKIM: {name} carries this key"], True
+    elif published:
+        lines, matches = [f"DKIM: {name} carries another key than {path}"], False
+    else:
+        lines, matches = [f"DKIM: nothing at {name} yet (a new record may take a while to show)"], False
+    spf = [r for r in txt(mail_domain) if r.lower().startswith("v=spf1")]
+    lines.append(f"SPF: {spf[0]}" if spf else f"SPF: no record at {mail_domain}")
+    dmarc = [r for r in txt(f"_dmarc.{mail_domain}") if r.replace(" ", "").upper().startswith("V=DMARC1")]
+    lines.append(f"DMARC: {dmarc[0]}" if dmarc else f"DMARC: no record at _dmarc.{mail_domain}")
+    return matches, lines
+
+
+def _tags(record: str) -> dict[str, str]:
+    """A DKIM record's tags (RFC 6376 3.6.1); whitespace inside a value does not count."""
+    tags = {}
+    for part in record.split(";"):
+        key, eq, value = part.partition("=")
+        if eq:
+            tags[key.strip()] = "".join(value.split())
+    return tags
+
+
 class DkimError(Exception):
     pass

@@ -102,6 +102,32 @@ def test_show_dns_without_a_key_says_to_run_init_and_a_relay_is_named_in_the_spf
     assert "need its domain's consent (RFC 7489 7.1)" in relayed.output
 
 
+def test_check_compares_what_dns_publishes_with_the_key(runner, tmp_path):
+    lets(runner, "init")
+    printed = lets(runner, "show-dns").output
+    name, value = dkim_record(printed)
+    settings = settings_module.load(SETTINGS_INI, environ={"LETS_SECURITY_SECRET_FILE": str(tmp_path / "var" / "secret.key")})
+    zone = {name.rstrip("."): [value.decode()], "lets.example": ["v=spf1 mx ~all"],
+            "_dmarc.lets.example": ["v=DMARC1; p=none; rua=mailto:beheer@lets.example"]}
+    matches, lines = group_dkim.check(settings, lambda asked: zone.get(asked, []))
+    assert matches and lines == ["DKIM: lets._domainkey.lets.example carries this key", "SPF: v=spf1 mx ~all",
+                                 "DMARC: v=DMARC1; p=none; rua=mailto:beheer@lets.example"]
+    # As a DNS web form may keep it: spaces where the strings were joined.
+    zone[name.rstrip(".")] = [value.decode()[:100] + " " + value.decode()[100:]]
+    assert group_dkim.check(settings, lambda asked: zone.get(asked, []))[0]
+    other = tmp_path / "other.pem"
+    group_dkim.generate(other)
+    zone[name.rstrip(".")] = ["v=DKIM1; k=rsa; p=" + group_dkim.public_key(other)]
+    matches, lines = group_dkim.check(settings, lambda asked: zone.get(asked, []))
+    assert not matches and "carries another key" in lines[0]
+    # Offline: the reserved .example names are never asked about, so nothing is published.
+    offline = lets(runner, "show-dns", "--check")
+    assert offline.exit_code == 1
+    assert offline.output.splitlines() == ["DKIM: nothing at lets._domainkey.lets.example yet (a new record may "
+                                           "take a while to show)", "SPF: no record at lets.example",
+                                           "DMARC: no record at _dmarc.lets.example"]
+
+
 def test_a_selector_without_its_key_is_a_clear_error(settings, tmp_path):
     lost = settings_module.replace(settings, dkim={"selector": "lets", "key_file": str(tmp_path / "gone.pem")})
     with pytest.raises(group_dkim.DkimError, match="no key .*gone.pem: run `lets init`"):
