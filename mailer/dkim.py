@@ -3,10 +3,13 @@ the group's key, and the DNS records that go with it."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
+import time
 from pathlib import Path
 
 import dkim
+from dkim.canonicalization import Relaxed
 
 from .settings import Settings
 
@@ -39,7 +42,7 @@ class Signer:
         if self.selector:
             path = key_path(settings)
             try:
-                self.key = path.read_bytes()
+                self.key = _private_key(path)
             except FileNotFoundError:
                 raise DkimError(f"[dkim] selector is set but there is no key {path}: run `lets init`") from None
 
@@ -48,12 +51,41 @@ class Signer:
         return self.key is not None
 
     def sign(self, raw: bytes) -> bytes:
+        """`raw` with a DKIM-Signature header on top (rsa-sha256, relaxed/relaxed: relays
+        re-fold headers and rewrap whitespace; simple would break).
+
+        dkimpy canonicalizes and selects the headers, OpenSSL (cryptography) signs:
+        dkimpy's own RSA, in Python integers, took 14 ms a message against 1 ms."""
         if self.key is None:
             return raw
-        # relaxed/relaxed: relays re-fold headers and rewrap whitespace; simple would break.
-        signature = dkim.sign(raw, self.selector, self.domain, self.key,
-                              canonicalize=(b"relaxed", b"relaxed"), include_headers=list(INCLUDE_HEADERS))
-        return signature + raw
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        headers, body = dkim.rfc822_parse(raw)
+        relaxed = Relaxed
+        body_hash = base64.b64encode(hashlib.sha256(relaxed.canonicalize_body(body)).digest())
+        stamp = str(int(time.time())).encode()
+        # Folded at its spaces only: relaxed canonicalization unfolds them again.
+        value = dkim.fold(b"; ".join((b"v=1", b"a=rsa-sha256", b"c=relaxed/relaxed", b"d=" + self.domain,
+                                      b"s=" + self.selector, b"t=" + stamp, b"h=" + b" : ".join(INCLUDE_HEADERS),
+                                      b"bh=" + body_hash, b"b=")), namelen=len("DKIM-Signature"))
+        signed = dkim.select_headers(relaxed.canonicalize_headers(headers), INCLUDE_HEADERS)
+        ((name, own),) = relaxed.canonicalize_headers([(b"DKIM-Signature", b" " + value)])
+        # RFC 6376 3.7: the signature's own header last, without its trailing CRLF.
+        data = b"".join(n + b":" + v for n, v in signed) + name + b":" + own.rstrip()
+        signature = base64.b64encode(self.key.sign(data, padding.PKCS1v15(), hashes.SHA256()))
+        # b= on lines of its own: whitespace inside it does not count (RFC 6376 3.5).
+        folded = b"\r\n ".join(signature[i:i + 72] for i in range(0, len(signature), 72))
+        return b"DKIM-Signature: " + value + b"\r\n " + folded + b"\r\n" + raw
+
+
+def _private_key(path: Path):
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise DkimError(f"{path} is not an unencrypted PEM private key: {exc}") from None
 
 
 def signing_domain(settings: Settings) -> str:
@@ -91,11 +123,7 @@ def public_key(path: Path) -> str:
     """The base64 of the key's public half, as DKIM's p= tag wants it (SubjectPublicKeyInfo)."""
     from cryptography.hazmat.primitives import serialization
 
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (ValueError, TypeError) as exc:
-        raise DkimError(f"{path} is not an unencrypted PEM private key: {exc}") from None
-    public = key.public_key().public_bytes(serialization.Encoding.DER,
+    public = _private_key(path).public_key().public_bytes(serialization.Encoding.DER,
                                            serialization.PublicFormat.SubjectPublicKeyInfo)
     return base64.b64encode(public).decode("ascii")
 

@@ -223,6 +223,47 @@ def test_what_goes_out_verifies_with_the_published_key_and_the_signature_covers_
                                           b"\r\nList-Unsubscribe:", 1), dnsfunc=published)
 
 
+# Mail::DKIM, the verifier of SpamAssassin and Amavis, with the key from the record the
+# test gives it instead of a DNS query.
+MAIL_DKIM = r"""
+use strict; use warnings;
+use Mail::DKIM::Verifier; use Mail::DKIM::PublicKey;
+no warnings 'redefine';
+*Mail::DKIM::PublicKey::fetch_async = sub {
+    my ($class, %prms) = @_;
+    my $key = $class->parse($ENV{DKIM_RECORD});
+    $key->{Selector} = $prms{Selector}; $key->{Domain} = $prms{Domain}; $key->check;
+    my $success = ($prms{Callbacks} || {})->{Success} || sub { $_[0] };
+    return sub { $success->($key) };
+};
+binmode STDIN;
+my $dkim = Mail::DKIM::Verifier->new();
+while (<STDIN>) { s/\r?\n\z/\r\n/; $dkim->PRINT($_); }
+$dkim->CLOSE;
+print $dkim->result_detail, "\n";
+"""
+
+
+def mail_dkim_available() -> bool:
+    return shutil.which("perl") is not None and subprocess.run(
+        ["perl", "-MMail::DKIM::Verifier", "-e", "1"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not mail_dkim_available(), reason="apt-get install libmail-dkim-perl")
+def test_mail_dkim_the_verifier_of_spamassassin_and_amavis_agrees(signing, sent):
+    (value,) = [line for line in group_dkim.records(signing) if "._domainkey." in line]
+    record = "".join(re.findall(r'"([^"]*)"', value))
+
+    def verdict(raw):
+        done = subprocess.run(["perl", "-e", MAIL_DKIM], input=raw, capture_output=True, timeout=60,
+                              env={"DKIM_RECORD": record, "PATH": "/usr/bin:/bin"})
+        return done.stdout.decode().strip() or done.stderr.decode()
+
+    for kind, raw in four(sent).items():
+        assert verdict(raw) == "pass", kind
+    assert verdict(four(sent)["digest"].replace(b"Subject: ", b"Subject: Re: ", 1)).startswith("fail")
+
+
 def test_list_id_keeps_its_id_plain_and_bulk_mail_names_where_to_post(sent):
     for kind, raw in four(sent).items():
         head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
