@@ -771,11 +771,11 @@ from . import cli_euro  # noqa: E402,F401  (registers its commands)
 from . import cli_report  # noqa: E402,F401  (registers its commands)
 from . import cli_announce  # noqa: E402,F401  (registers its commands)
 from . import cli_coordinators  # noqa: E402,F401  (registers its commands)
+from . import cli_dns  # noqa: E402,F401  (registers its commands)
 from . import cli_guide  # noqa: E402,F401  (registers its commands)
 from . import cli_status  # noqa: E402,F401  (registers its commands)
 from . import cli_sanctions, cli_donors  # noqa: E402,F401  (registers their commands)
 from . import cli_meeting  # noqa: E402,F401  (registers its commands)
-from . import cli_dns  # noqa: E402,F401  (registers its commands)
 
 if __name__ == "__main__":
     # `python -m mailer.cli` runs this file as __main__; the commands of cli_*.py were
