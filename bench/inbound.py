@@ -161,7 +161,7 @@ class Lets:
         self.db_path = tmp / f"lets-{name}.db"
         self.env = {**os.environ, "LETS_DATABASE_URL": f"sqlite:///{self.db_path}", "LETS_SECURITY_SECRET": "bench",
                     "LETS_OUTBOUND_MAILDIR": str(tmp / f"outbox-{name}"), "LETS_INBOUND_PORT": str(self.port),
-                    "LETS_SETTINGS": str(ROOT / "settings.ini")}
+                    "LETS_SETTINGS": str(ROOT / "settings.ini"), "LETS_DKIM_KEY_FILE": str(tmp / f"dkim-{name}.pem")}
         lets = [sys.executable, "-m", "mailer.cli"]
         subprocess.run(lets + ["init"], env=self.env, cwd=ROOT, check=True, capture_output=True)
         seed = "\n".join(f"import db.members as m; m.add('Member {i}', 'm{i}@example.org')" for i in range(MEMBERS))

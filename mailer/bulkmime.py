@@ -22,7 +22,7 @@ from email.header import Header
 
 from markupsafe import Markup
 
-from .compose import Composer, Outgoing, header_safe
+from .compose import Composer, Outgoing, header_safe, mail_date
 
 MARK = "\x00"
 
@@ -121,7 +121,7 @@ def compose(composer: Composer, template: str, language: str, context: dict, *, 
         f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\nMIME-Version: 1.0\r\n',
         _encoded_header("From", email.utils.formataddr((header_safe(group.name), group.address), "utf-8")),
         header("To", to), header("Subject", subject),
-        header("Date", email.utils.formatdate(localtime=False)), header("Message-ID", message_id),
+        header("Date", mail_date()), header("Message-ID", message_id),
         "Auto-Submitted: auto-generated\r\n", header("X-Loop", group.address),
         header("Content-Language", language),
         *(header(name, value) for name, value in headers.items()),

@@ -18,6 +18,7 @@ from db import database, listings, members
 from db.migrations import upgrade
 from db.models import InboundMessage, Member, OutboundMessage
 
+from . import dkim
 from . import settings as settings_module
 from .settings import SettingsError
 from .startup import ServeLock, StartupError, cannot_listen, open_database
@@ -115,7 +116,9 @@ def main(ctx, settings_path, verbose):
 @pass_app
 def init(app, demo):
     """Write a settings.ini where there is none, create or upgrade the database and
-    generate the token secret; safe to repeat.
+    generate the token secret and DKIM key; safe to repeat.
+
+    A new DKIM key comes with the DNS records to publish (see lets show-dns).
 
     Example: lets init --demo
     """
@@ -134,6 +137,8 @@ def init(app, demo):
         secret_file.write_text(secrets.token_urlsafe(32) + "\n")
         secret_file.chmod(0o600)
         click.echo(f"generated a token secret in {secret_file}")
+    for line in dkim.prepare(settings):
+        click.echo(line)
     app.db()
     categories = settings.listings.categories
     for line in upgrade(categories=categories) or ["schema is up to date"]:
@@ -856,6 +861,7 @@ from . import cli_euro  # noqa: E402,F401  (registers its commands)
 from . import cli_report  # noqa: E402,F401  (registers its commands)
 from . import cli_announce  # noqa: E402,F401  (registers its commands)
 from . import cli_coordinators  # noqa: E402,F401  (registers its commands)
+from . import cli_dns  # noqa: E402,F401  (registers its commands)
 from . import cli_guide  # noqa: E402,F401  (registers its commands)
 from . import cli_status  # noqa: E402,F401  (registers its commands)
 from . import cli_sanctions, cli_donors  # noqa: E402,F401  (registers their commands)

@@ -199,7 +199,7 @@ class Composer:
             ("From", email.utils.formataddr((header_safe(group.name), group.address), "utf-8")),
             ("To", header_safe(to)),
             ("Subject", _subject_header(subject)),
-            ("Date", email.utils.formatdate(localtime=False)),
+            ("Date", mail_date()),
             ("Message-ID", message_id),
         ]
         if reply_to_message is not None:
@@ -255,6 +255,12 @@ def text_to_html(text: str) -> list[Markup]:
                   for i, piece in enumerate(_URL.split(block))]
         out.append(Markup("".join(pieces).replace("\n", "<br>\n")))
     return out
+
+
+def mail_date() -> str:
+    """The Date header: now, in UTC as "+0000". formatdate(localtime=False) writes "-0000",
+    which RFC 5322 3.3 reserves for a time whose zone is unknown."""
+    return email.utils.format_datetime(dt.datetime.now(dt.timezone.utc))
 
 
 def now_utc() -> dt.datetime:

@@ -7,12 +7,15 @@ are lower case because some mail systems lower-case the local part.
 from __future__ import annotations
 
 import base64
+import email.utils
 import hashlib
 import hmac
 import re
 from urllib.parse import quote
 
 from db.models import Address
+
+from .compose import header_safe
 
 TOKEN = re.compile(r"^(\d{1,12})-([a-z2-7]{16})$")
 
@@ -52,12 +55,21 @@ def unsubscribe_url(settings, address_id: int) -> str:
     return f"{base}/u/{quote(sign(settings, 'u', address_id))}" if base else ""
 
 
+def list_id(settings) -> str:
+    """RFC 2919: the group's name as a phrase, then the id in angle brackets. A name with
+    accents becomes an encoded word on its own; the id stays plain, for filters to match."""
+    group = settings.group
+    return email.utils.formataddr((header_safe(group.name), f"{group.local_part}.{group.domain}"), "utf-8")
+
+
 def bulk_envelope(settings, address_id: int) -> tuple[dict[str, str], str]:
     """(headers, envelope sender) for one bulk mail to one address (RFC 2369, 8058, 3834)."""
     group = settings.group
     unsubscribe = f"<mailto:{plus_address(settings, 'u', address_id)}?subject=unsubscribe>"
     headers = {
-        "List-Id": f"{group.name} <{group.local_part}.{group.domain}>",
+        "List-Id": list_id(settings),
+        # Members do post to the group by mail (RFC 2369 3.4).
+        "List-Post": f"<mailto:{group.address}>",
         "List-Unsubscribe": unsubscribe,
         "Precedence": "bulk",
     }

@@ -200,9 +200,9 @@ def test_lets_init_moves_listings_whose_code_left_the_list(runner_env, db):
 
 
 @pytest.fixture
-def runner_env(settings):
+def runner_env(settings, tmp_path):
     return {"LETS_DATABASE_URL": settings.database.url, "LETS_SECURITY_SECRET": "x",
-            "LETS_OUTBOUND_MAILDIR": settings.outbound.maildir}
+            "LETS_OUTBOUND_MAILDIR": settings.outbound.maildir, "LETS_DKIM_KEY_FILE": str(tmp_path / "dkim.pem")}
 
 
 def test_check_mail_prints_the_code_and_what_was_written(runner_env, db, tmp_path):

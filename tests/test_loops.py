@@ -26,6 +26,7 @@ class Instance:
         self.db = root / f"{name}.db"
         self.env = {**os.environ, "LETS_GROUP_NAME": f"LETS {name}", "LETS_GROUP_ADDRESS": address,
                     "LETS_DATABASE_URL": f"sqlite:///{self.db}", "LETS_SECURITY_SECRET": f"secret-{name}",
+                    "LETS_DKIM_KEY_FILE": str(root / f"{name}-dkim.pem"),
                     "LETS_INBOUND_HOST": "127.0.0.1", "LETS_INBOUND_PORT": str(port),
                     "LETS_OUTBOUND_MODE": "smtp", "LETS_OUTBOUND_RELAY_HOST": "127.0.0.1",
                     "LETS_OUTBOUND_RELAY_PORT": str(relay_port), "LETS_OUTBOUND_STARTTLS": "false",
