@@ -28,6 +28,7 @@ from handlers import Term
 
 from . import terms
 from .assemble import assemble
+from .catalogues import Catalogues
 from .settings import PROJECT_ROOT, Settings
 
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -73,6 +74,8 @@ class Composer:
         self.settings = settings
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates)),
+            # {% trans %} / _(): the words come from the reader's catalogue (catalogues.py).
+            extensions=["jinja2.ext.i18n"],
             undefined=jinja2.StrictUndefined,
             autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
             trim_blocks=True,
@@ -89,8 +92,10 @@ class Composer:
                                 category=self._category, party=self._party, description=self._description,
                                 entered_by=self._entered_by, transfer_state=self._transfer_state,
                                 member_status=self._member_status, amount_problem=self._amount_problem)
+        self.env.install_null_translations(newstyle=True)
         self.categories = settings.listings.categories
         self.templates = templates
+        self.catalogues = Catalogues(templates / "locale")
         self._html_exists: dict[str, bool] = {}
 
     # -- formatting filters: numbers and dates as the reader's language writes them
@@ -156,23 +161,32 @@ class Composer:
     def common(self, language: str) -> dict:
         group = self.settings.group
         return {
+            **self.catalogues.functions(language),
             "group": group.name, "group_address": group.address, "unit": group.unit,
             "units": group.units, "language": language, "admins": group.admins,
             # The group's guide price per hour (article 17.4), shown with offers without a price.
             "guide_rate": self.settings.listings.guide_rate_cents,
         }
 
+    def _exists(self, name: str) -> bool:
+        if name not in self._html_exists:
+            self._html_exists[name] = (self.templates / name).exists()
+        return self._html_exists[name]
+
+    def source(self, template: str, language: str, suffix: str) -> str:
+        """The file of `template`: in the one tree whose words are in the catalogues, or,
+        for a template not moved there yet, the language's own copy."""
+        shared = f"{template}.{suffix}"
+        return shared if self._exists(shared) else f"{language}/{shared}"
+
     def has_html(self, template: str, language: str) -> bool:
         """Whether `template` has its own HTML; without, the HTML is made from the text."""
-        html_name = f"{language}/{template}.html"
-        if html_name not in self._html_exists:
-            self._html_exists[html_name] = (self.templates / html_name).exists()
-        return self._html_exists[html_name]
+        return self._exists(f"{template}.html") or self._exists(f"{language}/{template}.html")
 
     def render(self, template: str, language: str, context: dict) -> tuple[str, str, str]:
         """(subject, text, html) of `template` in `language`."""
         full = {**self.common(language), **context}
-        rendered = self.env.get_template(f"{language}/{template}.txt").render(full)
+        rendered = self.env.get_template(self.source(template, language, "txt")).render(full)
         # The subject is the first line alone, then a blank line. A block tag at the end of
         # the subject line eats its newline (trim_blocks): the body would then run into the
         # subject, so such a template is refused rather than sent with its text as subject.
@@ -182,7 +196,7 @@ class Composer:
         text = text[1:]
         subject = header_safe(head[len("Subject:"):])
         if self.has_html(template, language):
-            html = self.env.get_template(f"{language}/{template}.html").render(full, subject=subject)
+            html = self.env.get_template(self.source(template, language, "html")).render(full, subject=subject)
         else:
             html = self.env.get_template("layout.html").render(
                 full, subject=subject, paragraphs=text_to_html(text))

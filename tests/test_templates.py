@@ -27,15 +27,20 @@ class Anything(jinja2.ChainableUndefined):
         return 0.0
 
 
-MAILS = sorted(str(path.relative_to(TEMPLATES)) for path in TEMPLATES.glob("*/*/*.txt")
-               if not path.name.startswith("_"))
+COPIES = ("en", "nl", "fr")
+# (template file, language): the language copies, and the one tree's templates in every language.
+MAILS = sorted([(str(path.relative_to(TEMPLATES)), path.relative_to(TEMPLATES).parts[0])
+                for path in TEMPLATES.glob("*/*/*.txt") if not path.name.startswith("_")]
+               + [(str(path.relative_to(TEMPLATES)), language)
+                  for path in TEMPLATES.glob("*/*.txt") if path.parts[-2] not in (*COPIES, "locale")
+                  and not path.name.startswith("_") for language in COPIES])
 
 
-@pytest.mark.parametrize("name", MAILS)
-def test_every_mail_template_renders_a_one_line_subject_then_a_blank_line(settings, name):
+@pytest.mark.parametrize("name,language", MAILS)
+def test_every_mail_template_renders_a_one_line_subject_then_a_blank_line(settings, name, language):
     composer = Composer(settings)
     composer.env.undefined = Anything
-    rendered = composer.env.get_template(name).render(composer.common(name.split("/")[0]))
+    rendered = composer.env.get_template(name).render(composer.common(language))
     first, second = (rendered.split("\n") + [""])[:2]
     assert first.startswith("Subject:") and second == "", f"{name} starts {rendered[:100]!r}"
 

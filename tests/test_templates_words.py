@@ -83,8 +83,14 @@ def readable(subject: str, text: str, html_body: str) -> str:
 
 
 def mail_templates() -> list[str]:
-    return sorted(str(path.relative_to(TEMPLATES / "en").with_suffix("")) for path in TEMPLATES.glob("en/*/*.txt")
-                  if not path.name.startswith("_"))
+    """Every mail: in the one tree (words in the catalogues) or still in the language copies."""
+    copies = {str(path.relative_to(TEMPLATES / "en").with_suffix("")) for path in TEMPLATES.glob("en/*/*.txt")}
+    shared = {str(path.relative_to(TEMPLATES).with_suffix("")) for path in TEMPLATES.glob("*/*.txt")
+              if path.parts[-2] not in LANGUAGE_COPIES}
+    return sorted(name for name in copies | shared if not name.rsplit("/", 1)[-1].startswith("_"))
+
+
+LANGUAGE_COPIES = ("en", "nl", "fr", "locale")
 
 
 @pytest.fixture
