@@ -76,6 +76,8 @@ def test_the_installed_wheel_reads_nothing_from_the_checkout(venv, group):
     module, templates = where.stdout.split()
     assert Path(module).is_relative_to(venv) and Path(templates).is_relative_to(venv), where.stdout
     assert (Path(templates) / "en" / "help" / "shown.txt").is_file()
+    # The one tree's words: each language's catalogue ships with it.
+    assert (Path(templates) / "locale" / "nl" / "LC_MESSAGES" / "messages.po").is_file()
 
 
 def test_lets_version_and_python_m_mailer_print_the_version_from_the_package_metadata(venv, group):
