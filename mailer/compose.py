@@ -32,7 +32,7 @@ from .catalogues import Catalogues
 from .settings import PROJECT_ROOT, Settings
 
 TEMPLATES = PROJECT_ROOT / "templates"
-LOCALES = {"nl": "nl_NL", "en": "en_GB", "fr": "fr_FR"}
+LOCALES = {"nl": "nl_NL", "en": "en_GB", "fr": "fr_FR", "de": "de_DE"}
 
 
 @dataclass

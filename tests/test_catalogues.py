@@ -25,7 +25,7 @@ def catalogue(language: str):
 
 
 def test_there_is_a_catalogue_for_each_language_members_can_choose():
-    assert LANGUAGES == ["en", "fr", "nl"]
+    assert LANGUAGES == ["de", "en", "fr", "nl"]
 
 
 def test_the_template_of_the_catalogues_holds_every_message_of_the_templates():
@@ -54,6 +54,7 @@ def test_a_template_of_the_one_tree_speaks_the_readers_language(settings):
     context = {"name": "An"}
     assert composer.render("cancel/withdrawn", "nl", context)[0] == "Je blijft lid van LETS Demo"
     assert composer.render("cancel/withdrawn", "fr", context)[0] == "Vous restez membre de LETS Demo"
+    assert composer.render("cancel/withdrawn", "de", context)[0] == "Du bleibst Mitglied von LETS Demo"
     subject, text, html = composer.render("cancel/withdrawn", "en", context)
     assert subject == "You remain a member of LETS Demo" and "Send HELP for all commands." in text
     assert ">You answered NO: no notice was given" in html and "Send HELP for all commands.</p>" in html
