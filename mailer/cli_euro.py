@@ -57,7 +57,7 @@ def _moment(day: dt.date | None) -> dt.datetime:
 
     if day is None:
         return now_utc()
-    return dt.datetime.combine(day, dt.time(12), tzinfo=dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(12))    # naive UTC, as now_utc()
 
 
 @euro_group.command("category")
