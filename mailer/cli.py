@@ -510,12 +510,15 @@ def ledger_reverse(app, number, entered_by):
 @click.argument("amount")
 @click.argument("description")
 @click.option("--by", "entered_by", default="admin", help="Who enters it, shown on statements.")
+@click.option("--at", "at", default=None,
+              help="When the trade was made (UTC, ISO format; default now), for a paper trade entered later.")
 @pass_app
-def trade(app, payer, payee, amount, description, entered_by):
+def trade(app, payer, payee, amount, description, entered_by, at):
     """Book a trade made on paper or by phone at once and mail both members a receipt.
 
     PAYER and PAYEE are member numbers, addresses, or a system account (solidarity).
     Example: lets trade 3 piet@example.org 12,50 "fietsherstel"
+    Example: lets trade 3 7 20 "snoeien" --at 2027-03-14T10:00
     """
     from db import ledger as journal
     from db.money import AmountError, parse_amount
@@ -524,10 +527,11 @@ def trade(app, payer, payee, amount, description, entered_by):
     from .cli_words import not_an_amount
     from .compose import now_utc
 
+    now = _moment(at) if at else now_utc()
     app.db()
     try:
         cents = parse_amount(amount)
-        booking = trades.enter(app.settings, payer, payee, cents, description, now=now_utc(),
+        booking = trades.enter(app.settings, payer, payee, cents, description, now=now,
                                entered_by=entered_by)
     except AmountError as exc:
         raise not_an_amount(amount, exc.code) from exc
