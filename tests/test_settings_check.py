@@ -80,6 +80,23 @@ def test_a_section_or_key_written_twice_is_named_with_its_line(tmp_path):
         settings_module.load(ini, environ={})
 
 
+def test_a_line_configparser_cannot_read_is_named_with_its_line_and_how_to_write_it(tmp_path):
+    # Before: "File contains no section headers. file: PosixPath('settings.ini'), line: 2".
+    ini = tmp_path / "settings.ini"
+    ini.write_text("# the group\n[group\nname = LETS Test\n")
+    with pytest.raises(settings_module.SettingsError) as caught:
+        settings_module.load(ini, environ={})
+    assert caught.value.problems == [
+        f"{ini} line 2: '[group' comes before any section: a section is written in brackets, "
+        "e.g. [group], and every key goes under one"]
+    ini.write_text("[group]\nname = LETS Test\nunit zon\n\n[outbound\nmode = smtp\n")
+    with pytest.raises(settings_module.SettingsError) as caught:
+        settings_module.load(ini, environ={})
+    assert caught.value.problems == [
+        f"{ini} line 3: 'unit zon' is neither a section such as [group] nor a key = value",
+        f"{ini} line 5: '[outbound' is neither a section such as [group] nor a key = value"]
+
+
 def test_an_unknown_variable_of_a_known_section_is_refused_and_other_lets_variables_are_left_alone():
     environ = {"LETS_OUTBOUND_RELAY_PASWORD": "s3cret", "LETS_SETTINGS": str(SETTINGS_INI),
                "LETS_TEST_DATABASE": "postgresql://postgres@127.0.0.1:5432/test", "LETS_COLOUR": "green",
