@@ -1,8 +1,10 @@
 """The `lets` command line: the administrators' interface and the composition root."""
 from __future__ import annotations
 
+import inspect
 import json
 import logging
+import re
 import secrets
 import shutil
 import signal
@@ -65,11 +67,33 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+class Command(click.Command):
+    """A command whose --help keeps each `Example:` on a line of its own, as written: click
+    rewraps a paragraph, which ran the examples into the sentence before them and broke
+    them across lines where they could not be copied."""
+
+    def format_help_text(self, ctx, formatter):
+        text = inspect.cleandoc(self.help or "").partition("\f")[0]
+        if "Example: " not in text:
+            return super().format_help_text(ctx, formatter)
+        pieces = []
+        for paragraph in text.split("\n\n"):
+            prose, *examples = re.split(r"\s*\bExample: ", paragraph)
+            if prose.strip():
+                pieces.append(prose)
+            if examples:   # "\b": click leaves such a paragraph as it is
+                pieces.append("\b\n" + "\n".join("Example: " + " ".join(e.split()) for e in examples))
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text("\n\n".join(pieces))
+
+
 class Commands(click.Group):
     """A group whose --help shows each command's whole first sentence, wrapped, rather than
     cut at the terminal's width; its subgroups (`lets member`, `lets euro`) do the same."""
 
     group_class = type
+    command_class = Command
 
     def invoke(self, ctx):
         try:
