@@ -54,8 +54,19 @@ class App:
                 raise click.ClickException(str(exc)) from exc
         return self._settings
 
-    def db(self):
+    def db(self, must_exist: bool = True):
+        """The database, connected. A SQLite file that is not there is made only by `lets
+        init` and the commands that run a group (serve, poll, status); any other command
+        would make an empty file and fail on its first table ("no such table: …; try again
+        later"), as a coordinator in the wrong folder or with a misspelt url met."""
         if not self._connected:
+            url = self.settings.database_url
+            if must_exist and url.startswith("sqlite:///") and ":memory:" not in url:
+                path = Path(url[len("sqlite:///"):])
+                if not path.exists():
+                    raise click.ClickException(
+                        f"there is no database at {path}: run `lets init` in the group's folder first, "
+                        "or check [database] url (LETS_DATABASE_URL) and --settings (LETS_SETTINGS)")
             try:
                 open_database(self.settings.database_url)
             except StartupError as exc:
@@ -163,7 +174,7 @@ def init(app, demo):
         click.echo(f"generated a token secret in {secret_file}")
     for line in dkim.prepare(settings):
         click.echo(line)
-    app.db()
+    app.db(must_exist=False)
     categories = settings.listings.categories
     for line in upgrade(categories=categories) or ["schema is up to date"]:
         click.echo(line)
@@ -275,7 +286,7 @@ def serve(app, port):
 
     settings = app.settings
     require_files(settings)
-    app.db()
+    app.db(must_exist=False)
     lock = ServeLock(settings)
     try:
         lock.take()
@@ -866,7 +877,7 @@ def poll(app):
     if not settings.imap.host or not settings.imap.user:
         raise click.ClickException("set [imap] host and user (or LETS_IMAP_HOST, LETS_IMAP_USER) first")
     require_files(settings)
-    app.db()
+    app.db(must_exist=False)
     upgrade()
     worker = Worker(settings)
     poller = Poller(settings, processor=worker.processor, on_stored=worker.wake)

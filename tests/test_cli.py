@@ -158,6 +158,21 @@ def test_a_database_that_is_away_gets_one_line_not_a_traceback(runner, monkeypat
     assert "Traceback" not in result.output and not isinstance(result.exception, peewee.PeeweeException)
 
 
+def test_a_command_before_init_or_on_a_misspelt_database_path_says_to_run_init_and_makes_no_file(runner, tmp_path,
+                                                                                                  monkeypatch):
+    # Before: an empty file was made, then "the database did not answer: no such table:
+    # paper_guide; try again later".
+    missing = tmp_path / "nergens" / "lets.db"
+    monkeypatch.setenv("LETS_DATABASE_URL", f"sqlite:///{missing}")
+    result = runner.invoke(main, ["member", "list"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"Error: there is no database at {missing}: run `lets init` in the group's "
+                                     "folder first, or check [database] url (LETS_DATABASE_URL) and --settings "
+                                     "(LETS_SETTINGS)")
+    assert not missing.parent.exists()
+    assert lets(runner, "init").exit_code == 0 and lets(runner, "member", "list").exit_code == 0
+
+
 def test_a_database_busy_past_the_timeout_gets_one_line_and_changes_nothing(runner, tmp_path, monkeypatch):
     import db
     from conftest import write_lock_held_elsewhere
