@@ -158,7 +158,8 @@ def init(app, demo):
     Example: lets init --demo
     """
     written = Path(app.settings_path or "settings.ini")
-    if not written.exists():
+    written_now = not written.exists()
+    if written_now:
         try:
             written.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(EXAMPLE_SETTINGS, written)
@@ -172,8 +173,14 @@ def init(app, demo):
         secret_file.write_text(secrets.token_urlsafe(32) + "\n")
         secret_file.chmod(0o600)
         click.echo(f"generated a token secret in {secret_file}")
-    for line in dkim.prepare(settings):
-        click.echo(line)
+    made = dkim.prepare(settings)
+    if not written_now or len(made) < 2:
+        for line in made:
+            click.echo(line)
+    else:
+        # The records would name the example's domain (lets.example), not yet the group's.
+        click.echo(f"{made[0]}; once [group] address is set in {written}, `lets show-dns` prints "
+                   "the DNS records to publish")
     app.db(must_exist=False)
     categories = settings.listings.categories
     for line in upgrade(categories=categories) or ["schema is up to date"]:

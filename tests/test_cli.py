@@ -196,6 +196,10 @@ def test_init_in_an_empty_folder_writes_the_annotated_settings_and_never_overwri
     assert "wrote settings.ini: set [group] name, address and language there" in first.output
     assert (tmp_path / "settings.ini").read_text() == (ROOT / "settings.ini").read_text()
     assert (tmp_path / "var" / "lets.db").is_file() and (tmp_path / "var" / "secret.key").is_file()
+    # Not yet the records to publish: they would name the example's domain, lets.example.
+    assert "lets.example" not in first.output and "_domainkey" not in first.output
+    assert (f"generated a DKIM key in {tmp_path / 'var' / 'dkim.pem'}; once [group] address is set in "
+            "settings.ini, `lets show-dns` prints the DNS records to publish") in first.output
 
     (tmp_path / "settings.ini").write_text("[group]\nname = LETS Tuin\n")
     again = CliRunner().invoke(main, ["init"], catch_exceptions=False)
