@@ -581,7 +581,9 @@ def trade(app, payer, payee, amount, description, entered_by, at):
         payer_account = None if exc.code != "over-lower" else trades.account_for(payer)
         raise _ledger_error(exc, app.settings, payer_account) from exc
     if booking.state == "open":
-        click.echo(f"kept open: the payee is at the upper limit (transfer id {booking.transfer.id})")
+        from .cli_words import holder
+        click.echo(f"kept open: {holder(booking.transfer.payee)} would go over the upper limit; it is booked by itself, "
+                   f"oldest first, once there is room (transfer id {booking.transfer.id})")
     else:
         click.echo(f"booked #{booking.transfer.number}")
 
