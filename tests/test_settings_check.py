@@ -64,6 +64,14 @@ def test_unknown_sections_and_keys_are_named_with_a_suggestion(env, tmp_path):
     ]
 
 
+def test_a_misspelt_key_is_matched_first_with_the_keys_the_section_does_not_set(tmp_path):
+    ini = tmp_path / "settings.ini"
+    ini.write_text("[group]\nname = LETS Test\nunit = zon\nunitz = zonnen\n")
+    with pytest.raises(settings_module.SettingsError) as caught:
+        settings_module.load(ini, environ={})
+    assert caught.value.problems == ["[group] unitz: no such key (did you mean 'units'?)"]
+
+
 def test_keys_under_default_are_refused_rather_than_given_to_every_section(tmp_path):
     ini = tmp_path / "settings.ini"
     ini.write_text("[DEFAULT]\nport = 2525\n\n[inbound]\nhost = 127.0.0.1\n")
