@@ -64,8 +64,11 @@ class App:
             if must_exist and url.startswith("sqlite:///") and ":memory:" not in url:
                 path = Path(url[len("sqlite:///"):])
                 if not path.exists():
+                    # Without a settings file the defaults apply, relative to this folder.
+                    here = "" if Path(self.settings_path or "settings.ini").exists() else \
+                        f" (and no settings.ini in {Path.cwd()})"
                     raise click.ClickException(
-                        f"there is no database at {path}: run `lets init` in the group's folder first, "
+                        f"there is no database at {path}{here}: run `lets init` in the group's folder first, "
                         "or check [database] url (LETS_DATABASE_URL) and --settings (LETS_SETTINGS)")
             try:
                 open_database(self.settings.database_url)

@@ -173,6 +173,13 @@ def test_a_command_before_init_or_on_a_misspelt_database_path_says_to_run_init_a
                                      "(LETS_SETTINGS)")
     assert not missing.parent.exists()
     assert lets(runner, "init").exit_code == 0 and lets(runner, "member", "list").exit_code == 0
+    # In a folder without settings.ini (not the group's), the defaults name var/lets.db here.
+    monkeypatch.delenv("LETS_SETTINGS")
+    monkeypatch.delenv("LETS_DATABASE_URL")
+    monkeypatch.chdir(tmp_path)
+    elsewhere = runner.invoke(main, ["member", "list"])
+    assert elsewhere.exit_code == 1 and (f"there is no database at {tmp_path / 'var' / 'lets.db'} (and no "
+                                         f"settings.ini in {tmp_path}): run `lets init`") in elsewhere.output
 
 
 def test_a_database_busy_past_the_timeout_gets_one_line_and_changes_nothing(runner, tmp_path, monkeypatch):
