@@ -110,7 +110,27 @@ def read(data: bytes, headers: dict[str, list[str]], mapping: dict[str, str] | N
                 values[columns[column]] = cell
             table.rows.append(Row(line, values, problem))
         line = reader.line_num + 1
+    opened = _unclosed_quote(text, delimiter)
+    for row in table.rows:
+        if row.line == opened:
+            row.problem = ('a quote (") opens on this line and is never closed, so the rest of the file '
+                           "would be read as one value: close it or remove it")
     return table
+
+
+def _unclosed_quote(text: str, delimiter: str) -> int | None:
+    """The line of the record where a quote opens that the file never closes. The csv module
+    then reads everything after it as one value and says nothing: a member's name would
+    hold every row below it (a row the tour of an import found lost that way)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    start = 1
+    try:
+        for _ in reader:
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            return start
+    return None
 
 
 def _name(header: list[str], headers: dict[str, list[str]], mapping: dict[str, str]):

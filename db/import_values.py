@@ -131,6 +131,8 @@ def amount(text: str, *, per_hour_cents: int | None = None) -> int:
     if per_hour_cents is not None and re.fullmatch(r"\d{1,6}:\d{2}", clean):
         hours, minutes = clean.split(":")
         number = Decimal(hours) + Decimal(minutes) / 60
+    elif re.fullmatch(r"\d{1,6}:\d{2}", clean):
+        raise ValueError(f"{text!r} is a time, not an amount: for balances in hours add --hours")
     else:
         number = _decimal(text, clean)
     if per_hour_cents is not None:

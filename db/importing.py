@@ -62,6 +62,10 @@ def plan(kind: str, data: bytes, *, source: str, options: Options, mapping=()) -
     except csvfile.CsvError as exc:
         raise ImportRefused([(0, str(exc))]) from None
     missing = [" or ".join(names) for names in REQUIRED[kind] if not any(n in table.columns.values() for n in names)]
+    if missing and len(_header(table)) == 1:
+        # One column holding them all: the file separates its columns with something else (|, :).
+        raise ImportRefused([(0, f"the file has one column, {_header(table)[0]!r}: its columns must be "
+                                 "separated by , or ; or a tab; save it again as CSV")])
     if missing:
         raise ImportRefused([(0, f"no column for {name}; the file's columns are {', '.join(_header(table))}: "
                                 f"name one with --map COLUMN=FIELD") for name in missing])

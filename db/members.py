@@ -49,9 +49,12 @@ def add(name: str, address: str | None, *, type: str = "regular", language: str 
     if not name.strip() or any(c in name for c in "\r\n"):
         raise MemberError("a member needs a one-line name")
     with database.atomic():
-        holders = {m.id for m in at_address(address)} if address else set()
+        found = at_address(address) if address else []
+        holders = {m.id for m in found}
         if holders and (household_of is None or household_of.id not in holders):
-            raise MemberError(f"{address} already belongs to a member")
+            first = found[0]
+            raise MemberError(f"{address} already belongs to {first.name} (member {first.number}); "
+                              f"a housemate who shares it is added with --household-of {first.number}")
         if number is not None and Member.select().where(Member.number == number).exists():
             raise MemberError(f"member number {number} is taken")
         number = number or (Member.select(fn.MAX(Member.number)).scalar() or 0) + 1

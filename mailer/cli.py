@@ -1,8 +1,10 @@
 """The `lets` command line: the administrators' interface and the composition root."""
 from __future__ import annotations
 
+import inspect
 import json
 import logging
+import re
 import secrets
 import shutil
 import signal
@@ -52,8 +54,22 @@ class App:
                 raise click.ClickException(str(exc)) from exc
         return self._settings
 
-    def db(self):
+    def db(self, must_exist: bool = True):
+        """The database, connected. A SQLite file that is not there is made only by `lets
+        init` and the commands that run a group (serve, poll, status); any other command
+        would make an empty file and fail on its first table ("no such table: …; try again
+        later"), as a coordinator in the wrong folder or with a misspelt url met."""
         if not self._connected:
+            url = self.settings.database_url
+            if must_exist and url.startswith("sqlite:///") and ":memory:" not in url:
+                path = Path(url[len("sqlite:///"):])
+                if not path.exists():
+                    # Without a settings file the defaults apply, relative to this folder.
+                    here = "" if Path(self.settings_path or "settings.ini").exists() else \
+                        f" (and no settings.ini in {Path.cwd()})"
+                    raise click.ClickException(
+                        f"there is no database at {path}{here}: run `lets init` in the group's folder first, "
+                        "or check [database] url (LETS_DATABASE_URL) and --settings (LETS_SETTINGS)")
             try:
                 open_database(self.settings.database_url)
             except StartupError as exc:
@@ -65,11 +81,33 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+class Command(click.Command):
+    """A command whose --help keeps each `Example:` on a line of its own, as written: click
+    rewraps a paragraph, which ran the examples into the sentence before them and broke
+    them across lines where they could not be copied."""
+
+    def format_help_text(self, ctx, formatter):
+        text = inspect.cleandoc(self.help or "").partition("\f")[0]
+        if "Example: " not in text:
+            return super().format_help_text(ctx, formatter)
+        pieces = []
+        for paragraph in text.split("\n\n"):
+            prose, *examples = re.split(r"\s*\bExample: ", paragraph)
+            if prose.strip():
+                pieces.append(prose)
+            if examples:   # "\b": click leaves such a paragraph as it is
+                pieces.append("\b\n" + "\n".join("Example: " + " ".join(e.split()) for e in examples))
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text("\n\n".join(pieces))
+
+
 class Commands(click.Group):
     """A group whose --help shows each command's whole first sentence, wrapped, rather than
     cut at the terminal's width; its subgroups (`lets member`, `lets euro`) do the same."""
 
     group_class = type
+    command_class = Command
 
     def invoke(self, ctx):
         try:
@@ -123,7 +161,8 @@ def init(app, demo):
     Example: lets init --demo
     """
     written = Path(app.settings_path or "settings.ini")
-    if not written.exists():
+    written_now = not written.exists()
+    if written_now:
         try:
             written.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(EXAMPLE_SETTINGS, written)
@@ -137,9 +176,15 @@ def init(app, demo):
         secret_file.write_text(secrets.token_urlsafe(32) + "\n")
         secret_file.chmod(0o600)
         click.echo(f"generated a token secret in {secret_file}")
-    for line in dkim.prepare(settings):
-        click.echo(line)
-    app.db()
+    made = dkim.prepare(settings)
+    if not written_now or len(made) < 2:
+        for line in made:
+            click.echo(line)
+    else:
+        # The records would name the example's domain (lets.example), not yet the group's.
+        click.echo(f"{made[0]}; once [group] address is set in {written}, `lets show-dns` prints "
+                   "the DNS records to publish")
+    app.db(must_exist=False)
     categories = settings.listings.categories
     for line in upgrade(categories=categories) or ["schema is up to date"]:
         click.echo(line)
@@ -251,7 +296,7 @@ def serve(app, port):
 
     settings = app.settings
     require_files(settings)
-    app.db()
+    app.db(must_exist=False)
     lock = ServeLock(settings)
     try:
         lock.take()
@@ -510,12 +555,15 @@ def ledger_reverse(app, number, entered_by):
 @click.argument("amount")
 @click.argument("description")
 @click.option("--by", "entered_by", default="admin", help="Who enters it, shown on statements.")
+@click.option("--at", "at", default=None,
+              help="When the trade was made (UTC, ISO format; default now), for a paper trade entered later.")
 @pass_app
-def trade(app, payer, payee, amount, description, entered_by):
+def trade(app, payer, payee, amount, description, entered_by, at):
     """Book a trade made on paper or by phone at once and mail both members a receipt.
 
     PAYER and PAYEE are member numbers, addresses, or a system account (solidarity).
     Example: lets trade 3 piet@example.org 12,50 "fietsherstel"
+    Example: lets trade 3 7 20 "snoeien" --at 2027-03-14T10:00
     """
     from db import ledger as journal
     from db.money import AmountError, parse_amount
@@ -524,10 +572,11 @@ def trade(app, payer, payee, amount, description, entered_by):
     from .cli_words import not_an_amount
     from .compose import now_utc
 
+    now = _moment(at) if at else now_utc()
     app.db()
     try:
         cents = parse_amount(amount)
-        booking = trades.enter(app.settings, payer, payee, cents, description, now=now_utc(),
+        booking = trades.enter(app.settings, payer, payee, cents, description, now=now,
                                entered_by=entered_by)
     except AmountError as exc:
         raise not_an_amount(amount, exc.code) from exc
@@ -535,7 +584,9 @@ def trade(app, payer, payee, amount, description, entered_by):
         payer_account = None if exc.code != "over-lower" else trades.account_for(payer)
         raise _ledger_error(exc, app.settings, payer_account) from exc
     if booking.state == "open":
-        click.echo(f"kept open: the payee is at the upper limit (transfer id {booking.transfer.id})")
+        from .cli_words import holder
+        click.echo(f"kept open: {holder(booking.transfer.payee)} would go over the upper limit; it is booked by itself, "
+                   f"oldest first, once there is room (transfer id {booking.transfer.id})")
     else:
         click.echo(f"booked #{booking.transfer.number}")
 
@@ -838,7 +889,7 @@ def poll(app):
     if not settings.imap.host or not settings.imap.user:
         raise click.ClickException("set [imap] host and user (or LETS_IMAP_HOST, LETS_IMAP_USER) first")
     require_files(settings)
-    app.db()
+    app.db(must_exist=False)
     upgrade()
     worker = Worker(settings)
     poller = Poller(settings, processor=worker.processor, on_stored=worker.wake)

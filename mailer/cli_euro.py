@@ -101,8 +101,13 @@ def euro_paid(app, member_key, amount, on, year, entered_by):
         queue([receipt] if receipt else [], app.settings)
         ended = membership.leave_if_done(app.settings, member, now=_moment(day if on else None))
     owed = euro.outstanding_by_year(member)
+    # Said, not refused: a member may pay ahead. But [euro] amounts are written in cents,
+    # and `lets euro paid 14 1800` booked € 1.800,00 with "still owed € 0,00" and no word.
+    over = -sum(min(0, v) for v in owed.values())
     click.echo(f"{who(member)}: paid {euros(app.settings, cents)} for {', '.join(str(r.year) for r in rows)}; "
                f"still owed {euros(app.settings, sum(max(0, v) for v in owed.values()))}"
+               + (f"; {euros(app.settings, over)} more than owed: AMOUNT is in euros, e.g. 18,00"
+                  if over else "")
                + ("; the membership has ended" if ended else ""))
 
 

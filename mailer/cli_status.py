@@ -23,7 +23,7 @@ def status(app, as_json):
     """
     from .status import check, lines
 
-    app.db()  # binds the models only: a database that cannot be read is one of the problems
+    app.db(must_exist=False)  # binds the models only: a database that cannot be read is one of the problems
     report = check(app.settings)
     if as_json:
         click.echo(json.dumps({**report, "healthy": not report["problems"]}))

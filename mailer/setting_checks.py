@@ -217,7 +217,10 @@ def unknown_keys(parser, known: dict[str, list[str]]) -> list[str]:
             if key in parser.defaults() or key in known[section]:
                 continue
             elsewhere = [name for name, keys in known.items() if key in keys]
-            hint = _suggest(key, known[section]) or (f" (it belongs under [{elsewhere[0]}])" if elsewhere else "")
+            # A key the file does not set first: `unitz = zonnen` beside `unit = zon` meant units.
+            unset = [name for name in known[section] if not parser.has_option(section, name)]
+            hint = (_suggest(key, unset) or _suggest(key, known[section])
+                    or (f" (it belongs under [{elsewhere[0]}])" if elsewhere else ""))
             problems.append(f"[{section}] {key}: no such key{hint}")
     return problems
 

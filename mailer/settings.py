@@ -1,6 +1,7 @@
 """The group's settings: settings.ini, overridden by LETS_<SECTION>_<KEY> variables."""
 from __future__ import annotations
 
+import ast
 import configparser
 import dataclasses
 import os
@@ -363,6 +364,15 @@ def examine(path: str | os.PathLike | None = None, environ=None, files: bool = F
             raise SettingsError(f"{path} line {exc.lineno}: [{exc.section}] {exc.option} is set twice") from None
         except configparser.DuplicateSectionError as exc:
             raise SettingsError(f"{path} line {exc.lineno}: [{exc.section}] appears twice") from None
+        except configparser.MissingSectionHeaderError as exc:
+            raise SettingsError(f"{path} line {exc.lineno}: {exc.line.strip()!r} comes before any section: "
+                                "a section is written in brackets, e.g. [group], and every key goes under one"
+                                ) from None
+        except configparser.ParsingError as exc:
+            # configparser's own message shows Python's quoting of each line and no way out.
+            problems = [f"{path} line {lineno}: {_unquoted(line)!r} is neither a section such as [group] "
+                        "nor a key = value" for lineno, line in exc.errors]
+            raise SettingsError("\n".join(problems), problems) from None
         except (configparser.Error, UnicodeDecodeError) as exc:
             raise SettingsError(f"{path}: {exc}") from None
     elif environ.get("LETS_SETTINGS") or path.name != "settings.ini":
@@ -402,6 +412,15 @@ def examine(path: str | os.PathLike | None = None, environ=None, files: bool = F
     if files:
         problems += checks.check_files(settings)
     return settings, problems, path
+
+
+def _unquoted(line: str) -> str:
+    """A line as configparser reports a parsing error: its repr (Python 3.11 to 3.13)."""
+    try:
+        line = ast.literal_eval(line) if line[:1] in "'\"" else line
+    except (ValueError, SyntaxError):
+        pass
+    return line.strip()
 
 
 def load(path: str | os.PathLike | None = None, environ=None) -> Settings:

@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from db import euro, ledger, members
-from db.models import DigestDelivery, OutboundMessage
+from db.models import DigestDelivery, OutboundMessage, Transfer
 from tests.conftest import free_port
 from tests.test_digest import MONDAY_AFTER, post
 from tests.test_euro import OLD, day, lets, settings  # noqa: F401  (the euro settings)
@@ -170,3 +170,25 @@ def test_a_second_waiver_names_the_member(group, settings):
     assert lets(settings, "contributions", "waive", "1", "2027Q1", "--reason", "ziek").exit_code == 0
     again = lets(settings, "contributions", "waive", "1", "2027Q1", "--reason", "ziek")
     assert again.output.strip() == "Error: An de Vries (member 1) is already waived for 2027Q1"
+
+
+def test_a_paper_trade_entered_later_is_booked_on_the_day_it_was_made(group, settings):
+    group.member("An de Vries", "an@example.org", joined=OLD)
+    group.member("Sam Taylor", "sam@example.org", joined=OLD)
+    result = lets(settings, "trade", "1", "2", "12,50", "soep", "--at", "2027-03-14T10:00")
+    assert result.exit_code == 0, result.output
+    booked = Transfer.get(Transfer.number == 1)
+    assert booked.booked == dt.datetime(2027, 3, 14, 10, 0) and booked.amount_cents == 1250
+    wrong = lets(settings, "trade", "1", "2", "5", "soep", "--at", "gisteren")
+    assert wrong.exit_code == 1 and "--at 'gisteren'" in wrong.output
+
+
+def test_a_trade_kept_open_at_the_upper_limit_names_the_payee(group, settings):
+    group.member("An de Vries", "an@example.org", joined=OLD)
+    group.member("Sam Taylor", "sam@example.org", joined=OLD)
+    assert lets(settings, "set-limits", "2", "--upper", "10").exit_code == 0
+    result = lets(settings, "trade", "1", "2", "20", "soep")
+    assert result.exit_code == 0, result.output
+    opened = Transfer.get(Transfer.state == "open")
+    assert result.output.strip() == ("kept open: Sam Taylor (member 2) would go over the upper limit; it is booked by "
+                                     f"itself, oldest first, once there is room (transfer id {opened.id})")

@@ -244,6 +244,15 @@ def test_a_late_run_takes_missed_reminders_together_in_one_mail(group, trio, set
     assert len(group.outbox("sam@example.org")) == 2      # the notice and one reminder
 
 
+def test_a_payment_of_more_than_is_owed_is_recorded_and_the_surplus_is_named(group, trio, settings):
+    day(settings, dt.date(2027, 1, 2))
+    # The settings write € 18 as 1800 (cents); here it is euros.
+    result = lets(settings, "euro", "paid", "1", "1800", "--date", "2027-02-01")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == ("An de Vries (member 1): paid € 1.800,00 for 2027; still owed € 0,00; "
+                                     "€ 1.782,00 more than owed: AMOUNT is in euros, e.g. 18,00")
+
+
 def test_waive_forgives_part_of_the_debt_with_a_reason(group, trio, settings):
     day(settings, dt.date(2027, 1, 2))
     day(settings, dt.date(2027, 4, 2))

@@ -28,3 +28,25 @@ def test_every_group_says_what_it_is_for_and_its_commands_are_listed_uncut():
         assert all(sub in shown for sub in command.commands), name
     member = " ".join(CliRunner().invoke(main, ["member", "--help"]).output.split())
     assert "Members and their membership" in member and "add, list," not in member
+
+
+def _commands(group, path=()):
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def test_every_example_in_a_command_s_help_stands_whole_on_a_line_of_its_own():
+    # Before, click ran "… once. Example: lets digest" and "send" together with the prose.
+    import re
+
+    for path, command in _commands(main):
+        examples = [" ".join(example.split()) for example in
+                    re.findall(r"Example: (.*?)(?=\s*Example: |\n\n|$)", command.help, re.S)]
+        assert examples, path
+        lines = [line.strip() for line in
+                 CliRunner().invoke(main, [*path, "--help"], terminal_width=80).output.splitlines()]
+        for example in examples:
+            assert f"Example: {example}" in lines, (path, example)

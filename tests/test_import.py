@@ -174,6 +174,21 @@ def test_a_damaged_row_is_refused_by_its_line(lets, tmp_path):
     assert Member.select().count() == 0
 
 
+def test_a_quote_that_is_never_closed_is_refused_by_its_line_rather_than_swallowing_the_rows_below(lets, tmp_path):
+    # Before, "Kees, Bos became one member named with the two rows below it, and Els was lost.
+    broken = write(tmp_path / "leden.csv", ["Naam,E-mail", "An,an@example.org", '"Kees, Bos', "Els,els@example.org"])
+    said = lets("import", "members", broken, code=1)
+    assert 'leden.csv:3: a quote (") opens on this line and is never closed' in said
+    assert "nothing imported: 1 row" in said and Member.select().count() == 0
+
+
+def test_a_file_whose_columns_are_not_separated_by_comma_semicolon_or_tab_says_so(lets, tmp_path):
+    piped = write(tmp_path / "leden.csv", ["Nummer|Naam|E-mail", "20|Jan Vos|jan@example.org"])
+    said = lets("import", "members", piped, code=1)
+    assert ("leden.csv: the file has one column, 'Nummer|Naam|E-mail': its columns must be separated "
+            "by , or ; or a tab; save it again as CSV") in said
+
+
 def test_a_file_without_a_needed_column_says_which_and_map_names_it(lets, tmp_path):
     listing = write(tmp_path / "aanbod.csv", ["Wie,Wat,Soort,Tot", "1,Soep,aanbod,", "1,Oude soep,aanbod,2026-10-01"])
     lets("member", "add", "Piet Jansen", "piet@example.org")
@@ -224,6 +239,11 @@ def test_amounts_are_read_with_a_decimal_comma_or_point(text, cents):
 def test_an_amount_that_could_be_read_two_ways_or_not_at_all_is_refused(text):
     with pytest.raises(ValueError):
         values.amount(text)
+
+
+def test_a_balance_written_as_a_time_says_to_import_with_hours():
+    with pytest.raises(ValueError, match=r"'-4:30' is a time, not an amount: for balances in hours add --hours"):
+        values.amount("-4:30")
 
 
 def test_hours_become_units_at_the_rate():

@@ -196,3 +196,18 @@ def test_a_dutch_or_french_report_holds_no_english_word(year, settings):
 
     assert words("en")          # the check sees the English page's words
     assert words("nl") == [] and words("fr") == []
+
+
+def test_every_row_of_a_section_has_a_name_of_its_own_and_the_opening_account_is_named(year, settings, tmp_path):
+    """Found on a tour: the Dutch and French pages called the euro section's refunds and the
+    money paid back by the same word, and showed the opening account as `opening`."""
+    saldi = tmp_path / "saldi.csv"
+    saldi.write_text("Lidnummer;Saldo\n1;5\n2;-7,50\n")
+    imported = lets(settings, "import", "balances", str(saldi), "--at", "2026-12-01T10:00")
+    assert imported.exit_code == 0, imported.output
+    for language, opening in (("nl", "Beginsaldi"), ("fr", "Soldes d&#39;ouverture"), ("en", "Opening balances")):
+        html = page(settings, env={"LETS_GROUP_LANGUAGE": language})
+        for section in re.findall(r'<section id="([^"]+)">(.*?)</section>', html, re.S):
+            labels = re.findall(r"<tr><td>(.*?)</td>", section[1], re.S)
+            assert len(labels) == len(set(labels)), (language, section[0], labels)
+        assert f"<tr><td>{opening}</td>" in html, language

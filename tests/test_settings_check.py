@@ -64,6 +64,14 @@ def test_unknown_sections_and_keys_are_named_with_a_suggestion(env, tmp_path):
     ]
 
 
+def test_a_misspelt_key_is_matched_first_with_the_keys_the_section_does_not_set(tmp_path):
+    ini = tmp_path / "settings.ini"
+    ini.write_text("[group]\nname = LETS Test\nunit = zon\nunitz = zonnen\n")
+    with pytest.raises(settings_module.SettingsError) as caught:
+        settings_module.load(ini, environ={})
+    assert caught.value.problems == ["[group] unitz: no such key (did you mean 'units'?)"]
+
+
 def test_keys_under_default_are_refused_rather_than_given_to_every_section(tmp_path):
     ini = tmp_path / "settings.ini"
     ini.write_text("[DEFAULT]\nport = 2525\n\n[inbound]\nhost = 127.0.0.1\n")
@@ -78,6 +86,23 @@ def test_a_section_or_key_written_twice_is_named_with_its_line(tmp_path):
     ini.write_text("[group]\nname = LETS Test\n\n[outbound]\nmode = smtp\nmode = maildir\n")
     with pytest.raises(settings_module.SettingsError, match=r"settings.ini line 6: \[outbound\] mode is set twice"):
         settings_module.load(ini, environ={})
+
+
+def test_a_line_configparser_cannot_read_is_named_with_its_line_and_how_to_write_it(tmp_path):
+    # Before: "File contains no section headers. file: PosixPath('settings.ini'), line: 2".
+    ini = tmp_path / "settings.ini"
+    ini.write_text("# the group\n[group\nname = LETS Test\n")
+    with pytest.raises(settings_module.SettingsError) as caught:
+        settings_module.load(ini, environ={})
+    assert caught.value.problems == [
+        f"{ini} line 2: '[group' comes before any section: a section is written in brackets, "
+        "e.g. [group], and every key goes under one"]
+    ini.write_text("[group]\nname = LETS Test\nunit zon\n\n[outbound\nmode = smtp\n")
+    with pytest.raises(settings_module.SettingsError) as caught:
+        settings_module.load(ini, environ={})
+    assert caught.value.problems == [
+        f"{ini} line 3: 'unit zon' is neither a section such as [group] nor a key = value",
+        f"{ini} line 5: '[outbound' is neither a section such as [group] nor a key = value"]
 
 
 def test_an_unknown_variable_of_a_known_section_is_refused_and_other_lets_variables_are_left_alone():
