@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 import json
 import logging
 import re
@@ -56,14 +57,18 @@ class App:
 
     def db(self, must_exist: bool = True):
         """The database, connected. A SQLite file that is not there is made only by `lets
-        init` and the commands that run a group (serve, poll, status); any other command
-        would make an empty file and fail on its first table ("no such table: …; try again
-        later"), as a coordinator in the wrong folder or with a misspelt url met."""
+        init` (and `lets status`, which reports on it); any other command would make an
+        empty file and fail on its first table ("no such table: …; try again later"), and
+        `lets serve` would answer every member as a stranger, as a coordinator in the
+        wrong folder or with a misspelt url met."""
         if not self._connected:
             url = self.settings.database_url
             if must_exist and url.startswith("sqlite:///") and ":memory:" not in url:
                 path = Path(url[len("sqlite:///"):])
-                if not path.exists():
+                # A folder that is a file, or that may not be written, open_database says
+                # more precisely.
+                if not path.exists() and not path.parent.is_file() and \
+                        (not path.parent.exists() or os.access(path.parent, os.W_OK)):
                     # Without a settings file the defaults apply, relative to this folder.
                     here = "" if Path(self.settings_path or "settings.ini").exists() else \
                         f" (and no settings.ini in {Path.cwd()})"
@@ -296,7 +301,7 @@ def serve(app, port):
 
     settings = app.settings
     require_files(settings)
-    app.db(must_exist=False)
+    app.db()
     lock = ServeLock(settings)
     try:
         lock.take()
@@ -889,7 +894,7 @@ def poll(app):
     if not settings.imap.host or not settings.imap.user:
         raise click.ClickException("set [imap] host and user (or LETS_IMAP_HOST, LETS_IMAP_USER) first")
     require_files(settings)
-    app.db(must_exist=False)
+    app.db()
     upgrade()
     worker = Worker(settings)
     poller = Poller(settings, processor=worker.processor, on_stored=worker.wake)

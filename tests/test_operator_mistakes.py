@@ -175,6 +175,14 @@ def test_a_database_folder_that_cannot_be_made_is_named_with_what_to_do(settings
     assert "[database] url (LETS_DATABASE_URL)" in line
 
 
+def test_a_misspelt_database_path_is_refused_rather_than_served_as_an_empty_group(settings, tmp_path):
+    """An empty new file would answer every member as a stranger: serve asks for lets init."""
+    for missing in (tmp_path / "lets2.db", tmp_path / "dat" / "lets.db"):
+        line = one_line(serve_once(settings, LETS_DATABASE_URL=f"sqlite:///{missing}"))
+        assert f"there is no database at {missing}" in line and "run `lets init`" in line, line
+        assert not missing.exists()
+
+
 def test_a_database_folder_that_may_not_be_written_is_named_with_what_to_do(settings, tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
