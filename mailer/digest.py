@@ -73,9 +73,11 @@ class Builder:
                           itertools.groupby(ordered, key=self.category)]
                 context = {**self.composer.common(language), "kind": kind, "groups": groups}
                 found[block] = self.shared.add(
-                    "" if not groups else self.env_render(f"{language}/digest/_listings.txt", context))
+                    "" if not groups else self.env_render(self.composer.source("digest/_listings", language, "txt"),
+                                                          context))
                 found[block + "_html"] = self.shared.add(
-                    "" if not groups else self.env_render(f"{language}/digest/_listings.html", context), html=True)
+                    "" if not groups else self.env_render(self.composer.source("digest/_listings", language, "html"),
+                                                          context), html=True)
             self._fragments[key] = found
         return self._fragments[key]
 

@@ -142,9 +142,10 @@ def contexts(composer: Composer, language: str, rows: list[Transfer]):
         fragments = {}
         for kind, block in (("offer", "offers"), ("request", "requests")):
             fragment = {**composer.common(language), "kind": kind, "groups": groups}
-            fragments[block] = composer.env.get_template(f"{language}/digest/_listings.txt").render(fragment)
+            fragments[block] = composer.env.get_template(
+                composer.source("digest/_listings", language, "txt")).render(fragment)
             fragments[block + "_html"] = Markup(
-                composer.env.get_template(f"{language}/digest/_listings.html").render(fragment))
+                composer.env.get_template(composer.source("digest/_listings", language, "html")).render(fragment))
         payee, payer = pick(parties), parties[(i + 1) % len(parties)]
         yield {
             **fragments,

@@ -75,8 +75,8 @@ def test_the_installed_wheel_reads_nothing_from_the_checkout(venv, group):
     assert where.returncode == 0, where.stderr
     module, templates = where.stdout.split()
     assert Path(module).is_relative_to(venv) and Path(templates).is_relative_to(venv), where.stdout
-    assert (Path(templates) / "en" / "help" / "shown.txt").is_file()
-    # The one tree's words: each language's catalogue ships with it.
+    # The one tree's templates, its partials at the top, and each language's catalogue ship with it.
+    assert (Path(templates) / "help" / "shown.txt").is_file() and (Path(templates) / "_listing.txt").is_file()
     assert (Path(templates) / "locale" / "nl" / "LC_MESSAGES" / "messages.po").is_file()
 
 
