@@ -2,7 +2,8 @@
 
 The figures are those of `lets report --csv` (db/report.py), each carried on its table
 cell as data attributes, so the page can be checked against the CSV; the charts are
-inline SVG from mailer/report_charts.py. The words are in templates/<lang>/report/year.html.
+inline SVG from mailer/report_charts.py. The words are in templates/report/year.html, each
+language's in the catalogues (templates/locale/).
 """
 from __future__ import annotations
 
@@ -83,6 +84,6 @@ def render(settings, sections: list[Section], year: int, today: dt.date) -> str:
     lines = {section.name: [_line(section, row, settings, language, locale) for row in section.rows]
              for section in sections}
     composer = Composer(settings)
-    return composer.env.get_template(f"{language}/report/year.html").render(
+    return composer.env.get_template(composer.source("report/year", language, "html")).render(
         composer.common(language), year=year, today=today, sections=sections, lines=lines,
         charts=_charts(lines, locale))
