@@ -45,6 +45,8 @@ import pytest
 
 from db import members
 from db.models import OutboundMessage, Transfer
+from mailer.catalogues import Catalogues
+from mailer.compose import TEMPLATES
 from mailer.pipeline import describe, understand
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -199,9 +201,9 @@ def compare(expect: dict[str, str], understood: dict) -> list[str]:
 
 def unclear_subject(language: str) -> str:
     """The fixed start of the subject of consent/unclear ("JA of NEE? ")."""
-    first = (Path(__file__).resolve().parent.parent / "templates" / language / "consent" / "unclear.txt"
-             ).read_text(encoding="utf-8").split("\n", 1)[0]
-    return first.removeprefix("Subject:").split("{{", 1)[0].strip()
+    subject = Catalogues(TEMPLATES / "locale").translations(language).gettext(
+        "YES or NO? %(amount)s %(units)s for %(description)s")
+    return subject.split("%(", 1)[0].strip()
 
 
 def outcome(case: Case, inbound_id, proposed: Transfer | None) -> list[str]:
