@@ -260,3 +260,53 @@ def test_a_template_without_a_german_copy_is_read_in_english_with_german_dates(s
     assert composer.source("thing/done", "nl", "txt") == "nl/thing/done.txt"
     subject, text, _ = composer.render("thing/done", "de", {"day": dt.date(2027, 3, 1)})
     assert (subject, text) == ("Done on 1. März 2027", "All done.\n")
+
+
+def test_a_german_member_gets_the_digest_with_german_category_names(group, hans, an):
+    from mailer.digest import run_scheduled
+    group.mail("an@example.org", "AANBOD: Moestuin spitten", "Categorie: tuin\n")
+    # Posted during the week before the digest, on the test's clock (as tests/test_digest.py does).
+    Listing.update(created=group.clock.now).execute()
+    monday = dt.datetime(2026, 11, 30, 6, 30)
+    group.clock.now = monday
+    run_scheduled(group.settings, monday, group.processor.composer)
+    digest = [m for m in group.outbox("hans@example.de") if m.message["List-Id"]]
+    assert len(digest) == 1 and language_of(digest[0]) == "de"
+    text = digest[0].text
+    assert "Moestuin spitten" in text and "GARTEN" in text.upper() and "TUIN" not in text
+
+
+def test_the_command_line_takes_german_for_a_member_and_the_printed_guide(group, settings, tmp_path):
+    from click.testing import CliRunner
+
+    from mailer.cli import main
+    from tests.conftest import SETTINGS_INI
+    env = {"LETS_DATABASE_URL": settings.database.url, "LETS_SECURITY_SECRET": settings.security.secret,
+           "LETS_OUTBOUND_MAILDIR": settings.outbound.maildir}
+    added = CliRunner().invoke(main, ["--settings", str(SETTINGS_INI), "member", "add", "Greta Schulz",
+                                      "greta@example.de", "--language", "de"], env=env)
+    assert added.exit_code == 0, added.output
+    assert Member.get(Member.name == "Greta Schulz").language == "de"
+    group.mail("greta@example.de", "ANGEBOT: Stricken lernen", "Kategorie: Kleidung\n")
+    out = tmp_path / "guide.html"
+    printed = CliRunner().invoke(main, ["--settings", str(SETTINGS_INI), "guide", "print", "--language", "de",
+                                        "--output", str(out), "--date", "2026-11-25"], env=env)
+    assert printed.exit_code == 0, printed.output
+    page = out.read_text()
+    assert "Stricken lernen" in page and "Kleidung" in page and "25. November 2026" in page
+
+
+def test_every_table_of_words_the_code_keeps_per_language_has_german():
+    from db.forget import FORMER
+    from db.import_values import LANGUAGES as IMPORTED
+    from db.models import LANGUAGES
+    from handlers.answers import SAY_NO, SAY_YES
+    from handlers.commands import WORDS
+    from mailer import terms
+    from mailer.digest import RESPOND
+    assert "de" in LANGUAGES and all("de" in words for words in WORDS.values())
+    for table in (RESPOND, FORMER, IMPORTED, SAY_YES, SAY_NO):
+        assert set(LANGUAGES) <= set(table)
+    for table in (terms.TRANSFER_STATES, terms.MEMBER_STATUSES, terms.ACCOUNTS, terms.ENTERED_BY,
+                  terms.AMOUNT_PROBLEMS, dict(enumerate(words for _, words in terms.DESCRIPTIONS))):
+        assert all(set(LANGUAGES) <= set(words) for words in table.values())
