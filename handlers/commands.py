@@ -68,11 +68,17 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-LOOKUP: dict[str, tuple[str, str]] = {}
-for _kind, _languages in WORDS.items():
-    for _language, _words in _languages.items():
-        for _word in _words:
-            LOOKUP.setdefault(fold(_word), (_kind, _language))
+def _lookup() -> dict[str, tuple[str, str]]:
+    """Folded word → (kind, language); a word two languages share keeps the first."""
+    found: dict[str, tuple[str, str]] = {}
+    for kind, languages in WORDS.items():
+        for language, words in languages.items():
+            for word in words:
+                found.setdefault(fold(word), (kind, language))
+    return found
+
+
+LOOKUP = _lookup()
 
 # "Re:", "Antw:", "AW:", "Fwd:", "TR:", "RE :" and the like, possibly repeated or bracketed.
 REPLY_PREFIX = re.compile(r"^\s*((re|antw|aw|sv|fwd?|tr|doorst|wg|réf|ref)\s*(\[\d+\])?\s*:\s*)+", re.I)

@@ -38,7 +38,7 @@ def _names() -> tuple[dict[str, int], set[str]]:
     # Abbreviations people write that CLDR spells otherwise ("sept", "juil", "maa"), and
     # März without its umlaut ("Maerz").
     months.update({"sept": 9, "juil": 7, "janv": 1, "fevr": 2, "avr": 4, "mrt": 3, "okt": 10,
-                   "maerz": 3, "marz": 3})
+                   "maerz": 3})
     return months, days
 
 
