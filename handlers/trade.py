@@ -1,5 +1,6 @@
 """BETAAL / FACTUUR / SCHENK (PAY / INVOICE / DONATE, PAYER / FACTURE / DONNER, ZAHLE /
-RECHNUNG / SPENDE): propose a transfer; the payer always confirms by replying to a mail that carries a one-time token."""
+RECHNUNG / SPENDE): propose a transfer; the payer always confirms by replying to a mail that
+carries a one-time token."""
 from __future__ import annotations
 
 import re
