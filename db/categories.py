@@ -1,11 +1,14 @@
 """The group's category list: a code per category, its name in each language, and what members type for it.
 
-Members write a category in any of the three languages, with or without capitals,
-accents or a plural ("Tuinieren", "GARDEN", "jardinage"); listings and ONLY choices
-store the code, and every reader sees the name in their own language. The list is the
-setting `[listings] categories`, one category per line:
+Members write a category in any of the group's languages, with or without capitals,
+accents or a plural ("Tuinieren", "GARDEN", "jardinage", "Gärten"); listings and ONLY
+choices store the code, and every reader sees the name in their own language. The list
+is the setting `[listings] categories`, one category per line:
 
-    garden: Tuin | Garden | Jardin | tuinieren, gardening, jardinage
+    garden: Tuin | Garden | Jardin | Garten | tuinieren, gardening, jardinage, gartenarbeit
+
+The German name came later: a line of four parts is read as before (Dutch, English,
+French and the other words), and German readers see its English name.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 
-LANGUAGES = ("nl", "en", "fr")   # the order of the names on a line; as db.models.LANGUAGES
+LANGUAGES = ("nl", "en", "fr", "de")   # the order of the names on a line; as db.models.LANGUAGES
 OTHER = "other"                  # where a listing goes whose category we do not know
 CODE = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 # What a typed word may be an inflection of: plurals and the like, tried when the word
@@ -25,36 +28,51 @@ ENDINGS = (("eren", ""), ("aux", "al"), ("ies", "y"), ("en", ""), ("es", ""), ("
 PREFIX_LENGTH = 4
 
 DEFAULT_TEXT = """\
-garden: Tuin | Garden | Jardin | tuinieren, tuinwerk, tuinman, moestuin, snoeien, gras maaien, planten, \
-gardening, gardener, lawn, plants, jardinage, jardinier, potager, plantes
-transport: Vervoer | Transport | Transport | verhuizen, verhuizing, fiets, fietsen, auto, rijden, lift, \
-moving, bike, bicycle, car, ride, déménagement, vélo, voiture, covoiturage
-odd-jobs: Klussen | Odd jobs | Bricolage | klus, klusjes, reparatie, repareren, timmeren, schilderen, \
-jobs, repairs, repair, diy, handyman, painting, réparation, réparations, travaux, peinture
-computer: Computer | Computers | Informatique | computerhulp, informatica, pc, laptop, internet, smartphone, \
-telefoon, ict, it, ordinateur, ordi, téléphone
-cooking: Koken | Cooking | Cuisine | eten, maaltijd, maaltijden, bakken, taart, food, meals, baking, cakes, \
-repas, pâtisserie, nourriture, alimentation, confiture
-lessons: Lessen | Lessons | Cours | les, bijles, taalles, onderwijs, lesgeven, tutoring, teaching, classes, \
-leçons, soutien scolaire, formation
-children: Kinderen | Children | Enfants | kind, kinderopvang, oppas, oppassen, babysit, babysitten, \
-childcare, kids, babysitting, enfant, garde d'enfants, baby-sitting
-care: Zorg | Care | Soins | verzorging, gezondheid, massage, welzijn, boodschappen, gezelschap, health, \
-wellbeing, company, shopping, santé, bien-être, compagnie
-clothing: Kleding | Clothing | Vêtements | kleren, naaien, verstellen, breien, clothes, sewing, mending, \
-knitting, couture, tricot, retouches
-goods: Spullen | Goods | Objets | spul, lenen, uitlenen, gereedschap, meubels, boeken, tweedehands, things, \
-lending, tools, furniture, books, second-hand, prêt, outils, meubles, livres
-pets: Huisdieren | Pets | Animaux | huisdier, dieren, hond, kat, uitlaten, animals, dog, cat, dog walking, \
-chien, chat
-creative: Creatief | Creative | Créatif | creatieve, kunst, muziek, fotografie, knutselen, art, arts, music, \
-photography, crafts, créative, musique, photo, artisanat
-paperwork: Administratie | Paperwork | Administratif | papierwerk, belastingen, formulieren, brieven, \
+garden: Tuin | Garden | Jardin | Garten | tuinieren, tuinwerk, tuinman, moestuin, snoeien, gras maaien, planten, \
+gardening, gardener, lawn, plants, jardinage, jardinier, potager, plantes, \
+gartenarbeit, gärtnern, rasen mähen, pflanzen, gemüsegarten
+transport: Vervoer | Transport | Transport | Transport | verhuizen, verhuizing, fiets, fietsen, auto, rijden, lift, \
+moving, bike, bicycle, car, ride, déménagement, vélo, voiture, covoiturage, \
+umzug, umziehen, fahrrad, mitfahrt, fahrdienst
+odd-jobs: Klussen | Odd jobs | Bricolage | Handwerk | klus, klusjes, reparatie, repareren, timmeren, schilderen, \
+jobs, repairs, repair, diy, handyman, painting, réparation, réparations, travaux, peinture, \
+reparatur, reparaturen, reparieren, heimwerken, streichen, hausmeister
+computer: Computer | Computers | Informatique | Computer | computerhulp, informatica, pc, laptop, internet, smartphone, \
+telefoon, ict, it, ordinateur, ordi, téléphone, \
+computerhilfe, handy, informatik
+cooking: Koken | Cooking | Cuisine | Kochen | eten, maaltijd, maaltijden, bakken, taart, food, meals, baking, cakes, \
+repas, pâtisserie, nourriture, alimentation, confiture, \
+essen, mahlzeiten, backen, kuchen, lebensmittel
+lessons: Lessen | Lessons | Cours | Unterricht | les, bijles, taalles, onderwijs, lesgeven, tutoring, teaching, classes, \
+leçons, soutien scolaire, formation, \
+nachhilfe, sprachunterricht, kurse, lehren
+children: Kinderen | Children | Enfants | Kinder | kind, kinderopvang, oppas, oppassen, babysit, babysitten, \
+childcare, kids, babysitting, enfant, garde d'enfants, baby-sitting, \
+kinderbetreuung, kinderhüten, babysitter
+care: Zorg | Care | Soins | Pflege | verzorging, gezondheid, massage, welzijn, boodschappen, gezelschap, health, \
+wellbeing, company, shopping, santé, bien-être, compagnie, \
+gesundheit, einkaufen, gesellschaft, wohlbefinden
+clothing: Kleding | Clothing | Vêtements | Kleidung | kleren, naaien, verstellen, breien, clothes, sewing, mending, \
+knitting, couture, tricot, retouches, \
+kleider, nähen, stricken, flicken
+goods: Spullen | Goods | Objets | Gegenstände | spul, lenen, uitlenen, gereedschap, meubels, boeken, tweedehands, things, \
+lending, tools, furniture, books, second-hand, prêt, outils, meubles, livres, \
+sachen, ausleihen, verleihen, werkzeug, möbel, bücher, gebraucht
+pets: Huisdieren | Pets | Animaux | Haustiere | huisdier, dieren, hond, kat, uitlaten, animals, dog, cat, dog walking, \
+chien, chat, \
+tiere, hund, katze, gassi gehen
+creative: Creatief | Creative | Créatif | Kreatives | creatieve, kunst, muziek, fotografie, knutselen, art, arts, music, \
+photography, crafts, créative, musique, photo, artisanat, \
+kreativ, musik, basteln
+paperwork: Administratie | Paperwork | Administratif | Papierkram | papierwerk, belastingen, formulieren, brieven, \
 vertalen, vertaling, administration, taxes, forms, letters, translation, papiers, impôts, formulaires, \
-traduction
-household: Huishouden | Household | Ménage | huishoudelijk, schoonmaken, poetsen, strijken, wassen, cleaning, \
-ironing, laundry, housework, maison, nettoyage, repassage, lessive
-other: Overig | Other | Divers | overige, anders, diversen, misc, miscellaneous, autre, autres
+traduction, \
+verwaltung, steuern, formulare, briefe, übersetzen, übersetzung
+household: Huishouden | Household | Ménage | Haushalt | huishoudelijk, schoonmaken, poetsen, strijken, wassen, cleaning, \
+ironing, laundry, housework, maison, nettoyage, repassage, lessive, \
+putzen, bügeln, wäsche, reinigung
+other: Overig | Other | Divers | Sonstiges | overige, anders, diversen, misc, miscellaneous, autre, autres, \
+andere, anderes, verschiedenes
 """
 
 
@@ -81,11 +99,13 @@ def _forms(word: str):
 @dataclass(frozen=True)
 class Category:
     code: str
-    names: tuple[str, str, str]       # in LANGUAGES order
+    names: tuple[str, ...]            # in LANGUAGES order; "" where the line names none
     aliases: tuple[str, ...] = ()
 
     def name(self, language: str) -> str:
-        return self.names[LANGUAGES.index(language) if language in LANGUAGES else 1]
+        """The name in `language`; the English one where the list has none in it."""
+        index = LANGUAGES.index(language) if language in LANGUAGES else 1
+        return (self.names[index] if index < len(self.names) else "") or self.names[1]
 
 
 @dataclass(frozen=True)
@@ -102,7 +122,7 @@ class Categories:
         kept only where no other category claims the same form."""
         exact: dict[str, str] = {}
         for category in self.items:
-            for word in (category.code, *category.names, *category.aliases):
+            for word in (category.code, *filter(None, category.names), *category.aliases):
                 k = key(word)
                 if k and exact.setdefault(k, category.code) != category.code:
                     raise CategoryError(f"{word!r} names both {exact[k]} and {category.code}")
@@ -159,8 +179,9 @@ class Categories:
 
 
 def parse(text: str) -> Categories:
-    """The list from its settings text: one `code: nl | en | fr | alias, alias…` a line
-    (or separated by `;`, as an environment variable holds it)."""
+    """The list from its settings text: one `code: nl | en | fr | de | alias, alias…` a line
+    (or separated by `;`, as an environment variable holds it); the German name and the
+    aliases may be left out, and `code: nl | en | fr | alias, alias…` has no German name."""
     items = []
     for number, line in enumerate(re.split(r"[\n;]", text), 1):
         line = line.strip()
@@ -171,11 +192,13 @@ def parse(text: str) -> Categories:
         parts = [part.strip() for part in rest.split("|")]
         if not colon or not CODE.match(code):
             raise CategoryError(f"category {number}: {line[:60]!r} does not start with a code such as garden:")
-        if len(parts) not in (3, 4) or not all(parts[:3]):
+        if len(parts) not in (3, 4, 5) or not all(parts[:3]):
             raise CategoryError(f"category {code}: write its Dutch, English and French name separated by |, "
-                                "then optionally | and other words members may use, separated by commas")
-        aliases = tuple(a.strip() for a in parts[3].split(",") if a.strip()) if len(parts) == 4 else ()
-        items.append(Category(code, (parts[0], parts[1], parts[2]), aliases))
+                                "then optionally | its German name, and | other words members may use, "
+                                "separated by commas")
+        german = parts[3] if len(parts) == 5 else ""
+        aliases = tuple(a.strip() for a in parts[-1].split(",") if a.strip()) if len(parts) > 3 else ()
+        items.append(Category(code, (parts[0], parts[1], parts[2], german), aliases))
     categories = Categories(tuple(items))
     if len(set(categories.codes)) != len(items):
         raise CategoryError("a category code appears twice")

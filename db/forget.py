@@ -32,7 +32,8 @@ from .redact import Redactor, phones_in, phones_in_mail
 from .spool import Spool, beside
 
 DEPARTED = ("left", "expelled")
-FORMER = {"nl": "Oud-lid #{number}", "en": "Former member #{number}", "fr": "Ancien membre #{number}"}
+FORMER = {"nl": "Oud-lid #{number}", "en": "Former member #{number}", "fr": "Ancien membre #{number}",
+          "de": "Ehemaliges Mitglied #{number}"}
 ERASED_MAIL = b""
 
 # Columns, in whichever table, where administrators and members write free text (a

@@ -41,6 +41,7 @@ LANGUAGES = {
     "nl": ("nl", "nederlands", "dutch", "vlaams", "flemish", "neerlandais", "nlbe", "nlnl"),
     "en": ("en", "english", "engels", "anglais", "engb", "enus"),
     "fr": ("fr", "francais", "french", "frans", "frbe", "frfr"),
+    "de": ("de", "deutsch", "german", "duits", "allemand", "dede", "deat", "dech", "debe"),
 }
 KINDS = {
     # eLAS/eLAND msg_type: 0 a request ("vraag"), 1 an offer ("aanbod").

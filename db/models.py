@@ -21,7 +21,7 @@ from .prepared import Prepared
 
 MEMBER_TYPES = ("regular", "household", "guest", "honorary", "organisation")
 MEMBER_STATUSES = ("applicant", "active", "suspended", "leaving", "left", "refused", "expelled")
-LANGUAGES = ("nl", "en", "fr")
+LANGUAGES = ("nl", "en", "fr", "de")
 DIGEST_PREFERENCES = ("weekly", "daily", "instant", "off")
 LISTING_KINDS = ("offer", "request")
 LEVELS = ("A", "S", "V")  # amateur, semi-skilled, professional (vakman)

@@ -1,4 +1,4 @@
-"""AAN ALLEN: / TO ALL: / À TOUS: <subject> from an administrator: an announcement to every member.
+"""AAN ALLEN: / TO ALL: / À TOUS: / AN ALLE: <subject> from an administrator: an announcement to every member.
 
 Administrators are the addresses in [group] admins. A From: line is easily forged, so
 nothing goes out on the first mail: the administrator's own mailbox gets a preview with
@@ -18,11 +18,11 @@ from . import Command, Context, Refusal, Reply, nonmember
 from .commands import fold
 from .answers import NO, YES, find_token
 
-PHRASES = {"aan allen": "nl", "to all": "en", "a tous": "fr"}
-START = re.compile(r"^\s*(aan\s+allen|to\s+all|a\s+tous)\s*:\s*(.*)$", re.S)
+PHRASES = {"aan allen": "nl", "to all": "en", "a tous": "fr", "an alle": "de"}
+START = re.compile(r"^\s*(aan\s+allen|to\s+all|a\s+tous|an\s+alle)\s*:\s*(.*)$", re.S)
 MODE_WORDS = {
-    "digest": ("digest", "overzicht", "resume"),
-    "now": ("nu", "direct", "meteen", "now", "maintenant", "immediat"),
+    "digest": ("digest", "overzicht", "resume", "ubersicht", "uebersicht"),
+    "now": ("nu", "direct", "meteen", "now", "maintenant", "immediat", "jetzt", "sofort"),
 }
 MODE = {word: mode for mode, words in MODE_WORDS.items() for word in words}
 

@@ -6,31 +6,39 @@ import unicodedata
 
 from . import Command
 
-# kind → words per language. Words are compared without case and accents.
+# kind → words per language. Words are compared without case and accents. German words
+# come as members type them: with umlauts (folded to u), and with ue/ae/oe where a
+# keyboard has none (ZURUECKZIEHEN). A word two languages share (SALDO, LISTE, JA) keeps
+# the language listed first: the German one only tells a member's command kind.
 WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "offer": {"nl": ("aanbod",), "en": ("offer",), "fr": ("offre",)},
-    "request": {"nl": ("vraag",), "en": ("request", "wanted"), "fr": ("demande",)},
-    "withdraw": {"nl": ("intrekken", "intrek"), "en": ("withdraw",), "fr": ("retirer",)},
-    "renew": {"nl": ("verleng", "verlengen"), "en": ("renew",), "fr": ("prolonger",)},
-    "list": {"nl": ("lijst",), "en": ("list",), "fr": ("liste",)},
-    "mine": {"nl": ("mijn",), "en": ("mine",), "fr": ("mes",)},
-    "balance": {"nl": ("saldo",), "en": ("balance",), "fr": ("solde",)},
-    "books": {"nl": ("boeken",), "en": ("books",), "fr": ("comptes",)},
-    "help": {"nl": ("hulp",), "en": ("help",), "fr": ("aide",)},
-    "pay": {"nl": ("betaal", "betalen"), "en": ("pay",), "fr": ("payer", "paye")},
-    "invoice": {"nl": ("factuur",), "en": ("invoice",), "fr": ("facture",)},
-    "donate": {"nl": ("schenk", "schenken"), "en": ("donate",), "fr": ("donner", "don")},
-    "consent": {"nl": ("ja", "nee"), "en": ("yes", "no"), "fr": ("oui", "non")},
-    "digest": {"en": ("digest",), "fr": ("resume",)},
-    "language": {"nl": ("taal",), "en": ("language",), "fr": ("langue",)},
-    "only": {"nl": ("alleen",), "en": ("only",), "fr": ("seulement",)},
-    "respond": {"nl": ("reageer", "reageren"), "en": ("respond",), "fr": ("repondre",)},
-    "objection": {"nl": ("bezwaar",), "en": ("object",), "fr": ("objection",)},
-    "join": {"nl": ("aanmelden",), "en": ("join",), "fr": ("adherer",)},
-    "cancel": {"nl": ("opzeggen",), "en": ("cancel",), "fr": ("resilier",)},
-    "claim": {"nl": ("declaratie", "declareer"), "en": ("claim",), "fr": ("declaration",)},
+    "offer": {"nl": ("aanbod",), "en": ("offer",), "fr": ("offre",), "de": ("angebot", "biete")},
+    "request": {"nl": ("vraag",), "en": ("request", "wanted"), "fr": ("demande",), "de": ("gesuch", "suche")},
+    "withdraw": {"nl": ("intrekken", "intrek"), "en": ("withdraw",), "fr": ("retirer",),
+                 "de": ("zurückziehen", "zurueckziehen")},
+    "renew": {"nl": ("verleng", "verlengen"), "en": ("renew",), "fr": ("prolonger",),
+              "de": ("verlängern", "verlaengern", "verlängere", "verlaengere")},
+    "list": {"nl": ("lijst",), "en": ("list",), "fr": ("liste",), "de": ("liste",)},
+    "mine": {"nl": ("mijn",), "en": ("mine",), "fr": ("mes",), "de": ("meine",)},
+    "balance": {"nl": ("saldo",), "en": ("balance",), "fr": ("solde",), "de": ("saldo", "kontostand")},
+    "books": {"nl": ("boeken",), "en": ("books",), "fr": ("comptes",), "de": ("bücher", "buecher")},
+    "help": {"nl": ("hulp",), "en": ("help",), "fr": ("aide",), "de": ("hilfe",)},
+    "pay": {"nl": ("betaal", "betalen"), "en": ("pay",), "fr": ("payer", "paye"),
+            "de": ("zahle", "zahlen", "bezahle", "bezahlen", "überweise", "ueberweise")},
+    "invoice": {"nl": ("factuur",), "en": ("invoice",), "fr": ("facture",), "de": ("rechnung",)},
+    "donate": {"nl": ("schenk", "schenken"), "en": ("donate",), "fr": ("donner", "don"), "de": ("spende", "spenden")},
+    "consent": {"nl": ("ja", "nee"), "en": ("yes", "no"), "fr": ("oui", "non"), "de": ("ja", "nein")},
+    "digest": {"en": ("digest",), "fr": ("resume",), "de": ("übersicht", "uebersicht")},
+    "language": {"nl": ("taal",), "en": ("language",), "fr": ("langue",), "de": ("sprache",)},
+    "only": {"nl": ("alleen",), "en": ("only",), "fr": ("seulement",), "de": ("nur",)},
+    "respond": {"nl": ("reageer", "reageren"), "en": ("respond",), "fr": ("repondre",),
+                "de": ("antworten", "antworte")},
+    "objection": {"nl": ("bezwaar",), "en": ("object",), "fr": ("objection",), "de": ("einspruch",)},
+    "join": {"nl": ("aanmelden",), "en": ("join",), "fr": ("adherer",), "de": ("anmelden", "beitreten")},
+    "cancel": {"nl": ("opzeggen",), "en": ("cancel",), "fr": ("resilier",),
+               "de": ("kündigen", "kuendigen", "kündigung", "kuendigung")},
+    "claim": {"nl": ("declaratie", "declareer"), "en": ("claim",), "fr": ("declaration",), "de": ("abrechnung",)},
     # AGENDA ITEM is two words: AGENDA is the command word, handlers/agenda.py drops the ITEM.
-    "agenda": {"nl": ("agendapunt",), "en": ("agenda",), "fr": ("point",)},
+    "agenda": {"nl": ("agendapunt",), "en": ("agenda",), "fr": ("point",), "de": ("tagesordnungspunkt",)},
 }
 
 # Commands whose argument is short: a line that says more is a sentence, not a command
@@ -60,12 +68,17 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-LOOKUP: dict[str, tuple[str, str]] = {
-    fold(word): (kind, language)
-    for kind, languages in WORDS.items()
-    for language, words in languages.items()
-    for word in words
-}
+def _lookup() -> dict[str, tuple[str, str]]:
+    """Folded word → (kind, language); a word two languages share keeps the first."""
+    found: dict[str, tuple[str, str]] = {}
+    for kind, languages in WORDS.items():
+        for language, words in languages.items():
+            for word in words:
+                found.setdefault(fold(word), (kind, language))
+    return found
+
+
+LOOKUP = _lookup()
 
 # "Re:", "Antw:", "AW:", "Fwd:", "TR:", "RE :" and the like, possibly repeated or bracketed.
 REPLY_PREFIX = re.compile(r"^\s*((re|antw|aw|sv|fwd?|tr|doorst|wg|réf|ref)\s*(\[\d+\])?\s*:\s*)+", re.I)
@@ -95,8 +108,8 @@ def match(line: str) -> tuple[str, str, str] | None:
 
 
 # "Hoeveel zonnen heb ik nog?", "How many zonnen do I have left?", "Combien de zonnen me
-# reste-t-il ?": a question for the balance in the unit's own name.
-HOW_MANY = {"hoeveel": "nl", "many": "en", "much": "en", "combien": "fr"}
+# reste-t-il ?", "Wie viel Zon habe ich noch?": a question for the balance in the unit's own name.
+HOW_MANY = {"hoeveel": "nl", "many": "en", "much": "en", "combien": "fr", "viel": "de", "wieviel": "de"}
 
 
 def sentence(line: str, units=()) -> tuple[str, str] | None:

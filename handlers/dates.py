@@ -22,7 +22,7 @@ NUMERIC = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
 ORDINAL = re.compile(r"^(\d{1,4})(?:st|nd|rd|th|er|re|e|eme|ieme|ste|de|ste|\.)?$")
 # Words around a date that say nothing about it.
 FILLER = {"le", "la", "the", "of", "de", "den", "op", "on", "tot", "until", "jusqu'au", "jusqu'a", "au", "am", "bis",
-          "en", "and", "et", "van", "om"}
+          "en", "and", "et", "van", "om", "zum", "und", "ab"}
 
 
 @lru_cache(maxsize=1)
@@ -35,8 +35,10 @@ def _names() -> tuple[dict[str, int], set[str]]:
                 months[fold(name).rstrip(".")] = number
             for name in get_day_names(width, locale=locale).values():
                 days.add(fold(name).rstrip("."))
-    # Abbreviations people write that CLDR spells otherwise ("sept", "juil", "maa").
-    months.update({"sept": 9, "juil": 7, "janv": 1, "fevr": 2, "avr": 4, "mrt": 3, "okt": 10})
+    # Abbreviations people write that CLDR spells otherwise ("sept", "juil", "maa"), and
+    # März without its umlaut ("Maerz").
+    months.update({"sept": 9, "juil": 7, "janv": 1, "fevr": 2, "avr": 4, "mrt": 3, "okt": 10,
+                   "maerz": 3})
     return months, days
 
 

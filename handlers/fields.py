@@ -10,13 +10,14 @@ from db.money import AmountError, parse_amount
 from .commands import fold
 from .dates import parse_date
 
-# Field labels in the three languages, compared without case and accents.
+# Field labels in the group's languages, compared without case and accents.
 LABELS = {
-    "category": ("categorie", "category", "rubriek", "rubrique"),
-    "level": ("niveau", "level", "kwaliteit", "qualite", "quality"),
-    "rate": ("prijs", "tarief", "price", "rate", "prix", "tarif"),
+    "category": ("categorie", "category", "rubriek", "rubrique", "kategorie", "rubrik"),
+    "level": ("niveau", "level", "kwaliteit", "qualite", "quality", "qualität", "qualitaet", "stufe"),
+    "rate": ("prijs", "tarief", "price", "rate", "prix", "tarif", "preis"),
     "expires": ("geldig tot", "tot", "valid until", "expires", "until", "valable jusqu'au",
-                "valable jusqu'a", "jusqu'au", "expire"),
+                "valable jusqu'a", "jusqu'au", "expire", "gültig bis", "gueltig bis", "bis", "läuft ab",
+                "laeuft ab"),
 }
 LABEL = {fold(label): name for name, labels in LABELS.items() for label in labels}
 FIELD_LINE = re.compile(r"^\s*([^\W\d_][\w' ]{0,20}?)\s*:\s*(.*?)\s*$")
@@ -25,6 +26,8 @@ LEVELS = {
     "a": "A", "amateur": "A", "amateur (a)": "A",
     "s": "S", "semi": "S", "semi-skilled": "S", "semi-professioneel": "S", "semi-professionnel": "S",
     "v": "V", "vakman": "V", "professional": "V", "professioneel": "V", "professionnel": "V", "pro": "V",
+    "laie": "A", "halbprofi": "S", "semiprofessionell": "S", "halbprofessionell": "S",
+    "profi": "V", "fachmann": "V", "fachfrau": "V", "fachkraft": "V", "professionell": "V",
 }
 
 

@@ -1,4 +1,4 @@
-"""HULP / HELP / AIDE, and anything not understood: one example per command, and, for
+"""HULP / HELP / AIDE / HILFE, and anything not understood: one example per command, and, for
 mail we did not understand, first the example that fits what the member seemed to want."""
 from __future__ import annotations
 
@@ -11,15 +11,17 @@ from .commands import fold
 # compared as word beginnings), in the order tried: "ik wil Piet betalen voor de soep"
 # gets the payment example. The examples are the help mail's own (templates/*/help/).
 INTENTS = (
-    ("invoice", ("factuur", "factureer", "rekening sturen", "invoice", "bill ", "facture", "facturer")),
+    ("invoice", ("factuur", "factureer", "rekening sturen", "invoice", "bill ", "facture", "facturer", "rechnung")),
     ("pay", ("betaal", "betalen", "betaling", "overmaken", "overboeken", "pay", "paid", "payment", "payer", "paie",
-             "paiement", "regler", "virement", "verser")),
+             "paiement", "regler", "virement", "verser", "zahl", "bezahl", "uberweis", "ueberweis")),
     ("withdraw", ("intrekken", "verwijder", "weghalen", "haal", "withdraw", "remove", "delete", "take down",
-                  "retirer", "supprimer", "enlever")),
-    ("offer", ("aanbieden", "bied", "ik kan", "i can", "offering", "offer", "je peux", "propose", "proposer")),
+                  "retirer", "supprimer", "enlever", "zuruckzieh", "zurueckzieh", "losch", "loesch", "entfern")),
+    ("offer", ("aanbieden", "bied", "ik kan", "i can", "offering", "offer", "je peux", "propose", "proposer",
+               "anbieten", "biete", "ich kann")),
     ("request", ("zoek", "gezocht", "nodig", "wie kan", "looking for", "need", "wanted", "anyone", "cherche",
-                 "besoin", "quelqu'un")),
-    ("balance", ("saldo", "balance", "solde", "hoeveel", "how much", "how many", "combien")),
+                 "besoin", "quelqu'un", "suche", "gesucht", "brauche", "wer kann", "jemand")),
+    ("balance", ("saldo", "balance", "solde", "hoeveel", "how much", "how many", "combien", "kontostand", "wie viel",
+                 "wieviel")),
 )
 
 

@@ -1,4 +1,4 @@
-"""AANBOD / VRAAG (OFFER / REQUEST, OFFRE / DEMANDE): post an offer or a request."""
+"""AANBOD / VRAAG (OFFER / REQUEST, OFFRE / DEMANDE, ANGEBOT / GESUCH): post an offer or a request."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
-"""DIGEST / RÉSUMÉ, TAAL / LANGUAGE / LANGUE, ALLEEN / ONLY / SEULEMENT: a member's choices."""
+"""DIGEST / RÉSUMÉ / ÜBERSICHT, TAAL / LANGUAGE / LANGUE / SPRACHE, ALLEEN / ONLY / SEULEMENT / NUR:
+a member's choices."""
 from __future__ import annotations
 
 from db.models import LANGUAGES, MemberPreference
@@ -8,14 +9,22 @@ from .commands import fold
 
 # The words for each digest frequency, compared without case and accents.
 FREQUENCIES = {
-    "weekly": ("wekelijks", "weekly", "week", "hebdomadaire", "semaine"),
-    "daily": ("dagelijks", "daily", "dag", "day", "quotidien", "jour"),
-    "instant": ("direct", "instant", "immediately", "immediat", "immediate"),
-    "off": ("uit", "off", "geen", "none", "stop", "aucun", "aucune"),
+    "weekly": ("wekelijks", "weekly", "week", "hebdomadaire", "semaine", "wochentlich", "woechentlich", "woche"),
+    "daily": ("dagelijks", "daily", "dag", "day", "quotidien", "jour", "taglich", "taeglich", "tag"),
+    "instant": ("direct", "instant", "immediately", "immediat", "immediate", "sofort", "direkt"),
+    "off": ("uit", "off", "geen", "none", "stop", "aucun", "aucune", "aus", "keine", "nie"),
 }
 FREQUENCY = {word: name for name, words in FREQUENCIES.items() for word in words}
 # ALLEEN ALLES / ONLY ALL / SEULEMENT TOUT: every category again.
-ALL = ("alles", "all", "tout", "tous", "toutes")
+ALL = ("alles", "all", "tout", "tous", "toutes", "alle")
+# A language named rather than given as its code: TAAL Duits, LANGUAGE German, SPRACHE
+# Deutsch. Otherwise the first two letters are the code ("English", "français").
+LANGUAGE_NAMES = {
+    "nederlands": "nl", "dutch": "nl", "neerlandais": "nl", "niederlandisch": "nl", "hollands": "nl",
+    "engels": "en", "english": "en", "anglais": "en", "englisch": "en",
+    "frans": "fr", "french": "fr", "francais": "fr", "franzosisch": "fr",
+    "duits": "de", "german": "de", "allemand": "de", "deutsch": "de",
+}
 
 
 def handle(command: Command, ctx: Context) -> list[Reply]:
@@ -32,7 +41,8 @@ def digest(command: Command, ctx: Context) -> list[Reply]:
 
 
 def language(command: Command, ctx: Context) -> list[Reply]:
-    choice = fold(command.argument).strip()[:2]
+    given = fold(command.argument).strip()
+    choice = LANGUAGE_NAMES.get(given, given[:2])
     if choice not in LANGUAGES:
         raise Refusal("preferences/language-unknown", given=command.argument[:40])
     ctx.member.language = choice

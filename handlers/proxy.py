@@ -1,4 +1,4 @@
-"""VOOR / FOR / POUR <member>: a coordinator trades for a member who has no email.
+"""VOOR / FOR / POUR / FÜR <member>: a coordinator trades for a member who has no email.
 
 The first line names the member, the next line is the command (BETAAL, FACTUUR,
 SCHENK or SALDO and their translations). The confirmation token of a payment goes to
@@ -17,8 +17,8 @@ from . import Command, Context, Refusal, Reply
 from . import balance, trade
 from .commands import fold, match, strip_reply_prefix
 
-WORDS = {"voor": "nl", "for": "en", "pour": "fr"}
-PROXY_LINE = re.compile(r"^\s*(voor|for|pour)\s+([^\n]+?)\s*:?\s*$", re.I)
+WORDS = {"voor": "nl", "for": "en", "pour": "fr", "fur": "de", "fuer": "de"}
+PROXY_LINE = re.compile(r"^\s*(voor|for|pour|für|fuer)\s+([^\n]+?)\s*:?\s*$", re.I)
 INNER = ("pay", "invoice", "donate", "balance")
 
 

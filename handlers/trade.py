@@ -1,5 +1,6 @@
-"""BETAAL / FACTUUR / SCHENK (PAY / INVOICE / DONATE, PAYER / FACTURE / DONNER): propose a
-transfer; the payer always confirms by replying to a mail that carries a one-time token."""
+"""BETAAL / FACTUUR / SCHENK (PAY / INVOICE / DONATE, PAYER / FACTURE / DONNER, ZAHLE /
+RECHNUNG / SPENDE): propose a transfer; the payer always confirms by replying to a mail that
+carries a one-time token."""
 from __future__ import annotations
 
 import re
@@ -14,9 +15,10 @@ from .authenticated import disowned, sender_auth, vouched
 from .commands import WORDS, fold
 from .receipt import receipts
 
-# "12 aan piet@example.org voor fietsherstel", "12,50 to 7 for lessons", "12 à Claire pour …"
-TRADE = re.compile(r"^(?P<amount>\S+)\s+(?:aan|naar|to|à|a|au)\s+(?P<who>.+?)"
-                   r"(?:\s+(?:voor|for|pour)\s+(?P<what>.+))?$", re.S)
+# "12 aan piet@example.org voor fietsherstel", "12,50 to 7 for lessons", "12 à Claire pour …",
+# "5 AN Piet FÜR Suppe" (German members write the small words in capitals too).
+TRADE = re.compile(r"^(?P<amount>\S+)\s+(?:aan|naar|to|à|a|au|an)\s+(?P<who>.+?)"
+                   r"(?:\s+(?:voor|for|pour|für|fuer)\s+(?P<what>.+))?$", re.S | re.I)
 # FACTUUR OPEN 12 aan … : the payee accepts the risk of a payer at the lower limit.
 AT_PAYEE_RISK = re.compile(r"^(?:open|ouverte?)\s+", re.I)
 # "voor #7" or "voor soep #7": the listing the trade is about.
@@ -40,9 +42,10 @@ class Terms:
 
 def unit_words(settings) -> list[str]:
     """The unit's names as members write them: the settings' singular and plural, and the
-    plural forms of the three languages ("zon", "zonnen", "zons")."""
+    plural forms of the languages ("zon", "zonnen", "zons")."""
     unit, units = settings.group.unit, settings.group.units
-    words = {unit, units, unit + "s", unit + "en", unit + "nen", "unit", "units", "unité", "unités"}
+    words = {unit, units, unit + "s", unit + "en", unit + "nen", "unit", "units", "unité", "unités",
+             "einheit", "einheiten"}
     return sorted((word for word in words if word), key=len, reverse=True)
 
 

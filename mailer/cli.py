@@ -230,7 +230,7 @@ def member_of(key: str):
 @click.option("--type", "kind", default=None,
               type=click.Choice(["regular", "household", "guest", "honorary", "organisation"]),
               help="Default: regular, or household with --household-of.")
-@click.option("--language", default=None, type=click.Choice(["nl", "en", "fr"]),
+@click.option("--language", default=None, type=click.Choice(["nl", "en", "fr", "de"]),
               help="Defaults to the group's language.")
 @click.option("--household-of", "household_of", default=None,
               help="A member (number or address) whose address the new member shares; ADDRESS may be left out.")

@@ -35,7 +35,7 @@ def _period(row) -> str:
 @click.argument("address")
 @click.option("--amount", default=None, help="The periodic gift in euros, e.g. 25,00.")
 @click.option("--every", type=click.Choice(donors.EVERY), default=None, help="How often the gift comes.")
-@click.option("--language", default=None, type=click.Choice(["nl", "en", "fr"]),
+@click.option("--language", default=None, type=click.Choice(["nl", "en", "fr", "de"]),
               help="For the receipts; defaults to the group's language.")
 @pass_app
 def donor_add(app, name, address, amount, every, language):

@@ -42,7 +42,7 @@ def guide():
               help="The file to write (default: HTML to standard output).")
 @click.option("--format", "form", type=click.Choice(["html", "pdf"]), default="html", show_default=True,
               help="pdf needs Chromium (or Google Chrome) on the PATH.")
-@click.option("--language", type=click.Choice(["nl", "en", "fr"]), default=None,
+@click.option("--language", type=click.Choice(["nl", "en", "fr", "de"]), default=None,
               help="Defaults to the group's language.")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="The day the guide is of: listings current then (default today).")

@@ -12,7 +12,7 @@ from .cli import pass_app, trades
 @trades.command("by-category")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Only trades booked on or after this day (YYYY-MM-DD).")
-@click.option("--language", type=click.Choice(["nl", "en", "fr"]), default=None,
+@click.option("--language", type=click.Choice(["nl", "en", "fr", "de"]), default=None,
               help="The language of the category names; default the group's.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line, with the category's code and name.")
 @pass_app

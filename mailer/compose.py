@@ -33,6 +33,9 @@ from .settings import PROJECT_ROOT, Settings
 
 TEMPLATES = PROJECT_ROOT / "templates"
 LOCALES = {"nl": "nl_NL", "en": "en_GB", "fr": "fr_FR", "de": "de_DE"}
+# The language copy read where a template has neither a one-tree version nor a copy in
+# the reader's language (German came after the copies: it has none).
+FALLBACK = "en"
 
 
 @dataclass
@@ -175,13 +178,17 @@ class Composer:
 
     def source(self, template: str, language: str, suffix: str) -> str:
         """The file of `template`: in the one tree whose words are in the catalogues, or,
-        for a template not moved there yet, the language's own copy."""
+        for a template not moved there yet, the language's own copy, else the English copy
+        (a German reader then gets English words, with German dates and amounts)."""
         shared = f"{template}.{suffix}"
-        return shared if self._exists(shared) else f"{language}/{shared}"
+        if self._exists(shared):
+            return shared
+        own = f"{language}/{shared}"
+        return own if self._exists(own) else f"{FALLBACK}/{shared}"
 
     def has_html(self, template: str, language: str) -> bool:
         """Whether `template` has its own HTML; without, the HTML is made from the text."""
-        return self._exists(f"{template}.html") or self._exists(f"{language}/{template}.html")
+        return self._exists(self.source(template, language, "html"))
 
     def render(self, template: str, language: str, context: dict) -> tuple[str, str, str]:
         """(subject, text, html) of `template` in `language`."""

@@ -28,7 +28,7 @@ from .subaddress import bulk_envelope, plus_address
 # Instant members get listings as they are posted and the rest of the digest weekly.
 FREQUENCIES = {"weekly": ("weekly", "instant"), "daily": ("daily",)}
 LISTING_BLOCKS = ("offers", "requests")
-RESPOND = {"nl": "REAGEER", "en": "RESPOND", "fr": "RÉPONDRE"}
+RESPOND = {"nl": "REAGEER", "en": "RESPOND", "fr": "RÉPONDRE", "de": "ANTWORTEN"}
 # Mail per transaction and per parallel send: what a crash can duplicate, and (twice) the
 # memory a run holds, whatever the number of members or listings.
 BATCH_BYTES = 4 * 1024 * 1024
@@ -72,12 +72,12 @@ class Builder:
                 groups = [(category, [self.view(r, language) for r in items]) for category, items in
                           itertools.groupby(ordered, key=self.category)]
                 context = {**self.composer.common(language), "kind": kind, "groups": groups}
+                source = self.composer.source
                 found[block] = self.shared.add(
-                    "" if not groups else self.env_render(self.composer.source("digest/_listings", language, "txt"),
-                                                          context))
+                    "" if not groups else self.env_render(source("digest/_listings", language, "txt"), context))
                 found[block + "_html"] = self.shared.add(
-                    "" if not groups else self.env_render(self.composer.source("digest/_listings", language, "html"),
-                                                          context), html=True)
+                    "" if not groups else self.env_render(source("digest/_listings", language, "html"), context),
+                    html=True)
             self._fragments[key] = found
         return self._fragments[key]
 

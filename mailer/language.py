@@ -1,4 +1,4 @@
-"""Which of our languages (nl, en, fr) a mail is written in, when no command word says so.
+"""Which of our languages (nl, en, fr, de) a mail is written in, when no command word says so.
 
 A count of common words: each language's most frequent short words (articles,
 pronouns, prepositions, question words, the verbs of "I would like to join") and the
@@ -47,6 +47,13 @@ _WORDS = {
         veuillez voudrais aimerais souhaite souhaiterais peux peut pouvez puis faire devenir
         membre adhérer adhésion inscrire inscription rejoindre informations très aussi si mais
     """,
+    "de": """
+        der das den dem ein eine einen einem einer ich wir ihr sich mich mir dich dir uns euch
+        nicht kein keine mit für auf aus bei nach von zu zum zur und oder aber auch noch ist sind bin bist
+        habe hast hat haben möchte möchten würde würden wäre gerne gern kann können bitte danke vielen
+        herzlich grüße gruß liebe lieber guten tag mitglied mitgliedschaft werden tauschring tauschen
+        informationen sehr schon jetzt dass wenn warum wann welche mein meine euer eure
+    """,
 }
 _COUNTS = Counter(word for words in _WORDS.values() for word in set(words.split()))
 # A word in one list only says which language it is; one in two says nothing.
@@ -67,7 +74,7 @@ _CHARACTERS = 2000
 
 
 def detect(*texts: str) -> str | None:
-    """"nl", "en" or "fr" for the language most of the words of `texts` are in (a
+    """"nl", "en", "fr" or "de" for the language most of the words of `texts` are in (a
     subject, a body), or None when no word or a tie says which."""
     text = " ".join(texts)[:_CHARACTERS].lower().replace("\u2019", "'")
     votes = Counter()

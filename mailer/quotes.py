@@ -1,5 +1,5 @@
 """What the member wrote in a reply, wherever they wrote it: above the quote, below it
-(Thunderbird's default), or between quoted lines; in Dutch, English and French.
+(Thunderbird's default), or between quoted lines; in Dutch, English, French and German.
 
 mail-parser-reply finds the clients' quote headers ("Op … schreef …:", "-----Original
 Message-----", "De : … Envoyé : …"); it only knows top-posting, where everything after
@@ -19,19 +19,22 @@ LANGUAGES = ["nl", "en", "fr", "de"]
 # Attribution lines the library misses: Gmail's Dutch "Op ma 23 nov. 2026 om 10:00
 # schreef An <an@example.org>:" (the name sits between "schreef" and the colon), the
 # French "Le … a écrit :" split over two lines, Apple Mail's "Op … heeft … het volgende
-# geschreven:", and the forwarding separators.
+# geschreven:", Gmail's German "Am Mo., 23. Nov. 2026 um 10:00 Uhr schrieb An <…>:" (its
+# address often on the next line), and the forwarding separators.
 _ATTRIBUTION = re.compile(
     r"^(?:"
     r"Op .{4,200}? schreef\b.*:"
     r"|Op .{4,200}? het volgende geschreven ?:"
     r"|Le .{4,200}?(?:a écrit|a ecrit)\s*:"
-    r"|Am .{4,200}? schrieb .{0,200}:"
+    r"|Am .{4,200}? schrieb (?:.{0,200}\n)?.{0,200}?:"
     r"|On .{4,200}? wrote:"
     r"|-{2,} ?(?:Original Message|Oorspronkelijk bericht|Origineel bericht|Message d'origine|Doorgestuurd bericht"
-    r"|Forwarded message|Message transféré|Message transfere|Weitergeleitete Nachricht) ?-{2,}"
-    r"|(?:Begin forwarded message|Begin doorgestuurd bericht|Début du message réexpédié) ?:"
-    r"|_{10,}\s*\n(?:Van|From|De) ?:"
-    r"|(?:Van|From|De) ?: .*\n(?:.*\n){0,2}?(?:Verzonden|Sent|Envoyé|Date|Datum) ?: "
+    r"|Forwarded message|Message transféré|Message transfere|Weitergeleitete Nachricht"
+    r"|Ursprüngliche Nachricht|Urspruengliche Nachricht|Originalnachricht) ?-{2,}"
+    r"|(?:Begin forwarded message|Begin doorgestuurd bericht|Début du message réexpédié"
+    r"|Anfang der weitergeleiteten Nachricht) ?:"
+    r"|_{10,}\s*\n(?:Van|From|De|Von) ?:"
+    r"|(?:Van|From|De|Von) ?: .*\n(?:.*\n){0,2}?(?:Verzonden|Sent|Envoyé|Date|Datum|Gesendet) ?: "
     r")",
     re.MULTILINE | re.IGNORECASE,
 )
@@ -49,6 +52,17 @@ _TAIL = re.compile(
     r"|(?:disclaimer|waarschuwing|caution|confidential(?:ity)?|avertissement)\s*:"
     r"|(?:dit|deze|this|ce|cet|le présent|le present)\s+(?:e-?mail|bericht|message|courriel)\b.{0,120}?"
     r"(?:vertrouwelijk|confidential|confidentiel)"
+    # German: "Viele Grüße", "Mit freundlichen Grüßen", "LG Anna", "Gruß", "Von meinem
+    # iPhone gesendet", "Gesendet von meinem Samsung", "Outlook für Android beziehen".
+    r"|(?:(?:danke|vielen dank)\W+(?:und\s+|&\s*)?)?(?:mit\s+)?(?:viele|vielen|liebe|lieben|beste|besten|herzliche"
+    r"|herzlichen|freundliche|freundlichen|sonnige|sonnigen|schöne|schönen|nette|netten)\s+(?:grüße|grüßen|grüsse"
+    r"|grüssen|gruesse|gruessen|gruß|gruss)\b"
+    r"|(?:grüße|grüsse|gruesse|gruß|gruss)\b[ ,.!]*(?:\w+[ ,.!]*)?$|(?:lg|vg|mfg|bg)(?:[ ,.!]+\w+)?[ ,.!]*$"
+    r"|bis bald\b[ ,.!]*(?:\w+[ ,.!]*)?$"
+    r"|(?:gesendet|versendet|verschickt) (?:von|mit|vom) (?:meinem|meiner|mein)\b|von meinem .{0,40}gesendet\b"
+    r"|outlook für (?:ios|android)\b"
+    r"|(?:haftungsausschluss|vertraulichkeitshinweis)\s*:"
+    r"|(?:diese|die)\s+(?:e-?mail|nachricht)\b.{0,120}?vertraulich"
     r")",
     re.IGNORECASE,
 )
@@ -57,7 +71,8 @@ _TAIL = re.compile(
 _GREETING = re.compile(
     r"^(?:hoi|hallo|hello|hi|hey|hee|beste|dag|goedemorgen|goedemiddag|goedenavond|goeiedag|lieve|geachte|"
     r"dear|good morning|good afternoon|good evening|greetings|bonjour|bonsoir|salut|coucou|cher|chère|chers|"
-    r"chères|madame|monsieur|guten tag|hallo zusammen|liebe|lieber)\b(?:[ ,]+[\w.'-]+){0,3}[ ,.!:]*$",
+    r"chères|madame|monsieur|guten tag|guten morgen|guten abend|hallo zusammen|liebe|lieber|liebes|"
+    r"sehr geehrte|sehr geehrter|moin|servus|grüß gott|grüss gott)\b(?:[ ,]+[\w.'-]+){0,3}[ ,.!:]*$",
     re.IGNORECASE)
 _RULE = re.compile(r"^[-_=*~.\s]{3,}$")
 

@@ -19,35 +19,42 @@ from db.members import SYSTEM_ACCOUNTS
 
 # As "X is now …" / "het is nu …" / "état : …" of a proposal.
 TRANSFER_STATES = {
-    "pending": {"nl": "wacht op bevestiging", "en": "waiting for confirmation", "fr": "en attente de confirmation"},
+    "pending": {"nl": "wacht op bevestiging", "en": "waiting for confirmation", "fr": "en attente de confirmation",
+                "de": "wartet auf Bestätigung"},
     "open": {"nl": "wacht op ruimte onder een limiet", "en": "waiting for room under a limit",
-             "fr": "en attente de marge sous une limite"},
-    "booked": {"nl": "geboekt", "en": "booked", "fr": "inscrite"},
-    "rejected": {"nl": "afgewezen", "en": "declined", "fr": "refusée"},
-    "expired": {"nl": "verlopen", "en": "expired", "fr": "expirée"},
-    "cancelled": {"nl": "geannuleerd", "en": "cancelled", "fr": "annulée"},
+             "fr": "en attente de marge sous une limite", "de": "wartet auf Spielraum unter einem Limit"},
+    "booked": {"nl": "geboekt", "en": "booked", "fr": "inscrite", "de": "gebucht"},
+    "rejected": {"nl": "afgewezen", "en": "declined", "fr": "refusée", "de": "abgelehnt"},
+    "expired": {"nl": "verlopen", "en": "expired", "fr": "expirée", "de": "abgelaufen"},
+    "cancelled": {"nl": "geannuleerd", "en": "cancelled", "fr": "annulée", "de": "storniert"},
     "draft": {"nl": "nog niet bevestigd door de coördinator", "en": "not yet confirmed by the coordinator",
-              "fr": "pas encore confirmée par le coordinateur"},
+              "fr": "pas encore confirmée par le coordinateur",
+              "de": "noch nicht von der Koordination bestätigt"},
 }
 
 # As "Piet is …" / "Piet is …" / "Piet est …".
 MEMBER_STATUSES = {
     "applicant": {"nl": "nog geen lid (de aanmelding loopt)", "en": "not a member yet (the application is open)",
-                  "fr": "pas encore membre (l'adhésion est à l'examen)"},
-    "active": {"nl": "lid", "en": "a member", "fr": "membre"},
-    "suspended": {"nl": "geschorst", "en": "suspended", "fr": "suspendu(e)"},
+                  "fr": "pas encore membre (l'adhésion est à l'examen)",
+                  "de": "noch kein Mitglied (die Anmeldung läuft)"},
+    "active": {"nl": "lid", "en": "a member", "fr": "membre", "de": "Mitglied"},
+    "suspended": {"nl": "geschorst", "en": "suspended", "fr": "suspendu(e)", "de": "gesperrt"},
     "leaving": {"nl": "aan het vertrekken (heeft opgezegd)", "en": "leaving the group (has given notice)",
-                "fr": "sur le départ (a résilié son adhésion)"},
-    "left": {"nl": "geen lid meer", "en": "no longer a member", "fr": "sorti(e) du groupe"},
-    "refused": {"nl": "niet als lid aangenomen", "en": "not admitted as a member", "fr": "non admis(e) comme membre"},
-    "expelled": {"nl": "uitgesloten", "en": "expelled", "fr": "exclu(e)"},
+                "fr": "sur le départ (a résilié son adhésion)",
+                "de": "auf dem Weg hinaus (hat gekündigt)"},
+    "left": {"nl": "geen lid meer", "en": "no longer a member", "fr": "sorti(e) du groupe",
+             "de": "kein Mitglied mehr"},
+    "refused": {"nl": "niet als lid aangenomen", "en": "not admitted as a member", "fr": "non admis(e) comme membre",
+                "de": "nicht als Mitglied aufgenommen"},
+    "expelled": {"nl": "uitgesloten", "en": "expelled", "fr": "exclu(e)", "de": "ausgeschlossen"},
 }
 
 # The group's own accounts (db.members.SYSTEM_ACCOUNTS), by code.
 ACCOUNTS = {
-    "association": {"nl": "Vereniging", "en": "Association", "fr": "Association"},
-    "solidarity": {"nl": "Solidariteitsfonds", "en": "Solidarity fund", "fr": "Fonds de solidarité"},
-    OPENING[0]: {"nl": "Beginsaldi", "en": "Opening balances", "fr": "Soldes d'ouverture"},
+    "association": {"nl": "Vereniging", "en": "Association", "fr": "Association", "de": "Verein"},
+    "solidarity": {"nl": "Solidariteitsfonds", "en": "Solidarity fund", "fr": "Fonds de solidarité",
+                   "de": "Solidaritätsfonds"},
+    OPENING[0]: {"nl": "Beginsaldi", "en": "Opening balances", "fr": "Soldes d'ouverture", "de": "Anfangssalden"},
 }
 _ACCOUNT_BY_NAME = {name: ACCOUNTS[code] for code, name in {**SYSTEM_ACCOUNTS, OPENING[0]: OPENING[1]}.items()}
 # A forgotten member's name, written in the group's language when it was forgotten.
@@ -57,25 +64,31 @@ _FORMER_ADDRESS = re.compile(r"former-member-(\d+)@forgotten\.invalid$")
 # Who entered a transfer, when the code did (db/contributions.LEVY_BY, mailer/euro.FINE_BY)
 # or an administrator at the command line (`--by`, default "admin"; `lets import`: "import").
 ENTERED_BY = {
-    "admin": {"nl": "de beheerders", "en": "the administrators", "fr": "les administrateurs"},
+    "admin": {"nl": "de beheerders", "en": "the administrators", "fr": "les administrateurs",
+              "de": "die Verwaltung"},
     "contributions": {"nl": "de inning van de contributie", "en": "the collection of contributions",
-                      "fr": "le prélèvement des cotisations"},
+                      "fr": "le prélèvement des cotisations",
+                      "de": "den Einzug der Mitgliedsbeiträge"},
     "euro": {"nl": "de jaarafsluiting van de contributie in euro", "en": "the year end of the euro contribution",
-             "fr": "la clôture annuelle de la cotisation en euros"},
-    "refund": {"nl": "de terugbetaling", "en": "the refund", "fr": "le remboursement"},
+             "fr": "la clôture annuelle de la cotisation en euros",
+             "de": "den Jahresabschluss des Beitrags in Euro"},
+    "refund": {"nl": "de terugbetaling", "en": "the refund", "fr": "le remboursement",
+               "de": "die Rückerstattung"},
     "import": {"nl": "de overname uit het vorige systeem", "en": "the import from the former system",
-               "fr": "la reprise de l'ancien système"},
+               "fr": "la reprise de l'ancien système",
+               "de": "die Übernahme aus dem früheren System"},
 }
 
 # db.money.AmountError codes, as "(…)" after "could not read … as an amount".
 AMOUNT_PROBLEMS = {
-    "format": {"nl": "geen getal", "en": "not a number", "fr": "pas un nombre"},
-    "zero": {"nl": "nul is geen bedrag", "en": "zero is not an amount", "fr": "zéro n'est pas un montant"},
+    "format": {"nl": "geen getal", "en": "not a number", "fr": "pas un nombre", "de": "keine Zahl"},
+    "zero": {"nl": "nul is geen bedrag", "en": "zero is not an amount", "fr": "zéro n'est pas un montant",
+             "de": "null ist kein Betrag"},
     "negative": {"nl": "een bedrag is nooit negatief", "en": "an amount is never negative",
-                 "fr": "un montant n'est jamais négatif"},
-    "too-large": {"nl": "te groot", "en": "too large", "fr": "trop grand"},
+                 "fr": "un montant n'est jamais négatif", "de": "ein Betrag ist nie negativ"},
+    "too-large": {"nl": "te groot", "en": "too large", "fr": "trop grand", "de": "zu groß"},
     "too-precise": {"nl": "hoogstens twee cijfers achter de komma", "en": "at most two decimals",
-                    "fr": "deux décimales au plus"},
+                    "fr": "deux décimales au plus", "de": "höchstens zwei Nachkommastellen"},
 }
 
 # The descriptions the ledger writes itself (db/ledger.py, db/contributions.py, db/budgets.py,
@@ -83,27 +96,32 @@ AMOUNT_PROBLEMS = {
 DESCRIPTIONS: list[tuple[re.Pattern, dict[str, str]]] = [
     (re.compile(re.escape(OPENING_DESCRIPTION)),
      {"nl": "beginsaldo uit het vorige systeem", "en": OPENING_DESCRIPTION,
-      "fr": "solde d'ouverture repris de l'ancien système"}),
+      "fr": "solde d'ouverture repris de l'ancien système",
+      "de": "Anfangssaldo aus dem früheren System"}),
     (re.compile(r"donation to the solidarity fund"),
      {"nl": "schenking aan het solidariteitsfonds", "en": "donation to the solidarity fund",
-      "fr": "don au fonds de solidarité"}),
+      "fr": "don au fonds de solidarité", "de": "Spende an den Solidaritätsfonds"}),
     (re.compile(r"contribution (?P<period>\d{4}(?:Q[1-4]|-\d{2})?)"),
-     {"nl": "contributie {period}", "en": "contribution {period}", "fr": "cotisation {period}"}),
+     {"nl": "contributie {period}", "en": "contribution {period}", "fr": "cotisation {period}",
+      "de": "Mitgliedsbeitrag {period}"}),
     (re.compile(r"fine: euro contribution (?P<year>\d{4}) unpaid"),
      {"nl": "boete: contributie in euro {year} niet betaald", "en": "fine: euro contribution {year} unpaid",
-      "fr": "amende : cotisation en euros {year} impayée"}),
+      "fr": "amende : cotisation en euros {year} impayée",
+      "de": "Strafgebühr: Beitrag in Euro {year} nicht bezahlt"}),
     (re.compile(r"settlement on leaving: EUR (?P<euro>\d+\.\d{2})"),
      {"nl": "afrekening bij vertrek: {euro}", "en": "settlement on leaving: {euro}",
-      "fr": "règlement au départ : {euro}"}),
+      "fr": "règlement au départ : {euro}", "de": "Abrechnung beim Austritt: {euro}"}),
     (re.compile(r"budget allocation: (?P<budget>.+)", re.S),
      {"nl": "toewijzing aan budget {budget}", "en": "budget allocation: {budget}",
-      "fr": "dotation du budget {budget}"}),
+      "fr": "dotation du budget {budget}", "de": "Zuweisung an das Budget {budget}"}),
     (re.compile(r"claim (?P<budget>.+?) (?P<month>\d{4}-\d{2}): (?P<what>.*)", re.S),
      {"nl": "declaratie {budget} {month}: {what}", "en": "claim {budget} {month}: {what}",
-      "fr": "déclaration {budget} {month} : {what}"}),
+      "fr": "déclaration {budget} {month} : {what}",
+      "de": "Abrechnung {budget} {month}: {what}"}),
     (re.compile(r"reversal of #(?P<number>\d+): (?P<original>.*)", re.S),
      {"nl": "terugboeking van #{number}: {original}", "en": "reversal of #{number}: {original}",
-      "fr": "contre-passation du n° {number} : {original}"}),
+      "fr": "contre-passation du n° {number} : {original}",
+      "de": "Rückbuchung von #{number}: {original}"}),
 ]
 
 

@@ -1,6 +1,6 @@
 """Member mail as members really write it, run through the real pipeline.
 
-Every file under tests/corpus/<language>/ is one complete mail, written the way LETS
+Every file under tests/corpus/<language>/ (nl, en, fr, de) is one complete mail, written the way LETS
 members write from the mail programs they use: top-posted under a Gmail or Outlook
 quote, bottom-posted under Thunderbird's, HTML only, quoted-printable, latin-1, with
 greetings, signatures and disclaimers. Its first header line says what it means:
@@ -71,12 +71,14 @@ PROPOSALS = {
     "nl": "BETAAL 5 aan {payee} voor soep",
     "en": "PAY 5 to {payee} for soup",
     "fr": "PAYER 5 à {payee} pour soupe",
+    "de": "ZAHLE 5 an {payee} für Suppe",
 }
 # Members besides the conftest fixtures (An, Piet, Sam, Claire).
 MORE_MEMBERS = (
     ("Jan Smit", "jan@example.org", "nl"),
     ("Ruth Evans", "ruth@example.org", "en"),
     ("Marie Peeters", "marie@example.org", "fr"),
+    ("Hans Müller", "hans@example.de", "de"),
 )
 
 
@@ -114,9 +116,11 @@ def parse_expect(value: str, name: str) -> dict[str, str]:
 
 def test_the_corpus_is_large_and_well_formed():
     cases = [Case(path) for path in FILES]
-    per_language = {lang: sum(case.name.startswith(lang + "/") for case in cases) for lang in ("nl", "en", "fr")}
-    assert sum(per_language.values()) == len(cases) >= 160, per_language
-    assert min(per_language.values()) >= 50, per_language
+    per_language = {lang: sum(case.name.startswith(lang + "/") for case in cases) for lang in ("nl", "en", "fr", "de")}
+    assert sum(per_language.values()) == len(cases) >= 180, per_language
+    # German came later: fewer mails, from the same mail programs.
+    assert min(per_language["nl"], per_language["en"], per_language["fr"]) >= 50, per_language
+    assert per_language["de"] >= 20, per_language
     ids = [email.message_from_bytes(case.raw)["Message-ID"] for case in cases]
     assert all(ids) and len(set(ids)) == len(ids), "every corpus mail needs its own Message-ID"
 

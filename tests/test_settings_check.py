@@ -125,7 +125,7 @@ BAD = [
     ("LETS_DIGEST_SCHEDULE", "weekly monday 25:00", "'weekly monday 25:00' is not a schedule"),
     ("LETS_GROUP_TIMEZONE", "Europe/Amsterdm", "'Europe/Amsterdm' is not a time zone name such as Europe/Amsterdam "
                                               "(did you mean 'Europe/Amsterdam'?)"),
-    ("LETS_GROUP_LANGUAGE", "de", "'de' is not one of nl, en, fr"),
+    ("LETS_GROUP_LANGUAGE", "es", "'es' is not one of nl, en, fr, de"),
     ("LETS_GROUP_ADDRESS", "lets.example", "'lets.example' is not an email address"),
     ("LETS_GROUP_ADMINS", "beheer@lets.example, piet",
      "'beheer@lets.example,piet' holds 'piet', which is not an email address"),
