@@ -9,7 +9,7 @@ from db.money import AmountError, parse_amount, to_decimal
 from db.models import Account
 
 from ..message.compose import now_utc
-from .app import _ledger_error, main, pass_app
+from .app import ledger_error, main, pass_app
 from .words import not_an_amount, units
 
 
@@ -59,7 +59,7 @@ def budget_allocate(app, name, amount, entered_by):
     except AmountError as exc:
         raise not_an_amount(amount, exc.code) from exc
     except ledger.LedgerError as exc:
-        raise _ledger_error(exc, app.settings, Account.get(Account.code == "association")) from exc
+        raise ledger_error(exc, app.settings, Account.get(Account.code == "association")) from exc
     click.echo(f"booked #{booking.transfer.number}; {found.name} holds {units(app.settings, budgets.balance(found))}")
 
 

@@ -9,7 +9,7 @@ import click
 from db import importing, ledger
 from db.money import to_decimal
 
-from .app import _moment, main, pass_app
+from .app import main, moment, pass_app
 
 # Below this many rows an import takes a blink: a progress bar would only flicker.
 BAR_FROM = 50
@@ -104,7 +104,7 @@ def _per_hour(app, given) -> int:
 
 def _run(app, kind, file, mapping, dry_run, at, entered_by, **extra):
     settings = app.settings
-    now = _moment(at)
+    now = moment(at)
     app.db()
     options = importing.Options(today=now.date(), language=settings.group.language,
                                 categories=settings.listings.categories, listing_days=settings.listings.days,

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .app import main, pass_app
+from .app import main, moment, pass_app
 
 
 @main.group()
@@ -41,11 +41,10 @@ def meeting_announce(app, day, agenda_file, place, short_notice, entered_by, at)
     from db import meetings, write_transaction
 
     from ..runs import meeting as meeting_mail
-    from .app import _moment
     from ..transport.outbox import deliver_pending
 
     date = _date(day)
-    now = _moment(at)
+    now = moment(at)
     agenda = agenda_file.read().strip()
     if not agenda:
         raise click.ClickException("the agenda file is empty")
@@ -78,11 +77,10 @@ def meeting_items(app, day, as_json, at):
     from db import meetings
     from db.models import Meeting
 
-    from .app import _moment
 
     app.db()
     found = (Meeting.get_or_none(Meeting.date == _date(day)) if day
-             else meetings.upcoming(_moment(at).date()))
+             else meetings.upcoming(moment(at).date()))
     if found is None:
         raise click.ClickException("no meeting announced" + (f" for {day}" if day else " ahead"))
     rows = [{"number": item.member.number, "name": item.member.name, "date": item.created.date().isoformat(),

@@ -1,15 +1,18 @@
-"""`lets member …`: approve or refuse applicants, suspend, expel, reinstate, cancel, settle."""
+"""`lets member …`: add and list members, approve or refuse applicants, suspend, expel, reinstate, cancel, settle."""
 from __future__ import annotations
+
+import json
 
 import click
 
 from db import departures, membership as standing, members
+from db.models import Member
 from db.money import to_decimal
 from db.positive import not_positive
 
 from ..message.compose import now_utc
 from ..runs import membership
-from .app import BY, member, member_of, pass_app
+from .app import BY, member, member_of, moment, pass_app
 
 
 def _decide(app, key: str, action: str, reason: str, entered_by: str, meeting: bool = False):
@@ -110,11 +113,10 @@ def member_cancel(app, member_key, entered_by, at):
 
     Example: lets member cancel 7 --at 2026-11-28T10:00
     """
-    from .app import _moment
     app.db()
     found = member_of(member_key)
     try:
-        departure = membership.cancel(app.settings, found, now=_moment(at), entered_by=entered_by)
+        departure = membership.cancel(app.settings, found, now=moment(at), entered_by=entered_by)
     except departures.DepartureError as exc:
         from .words import member as who
 
@@ -138,14 +140,12 @@ def member_settle(app, member_key, mode, entered_by, at):
     With --euro the member is settling, reminded monthly, until the euros are paid
     (`lets euro paid`); then the membership ends. Example: lets member settle 7 --euro
     """
-    from .app import _moment
-
     if mode is None:
         raise click.ClickException("choose --euro or --keep")
     app.db()
     found = member_of(member_key)
     try:
-        departure = membership.settle(app.settings, found, keep=mode == "keep", now=_moment(at),
+        departure = membership.settle(app.settings, found, keep=mode == "keep", now=moment(at),
                                       entered_by=entered_by)
     except departures.DepartureError as exc:
         from .words import euros, member as who
@@ -211,8 +211,6 @@ def member_no_offer(app, on, as_json):
 
     Example: lets member no-offer --json
     """
-    import json
-
     from db import offering
 
     app.db()
@@ -229,3 +227,64 @@ def member_no_offer(app, on, as_json):
                        f"last offer {last.isoformat() if last else 'never'}")
     if not as_json:
         click.echo(f"{len(rows)} active members without a current offer on {today.isoformat()}", err=True)
+
+
+@member.command("add")
+@click.argument("name")
+@click.argument("address", required=False)
+@click.option("--type", "kind", default=None,
+              type=click.Choice(["regular", "household", "guest", "honorary", "organisation"]),
+              help="Default: regular, or household with --household-of.")
+@click.option("--language", default=None, type=click.Choice(["nl", "en", "fr"]),
+              help="Defaults to the group's language.")
+@click.option("--household-of", "household_of", default=None,
+              help="A member (number or address) whose address the new member shares; ADDRESS may be left out.")
+@pass_app
+def member_add(app, name, address, kind, language, household_of):
+    """Add a member and print the new member's number.
+
+    Without ADDRESS the member has no email and trades through a coordinator (VOOR).
+    Example: lets member add "An de Vries" an@example.org --language nl
+    Example: lets member add "Bo de Vries" --household-of 1
+    """
+    app.db()
+    housemate = None
+    if household_of:
+        housemate = members.by_number_or_address(household_of)
+        if housemate is None:
+            raise click.ClickException(f"no member {household_of}")
+    try:
+        new = members.add(name, address, type=kind or ("household" if housemate else "regular"),
+                          language=language or app.settings.group.language, household_of=housemate)
+    except members.MemberError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(new.number)
+
+
+@member.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@pass_app
+def member_list(app, as_json):
+    """List members with their number, type, status, language and addresses, "paper"
+    for those who get the guide on paper, and a sanction that stands (warning, termination).
+
+    Example: lets member list --json
+    """
+    from db import paper, sanctions
+
+    app.db()
+    on_paper = paper.readers()
+    for row in Member.select().order_by(Member.number):
+        addresses = [a.email for a in row.addresses]
+        balance = members.account(row).balance_cents
+        if as_json:
+            click.echo(json.dumps({"number": row.number, "name": row.name, "type": row.type,
+                                   "status": row.status, "language": row.language,
+                                   "digest": row.digest, "addresses": addresses,
+                                   "balance_cents": balance, "paper": row.id in on_paper,
+                                   "adult": row.adult, "sanction": sanctions.described(row)}))
+        else:
+            sanction = sanctions.described(row)
+            click.echo(f"{row.number:>5}  {row.name:<30} {row.type:<12} {row.status:<10} "
+                       f"{row.language}  {', '.join(addresses)}" + ("  paper" if row.id in on_paper else "")
+                       + (f"  [{sanction}]" if sanction else ""))

@@ -6,12 +6,7 @@ import click
 from db import sanctions as rules
 
 from ..runs import sanctions
-from .app import BY, member, member_of, pass_app
-
-
-def _moment(at):
-    from .app import _moment as moment
-    return moment(at)
+from .app import BY, member, member_of, moment, pass_app
 
 
 AT = click.option("--at", "at", default=None, help="The moment of the decision (UTC, ISO format; default now).")
@@ -38,7 +33,7 @@ def member_warn(app, member_key, reason, entered_by, at):
     app.db()
     found = member_of(member_key)
     try:
-        sanction = sanctions.decide(app.settings, found, "warning", reason=reason, now=_moment(at),
+        sanction = sanctions.decide(app.settings, found, "warning", reason=reason, now=moment(at),
                                     entered_by=entered_by)
     except rules.SanctionError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -65,7 +60,7 @@ def member_terminate(app, member_key, reason, year_end, year, months, entered_by
     """
     if year_end == (months is not None):
         raise click.ClickException("choose --year-end or --months")
-    now = _moment(at)
+    now = moment(at)
     try:
         if year_end:
             effective = rules.year_end(now.date(), year)
@@ -99,7 +94,7 @@ def member_appeal(app, member_key, outcome, entered_by, at):
     app.db()
     found = member_of(member_key)
     try:
-        sanction = sanctions.appeal(app.settings, found, outcome, now=_moment(at), entered_by=entered_by)
+        sanction = sanctions.appeal(app.settings, found, outcome, now=moment(at), entered_by=entered_by)
     except rules.SanctionError as exc:
         raise click.ClickException(str(exc)) from exc
     _show(found, sanction)

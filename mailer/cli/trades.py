@@ -1,4 +1,4 @@
-"""`lets trades by-category`: what the group trades, per category of the listings traded."""
+"""`lets trades expire|by-category`: proposals reminded and expired; what the group trades, per category."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,7 +6,27 @@ import json
 
 import click
 
-from .app import pass_app, trades
+from .app import main, pass_app
+
+
+@main.group()
+def trades():
+    """Proposed trades: reminders and expiry."""
+
+
+@trades.command("expire")
+@pass_app
+def trades_expire(app):
+    """Remind payers once and expire unanswered proposals; run daily from the scheduler.
+
+    Example: lets trades expire
+    """
+    from ..runs import trades as trade_mail
+    from ..message.compose import now_utc
+
+    app.db()
+    reminded, expired = trade_mail.expire(app.settings, now_utc())
+    click.echo(f"reminded {reminded}, expired {expired}")
 
 
 @trades.command("by-category")
