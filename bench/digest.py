@@ -7,7 +7,7 @@ Each case runs in its own process (so peak RSS is that case's alone) against a f
 SQLite file and Postfix's `smtp-sink` on 127.0.0.1 (Debian package `postfix`; run as
 root it needs `-u nobody`). "ours" is the real path of `lets digest send`: `send_run`
 commits each batch's delivery rows and sends it from memory over [digest] connections
-parallel SMTP connections while the next batch is built (mailer/transport/fanout.py). "build"
+parallel SMTP connections while the next batch is built (mailer/outbound/fanout.py). "build"
 builds every member's digest and drops it, to show that memory does not grow with the
 number of members (the rows a full send leaves behind would take minutes to write).
 "baseline" renders the same templates, builds each message as an EmailMessage on
@@ -82,7 +82,7 @@ def case_ours(settings) -> int:
     from db.models import DigestDelivery
     from mailer.message.compose import Composer
     from mailer.runs.digest import Run, send_run
-    from mailer.transport.fanout import Sender
+    from mailer.outbound.fanout import Sender
 
     run = Run("weekly", "weekly:2026-11-30", CUTOFF)
     # The real path of `lets digest send`: each batch's delivery rows are committed, then

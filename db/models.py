@@ -265,7 +265,7 @@ class DigestDelivery(BaseModel):
     outbound_key = CharField(max_length=64, default="", index=True)
     created = DateTimeField(default=utcnow)
     # outbox: the outbox row `outbound_key` carries it | sending: a run holds it until `lease`
-    # and sends it from memory | sent | failed (mailer/transport/digest_delivery.py)
+    # and sends it from memory | sent | failed (mailer/outbound/digest_delivery.py)
     state = CharField(max_length=10, default="outbox")
     lease = DateTimeField(null=True)
     sent = DateTimeField(null=True)

@@ -42,8 +42,8 @@ from .message.language import detect as detect_language
 from .message.parse import Inbound, message_id_from_bytes, parse
 from .message.sender_auth import SenderCheck
 from .message.subaddress import bulk_envelope
+from .outbound.outbox import enqueue
 from .recipients import receive as receive_plus
-from .transport.outbox import enqueue
 
 log = logging.getLogger(__name__)
 

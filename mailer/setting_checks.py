@@ -19,7 +19,7 @@ from db import euro as euro_rules
 from db.categories import LANGUAGES
 from db.money import AmountError, parse_amount
 
-from .runs import schedule
+from . import schedule
 
 # Not RFC 5322's every corner: what a group's and its administrators' addresses look like.
 ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"

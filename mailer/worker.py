@@ -12,10 +12,10 @@ from db import database
 
 from .flag import Flag
 from .health import Record, Trouble, database_advice, reopen_on, stamp
+from .outbound.fanout import sender_for
+from .outbound.outbox import MAILDIR_ADVICE, DestinationUnavailable, deliver_pending
 from .pipeline import Processor
 from .runs.scheduled import run_due
-from .transport.fanout import sender_for
-from .transport.outbox import MAILDIR_ADVICE, DestinationUnavailable, deliver_pending
 
 # Scheduled mail (digests, expiry warnings) is looked at once a minute, not every turn.
 SCHEDULE_EVERY = 60.0

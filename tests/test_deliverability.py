@@ -16,12 +16,12 @@ import pytest
 from click.testing import CliRunner
 
 from db.models import OutboundMessage
-from mailer.transport import dkim as group_dkim
+from mailer.outbound import dkim as group_dkim
 from mailer import settings as settings_module
 from mailer.runs.announce import send_unsent
 from mailer.cli import main
 from mailer.runs.digest import run_scheduled
-from mailer.transport.outbox import deliver_pending
+from mailer.outbound.outbox import deliver_pending
 
 from conftest import SETTINGS_INI
 from test_digest import MONDAY_AFTER, post

@@ -10,9 +10,9 @@ from aiosmtpd.smtp import AuthResult
 
 from db.models import OutboundMessage
 from mailer import settings as settings_module
-from mailer.transport.imap import Poller
-from mailer.transport.oauth2 import TokenError, token
-from mailer.transport.outbox import deliver_pending
+from mailer.inbound.imap import Poller
+from mailer.oauth2 import TokenError, token
+from mailer.outbound.outbox import deliver_pending
 
 from conftest import free_port, wait_for
 from dovecot import PASSWORD, USER, Dovecot

@@ -22,7 +22,7 @@ from db.models import DigestDelivery, InboundMessage
 from mailer import settings as settings_module
 from mailer.message.compose import now_utc
 from mailer.pipeline import Processor
-from mailer.transport.smtp import controller
+from mailer.inbound.smtp import controller
 from mailer.worker import Worker
 from tests.conftest import SETTINGS_INI, send_smtp, wait_for
 

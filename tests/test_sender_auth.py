@@ -20,7 +20,7 @@ from mailer.message.domains import Suffixes, aligned, organisational
 from mailer.message.parse import parse
 from mailer.pipeline import describe, understand
 from mailer.message.sender_auth import SenderCheck, Verdict, _policy
-from mailer.transport.smtp import controller
+from mailer.inbound.smtp import controller
 
 from test_trades import token_of
 

@@ -16,7 +16,7 @@ import pytest
 from db.models import Address, Member
 from mailer import settings as settings_module
 from mailer.message.subaddress import sign
-from mailer.transport.web import Endpoint
+from mailer.inbound.web import Endpoint
 
 from conftest import wait_for
 

@@ -27,8 +27,8 @@ def announce(app, subject, body_file, mode, resume, no_deliver):
     from ..runs import announce as announce_mail
     from .progress import progress
     from ..message.compose import header_safe, now_utc
-    from ..transport.fanout import sender_for
-    from ..transport.outbox import deliver_pending
+    from ..outbound.fanout import sender_for
+    from ..outbound.outbox import deliver_pending
 
     settings = app.settings
     app.db()

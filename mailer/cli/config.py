@@ -53,8 +53,8 @@ def connections(settings) -> list[tuple[bool, str]]:
     (worked, what happened) for each."""
     from imapclient.exceptions import IMAPClientError
 
-    from ..transport.imap import CONNECTION_ERRORS, log_in
-    from ..transport.outbox import RelayUnavailable, SmtpTransport
+    from ..inbound.imap import CONNECTION_ERRORS, log_in
+    from ..outbound.outbox import RelayUnavailable, SmtpTransport
 
     done = []
     out, imap = settings.outbound, settings.imap

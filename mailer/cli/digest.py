@@ -51,11 +51,11 @@ def digest_send(app, at, no_deliver):
     A run that was interrupted continues where it stopped. Example: lets digest send
     """
     from ..runs.digest import run_scheduled
-    from ..transport.outbox import deliver_pending
-    from ..runs.schedule import ScheduleError
+    from ..outbound.outbox import deliver_pending
+    from ..schedule import ScheduleError
 
     from .progress import progress
-    from ..transport.fanout import sender_for
+    from ..outbound.fanout import sender_for
 
     settings = app.settings
     app.db()

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from ..transport import dkim
+from ..outbound import dkim
 from .app import main, pass_app
 
 

@@ -9,7 +9,7 @@ import click
 from db import donors, write_transaction
 
 from ..message.compose import Composer
-from ..transport.outbox import enqueue
+from ..outbound.outbox import enqueue
 from .app import main, pass_app
 from .euro import _cents, _day
 

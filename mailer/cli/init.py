@@ -11,7 +11,7 @@ from db import listings, members
 from db.migrations import upgrade
 from db.models import Member
 
-from ..transport import dkim
+from ..outbound import dkim
 from .app import main, pass_app
 
 # The settings.ini `lets init` writes where there is none: the checkout's own, shipped in

@@ -41,7 +41,7 @@ def meeting_announce(app, day, agenda_file, place, short_notice, entered_by, at)
     from db import meetings, write_transaction
 
     from ..runs import meeting as meeting_mail
-    from ..transport.outbox import deliver_pending
+    from ..outbound.outbox import deliver_pending
 
     date = _date(day)
     now = moment(at)

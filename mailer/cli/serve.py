@@ -28,7 +28,7 @@ def serve(app, port):
     """
     from .config import require_files
     from ..health import Record
-    from ..transport.smtp import controller
+    from ..inbound.smtp import controller
     from ..worker import Stop
     from ..workerprocess import WATCH_EVERY, ChildFailing, WorkerProcess
 
@@ -55,7 +55,7 @@ def serve(app, port):
         raise click.ClickException(str(cannot_listen(settings.inbound.host, server.port, exc))) from exc
     worker.start()
     from ..message.compose import Composer
-    from ..transport.web import start as start_web
+    from ..inbound.web import start as start_web
     try:
         # The worker composes in its own process; the endpoint's pages need a composer here.
         web = start_web(settings, Composer(settings))   # None without [digest] public_url
@@ -193,7 +193,7 @@ def process(app):
 
     Example: lets process
     """
-    from ..transport.outbox import MAILDIR_ADVICE, DestinationUnavailable, deliver_pending
+    from ..outbound.outbox import MAILDIR_ADVICE, DestinationUnavailable, deliver_pending
     from ..pipeline import Processor
 
     settings = app.settings
@@ -225,7 +225,7 @@ def poll(app):
     Example: lets poll
     """
     from .config import require_files
-    from ..transport.imap import Poller
+    from ..inbound.imap import Poller
     from ..worker import Worker
 
     settings = app.settings

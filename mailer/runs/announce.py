@@ -1,6 +1,6 @@
 """Announcements sent at once: every member one copy, crash-safely, as bulk mail.
 
-The fan-out is the digest's (mailer/transport/fanout.py): a batch's AnnouncementDelivery rows,
+The fan-out is the digest's (mailer/outbound/fanout.py): a batch's AnnouncementDelivery rows,
 unique per (announcement, member), commit with its outbox rows; an announcement whose
 fan-out has not finished (`sent` is empty) is taken up again by the next run, by
 `lets serve` within a minute or by `lets announce --resume`.
@@ -13,7 +13,7 @@ from db.models import Announcement, AnnouncementDelivery
 from ..message import bulkmime
 from ..message.compose import Composer, now_utc
 from ..message.subaddress import bulk_envelope, plus_address
-from ..transport import fanout
+from ..outbound import fanout
 
 
 def compose(settings, composer: Composer, announcement: Announcement, member, fragments):

@@ -23,8 +23,8 @@ from db.models import DigestDelivery, DigestRun, Member
 from ..message import bulkmime
 from ..message.compose import Composer, Outgoing, now_utc
 from ..message.subaddress import bulk_envelope, plus_address
-from ..transport import digest_delivery, fanout
-from .schedule import LENGTH, latest_slot
+from ..outbound import digest_delivery, fanout
+from ..schedule import LENGTH, latest_slot
 
 # Instant members get listings as they are posted and the rest of the digest weekly.
 FREQUENCIES = {"weekly": ("weekly", "instant"), "daily": ("daily",)}
@@ -172,7 +172,7 @@ def send_run(settings, run: Run, composer: Composer | None = None, clock=now_utc
     """Build the digests of `run` for every due member not yet served; the number built.
 
     With a `sender` each batch goes out from memory as soon as its delivery rows are
-    committed, and digests a dead run left unsent are rebuilt (mailer/transport/digest_delivery.py);
+    committed, and digests a dead run left unsent are rebuilt (mailer/outbound/digest_delivery.py);
     without, they are queued in the outbox."""
     composer = composer or Composer(settings)
     with database.atomic():

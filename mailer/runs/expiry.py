@@ -11,7 +11,7 @@ from db import database
 from db.models import Listing, Member, Notice
 
 from ..message.compose import Composer
-from ..transport.outbox import enqueue
+from ..outbound.outbox import enqueue
 
 QUIET = dt.timedelta(days=7)
 

@@ -17,7 +17,7 @@ from db.models import Departure, Member, Notice
 from handlers.cancel import context as departure_context, told
 
 from ..message.compose import Composer
-from ..transport.outbox import enqueue
+from ..outbound.outbox import enqueue
 from .euro import statement
 from .member_mail import about
 from .trades import queue

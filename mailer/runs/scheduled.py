@@ -12,7 +12,7 @@ from ..message.compose import Composer
 def run_due(settings, now: dt.datetime, composer: Composer | None = None, sender=None) -> int:
     """Queue whatever scheduled mail is due at `now`; the number of messages queued.
 
-    With a `sender` (mailer/transport/fanout.py) bulk mail goes out batch by batch as it is queued."""
+    With a `sender` (mailer/outbound/fanout.py) bulk mail goes out batch by batch as it is queued."""
     composer = composer or Composer(settings)
     return (digest.run_scheduled(settings, now, composer, catch_up=False, sender=sender)
             + announce.send_unsent(settings, now, composer, sender=sender)

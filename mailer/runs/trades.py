@@ -11,7 +11,7 @@ from handlers import receipt
 from handlers.trade import token_headers
 
 from ..message.compose import Composer
-from ..transport.outbox import enqueue
+from ..outbound.outbox import enqueue
 
 
 def queue(replies: list[Reply], settings, composer: Composer | None = None) -> int:

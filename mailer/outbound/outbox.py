@@ -18,12 +18,12 @@ from db import tokens, write_transaction
 from db.models import OutboundMessage
 from db.prepared import prepared_insert
 
-from . import oauth2
+from .. import oauth2
 from ..message.compose import Outgoing, now_utc
+from ..oauth2 import TokenError
 from ..settings import Settings
+from ..tls import client_context
 from .dkim import Signer
-from .oauth2 import TokenError
-from .tls import client_context
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Crash-safe fan-out of bulk mail: queue a batch, then send it at once; the Sender both use.
 
 Announcements, and digests without a Sender, go through the outbox as below. Digests sent
-at once keep no outbox copy: their delivery row is the record (mailer/transport/digest_delivery.py).
+at once keep no outbox copy: their delivery row is the record (mailer/outbound/digest_delivery.py).
 Exactly once per member, in two steps:
 1. Queue. A batch's delivery rows (unique per member and period or announcement) and its
    outbox rows commit in one transaction. A crash before the commit leaves nothing of the

@@ -21,10 +21,10 @@ from imapclient.exceptions import IMAPClientError
 from db.models import InboundMessage, MailboxState, utcnow
 
 from ..message.parse import message_id_from_bytes
+from ..oauth2 import TokenError, token
 from ..pipeline import Processor, store
 from ..settings import Settings
-from .oauth2 import TokenError, token
-from .tls import client_context
+from ..tls import client_context
 
 log = logging.getLogger(__name__)
 

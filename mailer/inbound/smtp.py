@@ -12,8 +12,8 @@ from db.spool import path_for as spool_path_for
 
 from ..message.authresults import strip_own
 from ..settings import Settings
+from ..tls import server_context
 from .groupcommit import GroupStore
-from .tls import server_context
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ would write gigabytes a run. Instead, exactly once per member:
    one transaction in state `sending`, with a lease, and with the Message-ID the digest
    carries, made from member and period. A crash before this commit leaves nothing of
    the batch; after it, the unique key keeps every member from a second row.
-2. Send. The batch goes out from memory (mailer/transport/fanout.py `Sender`) while the next one
+2. Send. The batch goes out from memory (mailer/outbound/fanout.py `Sender`) while the next one
    is built; the result is recorded with the next batch's claim, in the same commit:
    `sent`; `failed` for a permanent refusal; a temporary failure hands the message to
    the outbox (state `outbox`), which retries it with its usual backoff.
