@@ -115,6 +115,7 @@ def member_of(key: str):
 def moment(value):
     """The moment a command acts at: `--at` (UTC, ISO format) or now."""
     from ..message.compose import now_utc
+
     if not value:
         return now_utc()
     try:
@@ -124,6 +125,7 @@ def moment(value):
 
 
 def ledger_error(exc, settings, payer=None) -> click.ClickException:
+    """A refusal of the ledger's as a one-line error, in the words of the command line."""
     from .words import refusal
 
     return refusal(settings, exc, payer)
