@@ -7,7 +7,7 @@ Each case runs in its own process (so peak RSS is that case's alone) against a f
 SQLite file and Postfix's `smtp-sink` on 127.0.0.1 (Debian package `postfix`; run as
 root it needs `-u nobody`). "ours" is the real path of `lets digest send`: `send_run`
 commits each batch's delivery rows and sends it from memory over [digest] connections
-parallel SMTP connections while the next batch is built (mailer/fanout.py). "build"
+parallel SMTP connections while the next batch is built (mailer/outbound/fanout.py). "build"
 builds every member's digest and drops it, to show that memory does not grow with the
 number of members (the rows a full send leaves behind would take minutes to write).
 "baseline" renders the same templates, builds each message as an EmailMessage on
@@ -80,9 +80,9 @@ def prepare(members: int, listings: int, sink_port: int, tmp: Path):
 
 def case_ours(settings) -> int:
     from db.models import DigestDelivery
-    from mailer.compose import Composer
-    from mailer.digest import Run, send_run
-    from mailer.fanout import Sender
+    from mailer.message.compose import Composer
+    from mailer.runs.digest import Run, send_run
+    from mailer.outbound.fanout import Sender
 
     run = Run("weekly", "weekly:2026-11-30", CUTOFF)
     # The real path of `lets digest send`: each batch's delivery rows are committed, then
@@ -99,8 +99,8 @@ def case_baseline(settings, limit: int) -> int:
     from markupsafe import Markup
 
     from db import digest as queries
-    from mailer.compose import Composer
-    from mailer.digest import Builder, Run
+    from mailer.message.compose import Composer
+    from mailer.runs.digest import Builder, Run
 
     composer = Composer(settings)
     builder = Builder(settings, composer, Run("weekly", "weekly:baseline", CUTOFF))
@@ -117,7 +117,7 @@ def case_baseline(settings, limit: int) -> int:
                        if isinstance(v, str) else v for k, v in context.items()}
         captured.append((template, language, context, to, headers, mail_from))
 
-    import mailer.bulkmime as bulkmime
+    import mailer.message.bulkmime as bulkmime
     bulkmime_compose, bulkmime.compose = bulkmime.compose, lambda c, t, l, ctx, **kw: render_only(t, l, ctx, **kw)
     sent = 0
     with smtplib.SMTP(settings.outbound.relay_host, settings.outbound.relay_port) as client:
@@ -145,8 +145,8 @@ def case_build(settings) -> int:
     """Every member's digest built (queries, templates, MIME) batch by batch and dropped:
     the memory a run needs when nothing is kept but the batch at hand."""
     from db import digest as queries
-    from mailer.compose import Composer
-    from mailer.digest import Builder, Run
+    from mailer.message.compose import Composer
+    from mailer.runs.digest import Builder, Run
 
     builder = Builder(settings, Composer(settings), Run("weekly", "weekly:build", CUTOFF))
     after, built = 0, 0

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mailer.smtp import free_port  # noqa: E402
+from mailer.inbound.smtp import free_port  # noqa: E402
 
 TIME_LIMIT = 120.0  # seconds per measurement, whatever --count says
 

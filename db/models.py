@@ -211,7 +211,7 @@ class Transfer(BaseModel):
     # "Name <address>" of the coordinator whose tokened JA pays an invoice for a payer
     # without email; shown on the payer's statement. Not in the hash chain.
     confirmed_by = CharField(max_length=320, default="")
-    # How the mail that consented to it was authenticated (mailer/sender_auth.py): the
+    # How the mail that consented to it was authenticated (mailer/message/sender_auth.py): the
     # JA's verdict, or the payment's own when it needed none, e.g. "dmarc=pass p=reject
     # dkim=pass d=example.org"; empty when nothing was checked. Not in the hash chain.
     sender_auth = CharField(max_length=200, default="")
@@ -265,7 +265,7 @@ class DigestDelivery(BaseModel):
     outbound_key = CharField(max_length=64, default="", index=True)
     created = DateTimeField(default=utcnow)
     # outbox: the outbox row `outbound_key` carries it | sending: a run holds it until `lease`
-    # and sends it from memory | sent | failed (mailer/digest_delivery.py)
+    # and sends it from memory | sent | failed (mailer/outbound/digest_delivery.py)
     state = CharField(max_length=10, default="outbox")
     lease = DateTimeField(null=True)
     sent = DateTimeField(null=True)

@@ -16,7 +16,7 @@ from .donors import income as donor_gifts
 from .positive import not_positive
 from .models import Account, EuroCharge, EuroPayment, EuroStep, Listing, Member, Transfer
 
-FINE_BY = "euro"          # entered_by of the year-end fines (mailer/euro.py)
+FINE_BY = "euro"          # entered_by of the year-end fines (mailer/runs/euro.py)
 UNIT, EUR, COUNT = "unit", "EUR", "count"
 POSITIVE_YEARS = 2        # the regulations: positive at least once every two years
 
@@ -65,7 +65,7 @@ def unit_contributions(year: int) -> Section:
 
 def fines(year: int) -> Section:
     """The fines for the year's unpaid euro contributions (article 8.2.3): they belong to
-    the year they punish, though booked on 1 January of the next (mailer/euro.py keeps
+    the year they punish, though booked on 1 January of the next (mailer/runs/euro.py keeps
     each fine's transfer on its `fine` step)."""
     count, total = (Transfer.select(fn.COUNT(Transfer.id), fn.SUM(Transfer.amount_cents))
                     .join(EuroStep, on=(EuroStep.transfer == Transfer.id))

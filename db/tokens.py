@@ -27,7 +27,7 @@ def new() -> str:
 
 
 # A token where our mails carry it: after "+t-" in a Reply-To address, or in a subject's
-# "[t-…]" (mailer/compose.py keeps that tag outside any encoded word, so it is literal).
+# "[t-…]" (mailer/message/compose.py keeps that tag outside any encoded word, so it is literal).
 _LIVE = re.compile(rb"(?<=[+\[][a-z]-)([a-z2-7]{24})(?=[@\]])")
 _SEALED = re.compile(rb"~([a-z2-7]{8})([a-z2-7]{24})")
 

@@ -37,7 +37,7 @@ class Reply:
 class Term:
     """A word the code or the database chose, printed in the reader's language: `kind` is
     party (an account holder's name), description, entered_by, transfer_state,
-    member_status or category (mailer/compose.py prints it through mailer/terms.py)."""
+    member_status or category (mailer/message/compose.py prints it through mailer/message/terms.py)."""
     kind: str
     value: str
 
@@ -61,7 +61,7 @@ class Context:
     member: Any               # db.models.Member, or None for a non-member
     inbound: Any              # db.models.InboundMessage, or None in a dry run
     now: dt.datetime          # UTC, naive
-    mail: Any = None          # the parsed mail (mailer.parse.Inbound): subject, rcpt_tos, references…
+    mail: Any = None          # the parsed mail (mailer.message.parse.Inbound): subject, rcpt_tos, references…
 
     @property
     def today(self) -> dt.date:

@@ -84,7 +84,7 @@ def answer(text: str) -> str | None:
     """"yes", "no", or None when the member's first lines say neither or both.
 
     "Ja, graag!", "ja hoor", "Oui merci", "oui, d'accord.", "Yes please", "No thanks",
-    "Nee, toch niet", "Ja, gerne!", "Nein danke" (greetings and signatures are gone already: mailer/quotes.py)."""
+    "Nee, toch niet", "Ja, gerne!", "Nein danke" (greetings and signatures are gone already: mailer/message/quotes.py)."""
     lines = [line for line in text.strip().splitlines() if line.strip()][:ANSWER_LINES]
     said = set()
     for line in lines:

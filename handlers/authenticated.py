@@ -1,7 +1,7 @@
 """Who sent a money mail: the optional fast path, and the refusal of mail its domain disowns.
 
 The fast path is off unless `[trades] trusted_authserv_id` names our receiving server, or
-`[trades] verify_dkim` trusts our own check (mailer/sender_auth.py). Then a BETAAL / PAY
+`[trades] verify_dkim` trusts our own check (mailer/message/sender_auth.py). Then a BETAAL / PAY
 / PAYER (or a donation) is booked without the confirmation round trip when the topmost
 Authentication-Results header (RFC 8601) carries that authserv-id and says dmarc=pass
 for the From domain, or dkim=pass with a signing domain (header.d, or the domain of
@@ -47,7 +47,7 @@ def _passes(result, from_domain: str) -> bool:
 
 def authenticated(mail, trusted_authserv_id: str) -> bool:
     """True when the mail's From is vouched for by our own receiving server. `mail` is the
-    parsed mail (mailer.parse.Inbound): its sender is the one reading of From that the
+    parsed mail (mailer.message.parse.Inbound): its sender is the one reading of From that the
     rest of the pipeline acts on, so what is vouched for is who the payment is from."""
     if not trusted_authserv_id or not mail.sender:
         return False

@@ -22,7 +22,7 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
         if other not in names:
             names[other] = Account.get_by_id(other).name
         # The group's own accounts, the ledger's own descriptions and who entered a levy
-        # print in the reader's language (mailer/terms.py).
+        # print in the reader's language (mailer/message/terms.py).
         lines.append({"number": transfer.number, "date": transfer.booked.date(), "other": Term("party", names[other]),
                       "amount": transfer.amount_cents if incoming else -transfer.amount_cents,
                       "description": Term("description", transfer.description),

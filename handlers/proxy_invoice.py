@@ -3,7 +3,7 @@
 Such an invoice starts as a draft whose token went to the coordinator's own mailbox
 (handlers/trade.py). JA releases it: the payer gets the invoice and their own token,
 as for any invoice, and the payer's JA books it. NEE cancels it; the payer never hears
-of it. A draft left unanswered expires (mailer/trades.py) and only the coordinator is told.
+of it. A draft left unanswered expires (mailer/runs/trades.py) and only the coordinator is told.
 """
 from __future__ import annotations
 

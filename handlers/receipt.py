@@ -104,7 +104,7 @@ def kept_open(transfer: Transfer, waiting_for: str = "upper", answering=None) ->
 
 def receipts(booking: ledger.Booking, settings, now, answering=None) -> list[Reply]:
     """The mails a booking sends. `answering` is the payer's mail that gave the consent
-    (mailer.parse.Inbound), which the payer's receipt answers; the transfers the booking
+    (mailer.message.parse.Inbound), which the payer's receipt answers; the transfers the booking
     settled on the way (open invoices that now had room) answer no mail of this one."""
     if booking.state == "open":
         return kept_open(booking.transfer, booking.waiting_for, answering)

@@ -11,7 +11,7 @@ from flufl.bounce import all_failures
 
 from db.models import Address, Bounce, Member
 
-from .outbox import enqueue
+from .outbound.outbox import enqueue
 
 
 def receive(settings, address: Address, understood, row, processor, now) -> tuple[str, str, str]:

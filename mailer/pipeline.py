@@ -36,14 +36,14 @@ from handlers.proxy import recognise as recognise_proxy
 from handlers.refuse import recognise as recognise_refusal
 from handlers.fields import parse as parse_fields
 
-from . import guard, loops, throttle
-from .compose import Composer, now_utc
-from .language import detect as detect_language
-from .outbox import enqueue
-from .parse import Inbound, message_id_from_bytes, parse
+from .message import guard, loops, throttle
+from .message.compose import Composer, now_utc
+from .message.language import detect as detect_language
+from .message.parse import Inbound, message_id_from_bytes, parse
+from .message.sender_auth import SenderCheck
+from .message.subaddress import bulk_envelope
+from .outbound.outbox import enqueue
 from .recipients import receive as receive_plus
-from .sender_auth import SenderCheck
-from .subaddress import bulk_envelope
 
 log = logging.getLogger(__name__)
 

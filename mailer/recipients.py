@@ -8,7 +8,7 @@ Each function takes (settings, address, understood, row, processor, now) and ret
 from __future__ import annotations
 
 from . import bounces, unsubscribe
-from .subaddress import split, verify
+from .message.subaddress import split, verify
 
 ROUTES = {
     "u": unsubscribe.receive,

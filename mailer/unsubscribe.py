@@ -9,7 +9,7 @@ from __future__ import annotations
 from db import database
 from db.models import Address, Member
 
-from .subaddress import verify
+from .message.subaddress import verify
 
 
 def unsubscribe(address: Address) -> Member:

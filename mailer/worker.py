@@ -10,12 +10,12 @@ import peewee
 
 from db import database
 
-from .fanout import sender_for
 from .flag import Flag
 from .health import Record, Trouble, database_advice, reopen_on, stamp
-from .outbox import MAILDIR_ADVICE, DestinationUnavailable, deliver_pending
+from .outbound.fanout import sender_for
+from .outbound.outbox import MAILDIR_ADVICE, DestinationUnavailable, deliver_pending
 from .pipeline import Processor
-from .scheduled import run_due
+from .runs.scheduled import run_due
 
 # Scheduled mail (digests, expiry warnings) is looked at once a minute, not every turn.
 SCHEDULE_EVERY = 60.0

@@ -185,7 +185,7 @@ def _deliver(settings, delivery, idle: float, parent: int) -> None:
     logging.basicConfig(level=logging.WARNING, format="lets-deliver: %(levelname)s %(message)s")
     from db import connect
 
-    from .compose import now_utc
+    from .message.compose import now_utc
     from .worker import Deliverer
 
     from .health import Record

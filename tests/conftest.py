@@ -26,7 +26,7 @@ from db import connect, database, members, tokens
 from db.migrations import upgrade
 from db.models import InboundMessage, OutboundMessage
 from mailer import settings as settings_module
-from mailer.outbox import deliver_pending
+from mailer.outbound.outbox import deliver_pending
 from mailer.pipeline import Processor, store
 
 SETTINGS_INI = Path(__file__).resolve().parent.parent / "settings.ini"

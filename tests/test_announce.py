@@ -4,9 +4,9 @@ import datetime as dt
 import re
 
 from db.models import Announcement, AnnouncementDelivery, AnnouncementDraft, Member, OutboundMessage
-from mailer.announce import send_unsent
-from mailer.digest import run_scheduled
-from mailer.subaddress import plus_address
+from mailer.runs.announce import send_unsent
+from mailer.runs.digest import run_scheduled
+from mailer.message.subaddress import plus_address
 
 from test_digest import MONDAY_AFTER, digests
 

@@ -85,7 +85,7 @@ def test_unparsable_header_falls_back(group, an, piet):
 def test_an_encoded_word_that_looks_like_an_address_is_never_the_sender(group, an, piet, eve_domain="evil.example"):
     """`=?utf-8?q?an=40example.org?= <eve@evil.example>` is eve's mail with a name that
     looks like An's address: the pipeline and the authenticated path read the same From."""
-    from mailer.parse import parse
+    from mailer.message.parse import parse
     forged = "=?utf-8?q?an=40example.org?= <eve@evil.example>"
     assert parse(f"From: {forged}\r\nSubject: SALDO\r\n\r\n".encode()).sender == "eve@evil.example"
     pay_with(group, f"{OURS}; dkim=pass header.d=evil.example; dmarc=pass header.from=evil.example",

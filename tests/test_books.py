@@ -6,8 +6,8 @@ import pytest
 from db import budgets, euro, ledger, members
 from db.contributions import parse_period
 from db.models import Account
-from mailer import contributions as contribution_mail
-from mailer import euro as euro_mail
+from mailer.runs import contributions as contribution_mail
+from mailer.runs import euro as euro_mail
 from mailer import settings as settings_module
 from mailer.settings import SettingsError
 from tests.conftest import SETTINGS_INI, Group

@@ -1,7 +1,7 @@
 """Mail to the group's signed plus addresses, and preferences and replies by mail."""
 from db import members
 from db.models import Address, Bounce, InboundMessage, Listing, Member, MemberPreference, OutboundMessage
-from mailer.subaddress import plus_address
+from mailer.message.subaddress import plus_address
 
 DSN = """From: MAILER-DAEMON@mx.example.org
 To: {verp}

@@ -4,9 +4,9 @@ import email.policy
 
 import pytest
 
-from mailer import bulkmime
-from mailer.compose import TEMPLATES, Composer
-from mailer.subaddress import bulk_envelope
+from mailer.message import bulkmime
+from mailer.message.compose import TEMPLATES, Composer
+from mailer.message.subaddress import bulk_envelope
 
 
 def parse(raw):

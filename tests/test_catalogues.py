@@ -4,7 +4,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from mailer.compose import TEMPLATES, Composer
+from mailer.message.compose import TEMPLATES, Composer
 
 LOCALE = TEMPLATES / "locale"
 LANGUAGES = sorted(path.name for path in LOCALE.iterdir() if (path / "LC_MESSAGES" / "messages.po").exists())

@@ -12,7 +12,7 @@ from db.migrations import LATEST, current_version, upgrade
 from db.models import Listing, MemberPreference
 from mailer import settings as settings_module
 from mailer.cli import main
-from mailer.digest import run_scheduled
+from mailer.runs.digest import run_scheduled
 from schema_history import downgrade_to
 from tests.conftest import SETTINGS_INI, Group
 

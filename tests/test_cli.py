@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from db.models import Member
 from mailer import settings as settings_module
 from mailer.cli import main
-from mailer.compose import TEMPLATES
+from mailer.message.compose import TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
 

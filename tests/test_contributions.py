@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from db import contributions, coordinators, database, ledger, members
 from db.models import Account, Contribution, Transfer
-from mailer import contributions as contribution_mail
+from mailer.runs import contributions as contribution_mail
 from mailer import settings as settings_module
 from mailer.cli import main
 from tests.conftest import SETTINGS_INI

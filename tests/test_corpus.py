@@ -45,8 +45,8 @@ import pytest
 
 from db import members
 from db.models import OutboundMessage, Transfer
-from mailer.catalogues import Catalogues
-from mailer.compose import TEMPLATES
+from mailer.message.catalogues import Catalogues
+from mailer.message.compose import TEMPLATES
 from mailer.pipeline import describe, understand
 
 CORPUS = Path(__file__).resolve().parent / "corpus"

@@ -16,12 +16,12 @@ import pytest
 from click.testing import CliRunner
 
 from db.models import OutboundMessage
-from mailer import dkim as group_dkim
+from mailer.outbound import dkim as group_dkim
 from mailer import settings as settings_module
-from mailer.announce import send_unsent
+from mailer.runs.announce import send_unsent
 from mailer.cli import main
-from mailer.digest import run_scheduled
-from mailer.outbox import deliver_pending
+from mailer.runs.digest import run_scheduled
+from mailer.outbound.outbox import deliver_pending
 
 from conftest import SETTINGS_INI
 from test_digest import MONDAY_AFTER, post
@@ -281,7 +281,7 @@ def test_list_id_keeps_its_id_plain_and_bulk_mail_names_where_to_post(sent):
 
 
 def test_a_list_name_with_specials_is_quoted(settings):
-    from mailer.subaddress import list_id
+    from mailer.message.subaddress import list_id
 
     named = settings_module.replace(settings, group={"name": "LETS St. Jans, Gent"})
     assert list_id(named) == '"LETS St. Jans, Gent" <lets.lets.example>'

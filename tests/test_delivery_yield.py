@@ -9,7 +9,7 @@ import pytest
 
 from db.models import OutboundMessage
 from mailer import worker
-from mailer.compose import now_utc
+from mailer.message.compose import now_utc
 from mailer.worker import Deliverer, DeliverySignal
 
 from conftest import wait_for

@@ -17,11 +17,12 @@ from click.testing import CliRunner
 from db import database, euro, ledger, members, tokens
 from db.models import (Account, Contribution, Departure, EuroCharge, EuroPayment, EuroStep, Member,
                        OutboundMessage, Transfer)
-from mailer import cli_budget, cli_members, compose
+from mailer.cli import budget as cli_budget, members as cli_members
+from mailer.message import compose
 from mailer.cli import main
-from mailer.compose import Composer
-from mailer.dues import local_date
-from mailer.scheduled import run_due
+from mailer.message.compose import Composer
+from mailer.runs.dues import local_date
+from mailer.runs.scheduled import run_due
 from tests.conftest import SETTINGS_INI
 
 FOUNDED = dt.date(2026, 6, 1)

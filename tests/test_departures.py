@@ -8,10 +8,12 @@ from click.testing import CliRunner
 from db import coordinators, database, departures, euro, ledger, members, report
 from db.models import (Account, Contribution, Departure, EuroCharge, EuroPayment, Listing, Member,
                        OutboundMessage, Transfer)
-from mailer import cli_members, compose, membership
+from mailer.cli import members as cli_members
+from mailer.message import compose
+from mailer.runs import membership
 from mailer import settings as settings_module
 from mailer.cli import main
-from mailer.scheduled import run_due
+from mailer.runs.scheduled import run_due
 from tests.conftest import SETTINGS_INI
 
 LONG_AGO = dt.date(2025, 1, 1)

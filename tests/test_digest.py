@@ -3,8 +3,8 @@ import datetime as dt
 
 from db import members
 from db.models import Account, Address, DigestDelivery, Listing, OutboundMessage
-from mailer.digest import preview, run_scheduled
-from mailer.subaddress import plus_address
+from mailer.runs.digest import preview, run_scheduled
+from mailer.message.subaddress import plus_address
 
 MONDAY_AFTER = dt.datetime(2026, 11, 30, 6, 30)   # 07:30 in Amsterdam: the weekly slot has passed
 
@@ -106,7 +106,7 @@ def test_off_and_failing_members_get_no_digest(group, an, sam, claire):
 
 
 def test_the_serve_schedule_starts_at_the_next_slot_instead_of_mailing_everyone_at_once(group, an, sam):
-    from mailer.scheduled import run_due
+    from mailer.runs.scheduled import run_due
     assert run_due(group.settings, MONDAY_AFTER, group.processor.composer) == 0
     assert digests(group) == []
     next_week = MONDAY_AFTER + dt.timedelta(days=7)

@@ -4,7 +4,7 @@ import datetime as dt
 from db import ledger, members
 from db.models import Account
 from mailer import settings as settings_module
-from mailer.digest import run_scheduled
+from mailer.runs.digest import run_scheduled
 
 from test_digest import MONDAY_AFTER, digests, set_balance
 

@@ -5,10 +5,10 @@ import email
 import email.policy
 
 from db.models import DigestDelivery, DigestRun, OutboundMessage
-from mailer import digest_delivery
-from mailer.digest import Run, send_run
-from mailer.fanout import Sender
-from mailer.outbox import LEASE
+from mailer.outbound import digest_delivery
+from mailer.runs.digest import Run, send_run
+from mailer.outbound.fanout import Sender
+from mailer.outbound.outbox import LEASE
 
 from test_digest import MONDAY_AFTER, post
 
@@ -70,7 +70,7 @@ def test_digests_a_dead_run_claimed_are_rebuilt_with_the_same_message_id_once_th
 
 
 def test_a_digest_the_relay_defers_goes_to_the_outbox_to_be_retried(group, an, monkeypatch):
-    from mailer.outbox import MaildirTransport, TemporaryFailure
+    from mailer.outbound.outbox import MaildirTransport, TemporaryFailure
 
     def refuse(self, row, raw=None):
         raise TemporaryFailure("451 try later")

@@ -15,8 +15,8 @@ import pytest
 from db import database, is_sqlite
 from db.models import InboundMessage, Listing, OutboundMessage
 from mailer import pipeline
-from mailer.groupcommit import GroupStore
-from mailer.smtp import controller
+from mailer.inbound.groupcommit import GroupStore
+from mailer.inbound.smtp import controller
 from mailer.worker import Worker
 
 from conftest import wait_for

@@ -6,7 +6,7 @@ import io
 
 from db import members
 from db.models import Donor, Member, OutboundMessage
-from mailer import digest
+from mailer.runs import digest
 from tests.test_euro import OLD, lets, settings  # noqa: F401  (the euro settings)
 
 

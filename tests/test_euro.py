@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from db import coordinators, database, euro, ledger, members
 from db.models import Account, EuroCharge, EuroStep, Member, OutboundMessage, Transfer
-from mailer import euro as euro_mail
+from mailer.runs import euro as euro_mail
 from mailer import settings as settings_module
 from mailer.cli import main
 from tests.conftest import SETTINGS_INI

@@ -5,7 +5,7 @@ import email.policy
 from pathlib import Path
 
 from db.models import DigestDelivery, Listing, OutboundMessage
-from mailer.expiry import warn_expiring
+from mailer.runs.expiry import warn_expiring
 from mailer.worker import Worker
 
 

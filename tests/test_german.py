@@ -15,9 +15,9 @@ from handlers.answers import answer
 from handlers.commands import route
 from handlers.dates import parse_date
 from handlers.fields import parse as parse_fields
-from mailer.compose import Composer
-from mailer.language import detect
-from mailer.quotes import strip_quotes
+from mailer.message.compose import Composer
+from mailer.message.language import detect
+from mailer.message.quotes import strip_quotes
 
 from test_trades import balance, confirm
 
@@ -263,7 +263,7 @@ def test_a_template_without_a_german_copy_is_read_in_english_with_german_dates(s
 
 
 def test_a_german_member_gets_the_digest_with_german_category_names(group, hans, an):
-    from mailer.digest import run_scheduled
+    from mailer.runs.digest import run_scheduled
     group.mail("an@example.org", "AANBOD: Moestuin spitten", "Categorie: tuin\n")
     # Posted during the week before the digest, on the test's clock (as tests/test_digest.py does).
     Listing.update(created=group.clock.now).execute()
@@ -302,8 +302,8 @@ def test_every_table_of_words_the_code_keeps_per_language_has_german():
     from db.models import LANGUAGES
     from handlers.answers import SAY_NO, SAY_YES
     from handlers.commands import WORDS
-    from mailer import terms
-    from mailer.digest import RESPOND
+    from mailer.message import terms
+    from mailer.runs.digest import RESPOND
     assert "de" in LANGUAGES and all("de" in words for words in WORDS.values())
     for table in (RESPOND, FORMER, IMPORTED, SAY_YES, SAY_NO):
         assert set(LANGUAGES) <= set(table)

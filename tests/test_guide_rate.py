@@ -6,7 +6,7 @@ import pytest
 
 from db.models import Listing
 from mailer import settings as settings_module
-from mailer.digest import run_scheduled
+from mailer.runs.digest import run_scheduled
 from mailer.settings import SettingsError
 from tests.conftest import SETTINGS_INI, Group
 

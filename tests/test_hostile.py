@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from db.models import InboundMessage, Listing, OutboundMessage
 from mailer.cli import main
-from mailer.parse import parse
+from mailer.message.parse import parse
 from mailer.pipeline import describe, understand
 
 

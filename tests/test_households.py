@@ -10,8 +10,8 @@ from db.models import Member
 from db.positive import not_positive
 from mailer import settings as settings_module
 from mailer.cli import main
-from mailer.membership import remind_offers
-from mailer.scheduled import run_due
+from mailer.runs.membership import remind_offers
+from mailer.runs.scheduled import run_due
 
 LONG_AGO = dt.date(2023, 1, 1)
 

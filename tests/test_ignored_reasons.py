@@ -3,7 +3,7 @@ import pytest
 from click.testing import CliRunner
 
 from db.models import InboundMessage, OutboundMessage
-from mailer import guard
+from mailer.message import guard
 from mailer.cli import main
 from tests.conftest import SETTINGS_INI
 

@@ -7,7 +7,7 @@ from imapclient import IMAPClient
 
 from db.models import InboundMessage, MailboxState, OutboundMessage
 from mailer import settings as settings_module
-from mailer.imap import Poller
+from mailer.inbound.imap import Poller
 
 from conftest import wait_for
 from dovecot import PASSWORD, USER, Dovecot

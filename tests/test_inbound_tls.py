@@ -9,7 +9,7 @@ from pathlib import Path
 
 from db import members
 from db.models import InboundMessage
-from mailer.smtp import controller
+from mailer.inbound.smtp import controller
 
 from conftest import SETTINGS_INI, free_port, wait_for
 from test_smtp import OFFER, outbox_messages

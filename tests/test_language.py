@@ -2,7 +2,7 @@
 sender is not a member (a member's own choice of language always wins)."""
 import pytest
 
-from mailer.language import detect
+from mailer.message.language import detect
 
 
 @pytest.mark.parametrize("language, text", [

@@ -9,7 +9,7 @@ from db import listing_links
 from db.models import Listing, Transfer
 from mailer import settings as settings_module
 from mailer.cli import main
-from mailer.digest import run_scheduled
+from mailer.runs.digest import run_scheduled
 from tests.conftest import SETTINGS_INI
 from tests.test_ledger import _env
 from tests.test_trades import confirm

@@ -12,7 +12,7 @@ import pytest
 
 from db.models import InboundMessage, OutboundMessage, Transfer
 from mailer import settings as settings_module
-from mailer.compose import Composer
+from mailer.message.compose import Composer
 from tests.conftest import SETTINGS_INI, free_port, send_smtp, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent

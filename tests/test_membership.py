@@ -4,7 +4,7 @@ from click.testing import CliRunner
 
 from db import ledger, members
 from db.models import Listing, Member, MemberEvent, Transfer
-from mailer import membership
+from mailer.runs import membership
 from mailer import settings as settings_module
 from mailer.cli import main
 
@@ -165,7 +165,8 @@ def test_help_lists_the_new_commands(group, an, sam):
 @pytest.fixture
 def lets_at(settings, clock, monkeypatch):
     """The CLI on the test's clock."""
-    from mailer import cli_members, compose
+    from mailer.cli import members as cli_members
+    from mailer.message import compose
     from tests.conftest import SETTINGS_INI
 
     for module in (compose, cli_members):

@@ -6,9 +6,9 @@ import pytest
 from db.models import InboundMessage, Listing, OutboundMessage, Transfer
 from handlers.answers import answer
 from handlers.dates import parse_date
-from mailer.parse import parse
+from mailer.message.parse import parse
 from mailer.pipeline import describe, understand
-from mailer.quotes import strip_quotes
+from mailer.message.quotes import strip_quotes
 
 
 def _ask(group, sender: str, line: str):

@@ -4,7 +4,7 @@ import datetime as dt
 import json
 
 from mailer import settings as settings_module
-from mailer.membership import remind_offers
+from mailer.runs.membership import remind_offers
 from tests.test_euro import lets
 
 LONG_AGO = dt.date(2024, 1, 1)

@@ -10,9 +10,9 @@ from aiosmtpd.smtp import AuthResult
 
 from db.models import OutboundMessage
 from mailer import settings as settings_module
-from mailer.imap import Poller
+from mailer.inbound.imap import Poller
 from mailer.oauth2 import TokenError, token
-from mailer.outbox import deliver_pending
+from mailer.outbound.outbox import deliver_pending
 
 from conftest import free_port, wait_for
 from dovecot import PASSWORD, USER, Dovecot

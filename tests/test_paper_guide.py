@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from db import database, members
 from db.models import Announcement, EuroCharge
-from mailer import euro as euro_mail
+from mailer.runs import euro as euro_mail
 from mailer.cli import main
 from tests.conftest import SETTINGS_INI
 

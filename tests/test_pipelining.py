@@ -5,7 +5,7 @@ from aiosmtpd.controller import Controller
 
 from db.models import OutboundMessage
 from mailer import settings as settings_module
-from mailer.outbox import PermanentFailure, SmtpTransport, TemporaryFailure
+from mailer.outbound.outbox import PermanentFailure, SmtpTransport, TemporaryFailure
 
 from conftest import free_port
 

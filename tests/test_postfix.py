@@ -9,7 +9,7 @@ from aiosmtpd.controller import Controller
 
 from db.models import InboundMessage, Listing, OutboundMessage
 from mailer import settings as settings_module
-from mailer.smtp import controller
+from mailer.inbound.smtp import controller
 from mailer.worker import Worker
 
 from conftest import free_port, send_smtp, wait_for

@@ -11,7 +11,7 @@ from db import database, is_sqlite, ledger, members
 from db.models import Account, InboundMessage, MemberEvent, OutboundMessage, Transfer
 from mailer import settings as settings_module
 from mailer.cli import main
-from mailer.outbox import deliver_pending
+from mailer.outbound.outbox import deliver_pending
 from tests.conftest import SETTINGS_INI
 
 TOKEN = re.compile(r"lets\+t-[a-z2-7]{24}@lets\.example")

@@ -20,9 +20,9 @@ import pytest
 from db import database, is_sqlite, members
 from db.models import DigestDelivery, InboundMessage
 from mailer import settings as settings_module
-from mailer.compose import now_utc
+from mailer.message.compose import now_utc
 from mailer.pipeline import Processor
-from mailer.smtp import controller
+from mailer.inbound.smtp import controller
 from mailer.worker import Worker
 from tests.conftest import SETTINGS_INI, send_smtp, wait_for
 

@@ -7,7 +7,7 @@ import pytest
 from db import ledger, members
 from db.models import Listing, OutboundMessage
 from mailer import settings as settings_module
-from mailer.digest import run_scheduled
+from mailer.runs.digest import run_scheduled
 
 MONDAY_AFTER = dt.datetime(2026, 11, 30, 6, 30)
 # What no outsider may ever read: names, addresses, and An's balance in any notation.

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from db import coordinators, forget, ledger, members
 from db.models import ConsentToken, MemberCoordinator, Transfer
 from mailer import settings as settings_module
-from mailer import trades as trade_mail
+from mailer.runs import trades as trade_mail
 from mailer.cli import main
 from tests.conftest import SETTINGS_INI
 from tests.test_ledger import _env

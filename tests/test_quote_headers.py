@@ -3,7 +3,7 @@ finds exactly what the library's own `findall` finds, on mails made of the heade
 mail programs write in Dutch, English, French and German, quoted and not."""
 import random
 
-from mailer.quotes import LANGUAGES, _LineStarts, _Replies, strip_quotes
+from mailer.message.quotes import LANGUAGES, _LineStarts, _Replies, strip_quotes
 
 LINES = ["Op ma 23 nov. 2026 om 10:00 schreef An <an@example.org>:", "Op 23-11-2026 om 10:00 schreef An:",
          "On Mon, Nov 23, 2026 at 10:00 AM Sam <sam@example.org> wrote:", "On x wrote:",

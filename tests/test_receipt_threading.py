@@ -5,7 +5,7 @@ import pytest
 
 from db import budgets, members
 from mailer import settings as settings_module
-from mailer import trades as trade_mail
+from mailer.runs import trades as trade_mail
 
 OURS = "mx.lets.example"
 

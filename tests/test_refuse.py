@@ -7,7 +7,7 @@ import pytest
 from db import ledger, members
 from db.models import ConfirmToken, OutboundMessage, Transfer
 from mailer import settings as settings_module
-from mailer import trades as trade_mail
+from mailer.runs import trades as trade_mail
 from tests.test_trades import confirm
 
 REFUSE = re.compile(r"lets\+r-([a-z2-7]{24})@lets\.example")

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from db.models import OutboundMessage
 from mailer import settings as settings_module
-from mailer.outbox import deliver_pending
+from mailer.outbound.outbox import deliver_pending
 
 from conftest import free_port
 
@@ -173,7 +173,7 @@ def test_rate_limit_per_minute_holds_the_rest_back(group, relayed, relay, clock)
 
 
 def test_a_row_claimed_by_one_worker_is_not_sent_by_another(group, settings, clock):
-    from mailer.outbox import claim
+    from mailer.outbound.outbox import claim
 
     ask_help(group)
     row = OutboundMessage.get()

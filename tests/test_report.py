@@ -7,7 +7,7 @@ import pytest
 
 from db import euro, ledger, members, report
 from db.models import Account
-from mailer import contributions as contribution_mail
+from mailer.runs import contributions as contribution_mail
 from db.contributions import parse_period
 from tests.test_euro import OLD, day, lets, settings  # noqa: F401  (the euro settings)
 

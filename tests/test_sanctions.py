@@ -6,7 +6,7 @@ import datetime as dt
 
 from db import coordinators, members
 from db.models import Member, Sanction
-from mailer import sanctions, scheduled
+from mailer.runs import sanctions, scheduled
 from tests.test_euro import OLD, lets, settings  # noqa: F401  (the euro settings)
 
 CORE = "beheer@lets.example"

@@ -7,10 +7,10 @@ import pytest
 
 from db import contributions, ledger, members
 from db.models import EuroStep, Member, OutboundMessage, Transfer
-from mailer import contributions as contribution_mail
+from mailer.runs import contributions as contribution_mail
 from mailer import settings as settings_module
-from mailer.compose import Composer
-from mailer.scheduled import run_due
+from mailer.message.compose import Composer
+from mailer.runs.scheduled import run_due
 
 OLD = dt.date(2025, 5, 1)
 

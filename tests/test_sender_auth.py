@@ -15,12 +15,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from db import budgets, members
 from db.models import InboundMessage, Transfer
 from mailer import settings as settings_module
-from mailer.authresults import strip_own
-from mailer.domains import Suffixes, aligned, organisational
-from mailer.parse import parse
+from mailer.message.authresults import strip_own
+from mailer.message.domains import Suffixes, aligned, organisational
+from mailer.message.parse import parse
 from mailer.pipeline import describe, understand
-from mailer.sender_auth import SenderCheck, Verdict, _policy
-from mailer.smtp import controller
+from mailer.message.sender_auth import SenderCheck, Verdict, _policy
+from mailer.inbound.smtp import controller
 
 from test_trades import token_of
 

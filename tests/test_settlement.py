@@ -5,7 +5,7 @@ import pytest
 from db import ledger, limits, members
 from db.models import Transfer
 from mailer import settings as settings_module
-from mailer import trades as trade_mail
+from mailer.runs import trades as trade_mail
 from tests.test_ledger import book_now
 from tests.test_trades import confirm
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from db.models import InboundMessage, Listing, OutboundMessage
-from mailer.smtp import controller
+from mailer.inbound.smtp import controller
 from mailer.worker import Worker
 
 from conftest import send_smtp, wait_for

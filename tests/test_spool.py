@@ -17,7 +17,7 @@ from db.models import InboundMessage, Listing, OutboundMessage, SpoolMark
 from db.spool import Spool, path_for
 from mailer import pipeline
 from mailer.pipeline import Processor, spooled, take_spooled
-from mailer.smtp import controller
+from mailer.inbound.smtp import controller
 from mailer.worker import Worker
 
 from conftest import send_smtp, wait_for

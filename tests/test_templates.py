@@ -2,7 +2,7 @@
 import jinja2
 import pytest
 
-from mailer.compose import TEMPLATES, Composer
+from mailer.message.compose import TEMPLATES, Composer
 
 
 class Anything(jinja2.ChainableUndefined):

@@ -26,11 +26,11 @@ from db.models import MEMBER_STATUSES, TRANSFER_STATES, Account, Listing, Member
 from handlers import Command, Context
 from handlers import balance as balance_handler
 from handlers.commands import LOOKUP, fold
-from mailer import contributions as contribution_runs
-from mailer import trades
-from mailer.compose import TEMPLATES, Composer
-from mailer.digest import run_scheduled
-from mailer.euro import FINE_BY
+from mailer.runs import contributions as contribution_runs
+from mailer.runs import trades
+from mailer.message.compose import TEMPLATES, Composer
+from mailer.runs.digest import run_scheduled
+from mailer.runs.euro import FINE_BY
 
 from test_trades import confirm
 
@@ -56,7 +56,7 @@ HREF_SUBJECT = re.compile(r"\?subject=([^\"&]+)")
 MEMBER_TEXT = "Yoga"          # what members write: titles, descriptions, reasons, messages
 WHEN = dt.datetime(2026, 11, 23, 10, 0)
 # The ledger's own descriptions that the fixture below does not book itself, as the code
-# writes them (mailer/euro.py, db/departures.py, db/budgets.py).
+# writes them (mailer/runs/euro.py, db/departures.py, db/budgets.py).
 MORE_DESCRIPTIONS = ["fine: euro contribution 2026 unpaid", "settlement on leaving: EUR 12.50",
                      f"claim Eco 2026-11: {MEMBER_TEXT}", importing.DESCRIPTION]
 KINDS = ("offer", "request", "pay", "invoice", "donate", "cancel", "claim")

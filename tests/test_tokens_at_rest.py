@@ -8,7 +8,7 @@ import re
 from peewee import SqliteDatabase
 
 from db import database, tokens
-from mailer.outbox import deliver_pending
+from mailer.outbound.outbox import deliver_pending
 
 
 def _every_value() -> str:

@@ -6,7 +6,7 @@ import pytest
 from db import ledger, members
 from db.models import Account, Transfer
 from mailer import settings as settings_module
-from mailer import trades as trade_mail
+from mailer.runs import trades as trade_mail
 
 TOKEN = re.compile(r"lets\+t-([a-z2-7]{24})@lets\.example")
 

@@ -5,7 +5,7 @@ import pytest
 
 from db import ledger, members
 from mailer import settings as settings_module
-from mailer.smtp import controller
+from mailer.inbound.smtp import controller
 from tests.conftest import send_smtp, wait_for
 
 

@@ -7,9 +7,9 @@ import pytest
 
 from db.models import Address, Member
 from mailer import settings as settings_module
-from mailer.digest import run_scheduled
-from mailer.subaddress import sign
-from mailer.web import Endpoint
+from mailer.runs.digest import run_scheduled
+from mailer.message.subaddress import sign
+from mailer.inbound.web import Endpoint
 
 from test_digest import MONDAY_AFTER, digests
 
@@ -119,7 +119,7 @@ def test_the_endpoint_serves_https_itself_when_given_a_certificate(group, an, tl
 
 
 def test_serve_starts_the_endpoint_only_when_a_public_url_is_set(settings):
-    from mailer.web import start
+    from mailer.inbound.web import start
     assert start(settings) is None
 
 

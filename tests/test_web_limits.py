@@ -15,8 +15,8 @@ import pytest
 
 from db.models import Address, Member
 from mailer import settings as settings_module
-from mailer.subaddress import sign
-from mailer.web import Endpoint
+from mailer.message.subaddress import sign
+from mailer.inbound.web import Endpoint
 
 from conftest import wait_for
 

@@ -70,7 +70,7 @@ def lets(venv: Path, folder: Path, *args) -> subprocess.CompletedProcess:
 
 def test_the_installed_wheel_reads_nothing_from_the_checkout(venv, group):
     where = run([str(venv / "bin" / "python"), "-c",
-                 "import mailer.cli, mailer.compose; print(mailer.cli.__file__); print(mailer.compose.TEMPLATES)"],
+                 "import mailer.cli, mailer.message.compose; print(mailer.cli.__file__); print(mailer.message.compose.TEMPLATES)"],
                 cwd=group, env=clean_environment())
     assert where.returncode == 0, where.stderr
     module, templates = where.stdout.split()

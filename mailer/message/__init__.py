@@ -1,0 +1,1 @@
+"""Mail as text: reading it (parse, quotes, language, guards, sender checks) and writing it (compose, MIME, plus addresses)."""
