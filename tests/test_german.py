@@ -249,17 +249,13 @@ def test_category_names_in_german_and_the_old_four_part_line():
         categories.parse("tuin: Tuin | Garden | Jardin | Garten | a | b\nother: Overig | Other | Divers")
 
 
-def test_a_template_without_a_german_copy_is_read_in_english_with_german_dates(settings, tmp_path):
-    (tmp_path / "en" / "thing").mkdir(parents=True)
-    (tmp_path / "en" / "thing" / "done.txt").write_text("Subject: Done on {{ day|date }}\n\nAll done.\n")
-    (tmp_path / "nl" / "thing").mkdir(parents=True)
-    (tmp_path / "nl" / "thing" / "done.txt").write_text("Subject: Klaar op {{ day|date }}\n\nKlaar.\n")
+def test_dates_and_amounts_in_german_mail_are_written_the_german_way(settings, tmp_path):
+    (tmp_path / "thing").mkdir(parents=True)
+    (tmp_path / "thing" / "done.txt").write_text("Subject: {{ day|date }}, {{ cents|money }}\n\nOK.\n")
     (tmp_path / "layout.html").write_text("{{ subject }}{% for p in paragraphs %}{{ p }}{% endfor %}")
     composer = Composer(settings, templates=tmp_path)
-    assert composer.source("thing/done", "de", "txt") == "en/thing/done.txt"
-    assert composer.source("thing/done", "nl", "txt") == "nl/thing/done.txt"
-    subject, text, _ = composer.render("thing/done", "de", {"day": dt.date(2027, 3, 1)})
-    assert (subject, text) == ("Done on 1. März 2027", "All done.\n")
+    subject, text, _ = composer.render("thing/done", "de", {"day": dt.date(2027, 3, 1), "cents": 123450})
+    assert (subject, text) == ("1. März 2027, 1.234,50", "OK.\n")
 
 
 def test_a_german_member_gets_the_digest_with_german_category_names(group, hans, an):

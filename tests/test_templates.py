@@ -27,13 +27,11 @@ class Anything(jinja2.ChainableUndefined):
         return 0.0
 
 
-COPIES = ("en", "nl", "fr")
-# (template file, language): the language copies, and the one tree's templates in every language.
-MAILS = sorted([(str(path.relative_to(TEMPLATES)), path.relative_to(TEMPLATES).parts[0])
-                for path in TEMPLATES.glob("*/*/*.txt") if not path.name.startswith("_")]
-               + [(str(path.relative_to(TEMPLATES)), language)
-                  for path in TEMPLATES.glob("*/*.txt") if path.parts[-2] not in (*COPIES, "locale")
-                  and not path.name.startswith("_") for language in COPIES])
+LANGUAGES = ("nl", "en", "fr", "de")
+# (template file, language): every mail of the one tree, in every language.
+MAILS = sorted((str(path.relative_to(TEMPLATES)), language)
+               for path in TEMPLATES.glob("*/*.txt") if path.parts[-2] != "locale" and not path.name.startswith("_")
+               for language in LANGUAGES)
 
 
 @pytest.mark.parametrize("name,language", MAILS)
@@ -46,8 +44,8 @@ def test_every_mail_template_renders_a_one_line_subject_then_a_blank_line(settin
 
 
 def test_a_template_whose_subject_line_runs_into_its_body_is_refused(settings, tmp_path):
-    (tmp_path / "en" / "x").mkdir(parents=True)
-    (tmp_path / "en" / "x" / "y.txt").write_text("Subject: Categories{% if c %}: {{ c }}{% endif %}\n\n"
+    (tmp_path / "x").mkdir(parents=True)
+    (tmp_path / "x" / "y.txt").write_text("Subject: Categories{% if c %}: {{ c }}{% endif %}\n\n"
                                                  "{% if c %}\nOnly {{ c }}.\n{% else %}\nAll.\n{% endif %}\n")
     with pytest.raises(ValueError, match="one-line Subject"):
         Composer(settings, templates=tmp_path).render("x/y", "en", {"c": "garden"})

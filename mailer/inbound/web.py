@@ -119,7 +119,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _page(self, status: HTTPStatus, name: str | None, language: str = "", **context) -> None:
         body = b"" if name is None else self.composer.env.get_template(
-            self.composer.source(f"web/{name}", language, "html")).render(
+            self.composer.source(f"web/{name}", "html")).render(
             {**self.composer.common(language), **context}).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")

@@ -33,9 +33,6 @@ from ..settings import PROJECT_ROOT, Settings
 
 TEMPLATES = PROJECT_ROOT / "templates"
 LOCALES = {"nl": "nl_NL", "en": "en_GB", "fr": "fr_FR", "de": "de_DE"}
-# The language copy read where a template has neither a one-tree version nor a copy in
-# the reader's language (German came after the copies: it has none).
-FALLBACK = "en"
 
 
 @dataclass
@@ -176,24 +173,18 @@ class Composer:
             self._html_exists[name] = (self.templates / name).exists()
         return self._html_exists[name]
 
-    def source(self, template: str, language: str, suffix: str) -> str:
-        """The file of `template`: in the one tree whose words are in the catalogues, or,
-        for a template not moved there yet, the language's own copy, else the English copy
-        (a German reader then gets English words, with German dates and amounts)."""
-        shared = f"{template}.{suffix}"
-        if self._exists(shared):
-            return shared
-        own = f"{language}/{shared}"
-        return own if self._exists(own) else f"{FALLBACK}/{shared}"
+    def source(self, template: str, suffix: str) -> str:
+        """The file of `template` ("trade/confirm") in the one tree: "trade/confirm.txt"."""
+        return f"{template}.{suffix}"
 
     def has_html(self, template: str, language: str) -> bool:
         """Whether `template` has its own HTML; without, the HTML is made from the text."""
-        return self._exists(self.source(template, language, "html"))
+        return self._exists(self.source(template, "html"))
 
     def render(self, template: str, language: str, context: dict) -> tuple[str, str, str]:
         """(subject, text, html) of `template` in `language`."""
         full = {**self.common(language), **context}
-        rendered = self.env.get_template(self.source(template, language, "txt")).render(full)
+        rendered = self.env.get_template(self.source(template, "txt")).render(full)
         # The subject is the first line alone, then a blank line. A block tag at the end of
         # the subject line eats its newline (trim_blocks): the body would then run into the
         # subject, so such a template is refused rather than sent with its text as subject.
@@ -203,7 +194,7 @@ class Composer:
         text = text[1:]
         subject = header_safe(head[len("Subject:"):])
         if self.has_html(template, language):
-            html = self.env.get_template(self.source(template, language, "html")).render(full, subject=subject)
+            html = self.env.get_template(self.source(template, "html")).render(full, subject=subject)
         else:
             html = self.env.get_template("layout.html").render(
                 full, subject=subject, paragraphs=text_to_html(text))

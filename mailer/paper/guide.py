@@ -53,7 +53,7 @@ def build(settings, *, today: dt.date, language: str, news_since: dt.date, compo
                 .order_by(Announcement.created, Announcement.id))
     context = {**composer.common(language), "today": today, "sections": sections, "news": news,
                "count": len(rows)}
-    return composer.env.get_template(composer.source("guide/print", language, "html")).render(context)
+    return composer.env.get_template(composer.source("guide/print", "html")).render(context)
 
 
 def _item(listing, settings) -> dict:

@@ -84,6 +84,6 @@ def render(settings, sections: list[Section], year: int, today: dt.date) -> str:
     lines = {section.name: [_line(section, row, settings, language, locale) for row in section.rows]
              for section in sections}
     composer = Composer(settings)
-    return composer.env.get_template(composer.source("report/year", language, "html")).render(
+    return composer.env.get_template(composer.source("report/year", "html")).render(
         composer.common(language), year=year, today=today, sections=sections, lines=lines,
         charts=_charts(lines, locale))

@@ -75,9 +75,9 @@ class Builder:
                 context = {**self.composer.common(language), "kind": kind, "groups": groups}
                 source = self.composer.source
                 found[block] = self.shared.add(
-                    "" if not groups else self.env_render(source("digest/_listings", language, "txt"), context))
+                    "" if not groups else self.env_render(source("digest/_listings", "txt"), context))
                 found[block + "_html"] = self.shared.add(
-                    "" if not groups else self.env_render(source("digest/_listings", language, "html"), context),
+                    "" if not groups else self.env_render(source("digest/_listings", "html"), context),
                     html=True)
             self._fragments[key] = found
         return self._fragments[key]
