@@ -13,7 +13,7 @@ OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_block
 
 def extracted() -> set:
     """The msgids in the templates now, read as babel.cfg says."""
-    method_map = [("en/**", "ignore"), ("nl/**", "ignore"), ("fr/**", "ignore"), ("locale/**", "ignore"),
+    method_map = [("locale/**", "ignore"),
                   ("**.txt", "jinja2"), ("**.html", "jinja2")]
     found = extract_from_dir(str(TEMPLATES), method_map, options_map={"**.txt": OPTIONS, "**.html": OPTIONS})
     return {message if isinstance(message, str) else tuple(message) for _, _, message, _, _ in found}
