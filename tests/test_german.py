@@ -2,8 +2,8 @@
 in German under a German mail program's quote, and reads the code's own words (states,
 the group's accounts, category names, dates) in German.
 
-The templates' German sentences come from the catalogues; where a template has no German
-yet, the English copy is read. These tests hold only what the code says in German."""
+The templates' German sentences come from the catalogues (templates/locale/de), the rest
+from the code's own tables."""
 import datetime as dt
 
 import pytest
@@ -306,3 +306,29 @@ def test_every_table_of_words_the_code_keeps_per_language_has_german():
     for table in (terms.TRANSFER_STATES, terms.MEMBER_STATUSES, terms.ACCOUNTS, terms.ENTERED_BY,
                   terms.AMOUNT_PROBLEMS, dict(enumerate(words for _, words in terms.DESCRIPTIONS))):
         assert all(set(LANGUAGES) <= set(words) for words in table.values())
+
+
+def test_a_german_member_offers_pays_confirms_and_reads_the_digest_all_in_german(group, hans, piet, an):
+    """The whole round in German words, as a German member reads it."""
+    from mailer.runs.digest import run_scheduled
+    group.mail("hans@example.de", "ANGEBOT: Brot backen", "Kategorie: Essen\n\nIch backe Dinkelbrot.")
+    posted = group.last("hans@example.de")
+    assert posted.subject == "Dein Angebot ist eingestellt: Brot backen [1]" and "Dein Angebot steht" in posted.text
+    assert "Sende HILFE für alle Befehle." in posted.text
+    group.mail("hans@example.de", "ZAHLE 4 AN Piet FÜR Eier")
+    ask = group.last("hans@example.de")
+    assert ask.subject.startswith("Bestätige") and "JA" in ask.text and "YES" not in ask.text
+    confirm(group, "hans@example.de", ask, "JA" + GMAIL_QUOTE)
+    receipt = group.last("hans@example.de")
+    assert Transfer.get().state == "booked" and (balance(hans), balance(piet)) == (-400, 400)
+    assert "Eier" in receipt.text and "-4,00" in receipt.text and "saldo" in receipt.text.lower()
+    group.mail("an@example.org", "AANBOD: Moestuin spitten", "Categorie: tuin\n")
+    Listing.update(created=group.clock.now).execute()
+    monday = dt.datetime(2026, 11, 30, 6, 30)
+    group.clock.now = monday
+    run_scheduled(group.settings, monday, group.processor.composer)
+    digest, = [m for m in group.outbox("hans@example.de") if m.message["List-Id"]]
+    text = digest.text
+    assert language_of(digest) == "de" and "Moestuin spitten" in text and "ANGEBOTE" in text.upper()
+    for english in ("Offers", "Requests", "Send HELP", "Reply", "Dear"):
+        assert english not in text, english
