@@ -15,10 +15,10 @@ def parse(raw):
 
 def composer_with_echo(settings, folder, html):
     """A composer whose only template puts `text` in a message, to compare the two builders."""
-    (folder / "nl" / "test").mkdir(parents=True)
+    (folder / "test").mkdir(parents=True)
     if html:
-        (folder / "nl" / "test" / "echo.html").write_text("<pre>{{ text }}</pre>\n", encoding="utf-8")
-    (folder / "nl" / "test" / "echo.txt").write_text("Subject: Résumé {{ group }}\n\n{{ text }}\n", encoding="utf-8")
+        (folder / "test" / "echo.html").write_text("<pre>{{ text }}</pre>\n", encoding="utf-8")
+    (folder / "test" / "echo.txt").write_text("Subject: Résumé {{ group }}\n\n{{ text }}\n", encoding="utf-8")
     (folder / "layout.html").write_text((TEMPLATES / "layout.html").read_text(encoding="utf-8"), encoding="utf-8")
     return Composer(settings, templates=folder)
 
