@@ -190,7 +190,7 @@ class Composer:
         # subject, so such a template is refused rather than sent with its text as subject.
         head, _, text = rendered.partition("\n")
         if not head.startswith("Subject:") or not text.startswith("\n"):
-            raise ValueError(f"{language}/{template}.txt must start with a one-line Subject: and a blank line")
+            raise ValueError(f"{template}.txt ({language}) must start with a one-line Subject: and a blank line")
         text = text[1:]
         subject = header_safe(head[len("Subject:"):])
         if self.has_html(template, language):
