@@ -6,6 +6,7 @@ import click
 from db import members
 
 from .app import main, moment, pass_app
+from .words import member as member_words
 
 
 @main.group()
@@ -80,11 +81,14 @@ def contributions_notify(app, label, at):
 
     from .progress import progress
 
-    members_to_see = candidates()
+    members_to_see, nobody_to_tell = candidates(), []
     with progress(f"{period.label} members", len(members_to_see)) as advance:
         sent = contribution_mail.notify(app.settings, period, now=now, candidates=members_to_see,
-                                        on_member=advance)
-    click.echo(f"{period.label}: notified {sent}")
+                                        on_member=advance, unreachable=nobody_to_tell)
+    click.echo(f"{period.label}: notified {sent}" + (
+        f"; {len(nobody_to_tell)} without an address or a coordinator to tell: "
+        + ", ".join(member_words(m) for m in nobody_to_tell) + " (lets member set-coordinator)"
+        if nobody_to_tell else ""))
 
 
 @contributions.command("waive")

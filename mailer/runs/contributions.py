@@ -79,8 +79,9 @@ def charged_notice(row, period: contributions.Period, settings, now: dt.datetime
 
 
 def notify(settings, period: contributions.Period, *, now: dt.datetime, composer: Composer | None = None,
-           candidates: list | None = None, on_member=lambda count: None) -> int:
-    """Tell every member who will be charged for `period` the amount and the date, once."""
+           candidates: list | None = None, on_member=lambda count: None, unreachable: list | None = None) -> int:
+    """Tell every member who will be charged for `period` the amount and the date, once.
+    Members nobody can be told about (no address, no coordinator) go into `unreachable`."""
     composer = composer or Composer(settings)
     sent = 0
     for member in contributions.candidates() if candidates is None else candidates:
@@ -100,6 +101,8 @@ def notify(settings, period: contributions.Period, *, now: dt.datetime, composer
                 "name": member.name,
             }, settings, composer)
             if notice is None:
+                if unreachable is not None:
+                    unreachable.append(member)
                 continue      # the Notice row stays: the next run need not look again
             queue([notice], settings, composer)
             sent += 1
