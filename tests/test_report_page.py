@@ -205,7 +205,7 @@ def test_every_row_of_a_section_has_a_name_of_its_own_and_the_opening_account_is
     saldi.write_text("Lidnummer;Saldo\n1;5\n2;-7,50\n")
     imported = lets(settings, "import", "balances", str(saldi), "--at", "2026-12-01T10:00")
     assert imported.exit_code == 0, imported.output
-    for language, opening in (("nl", "Beginsaldi"), ("fr", "Soldes d&#39;ouverture"), ("en", "Opening balances")):
+    for language, opening in (("nl", "Beginsaldi"), ("fr", "Soldes d'ouverture"), ("en", "Opening balances")):
         html = page(settings, env={"LETS_GROUP_LANGUAGE": language})
         for section in re.findall(r'<section id="([^"]+)">(.*?)</section>', html, re.S):
             labels = re.findall(r"<tr><td>(.*?)</td>", section[1], re.S)
