@@ -20,7 +20,7 @@ from .receipt import receipts
 TRADE = re.compile(r"^(?P<amount>\S+)\s+(?:aan|naar|to|à|a|au|an)\s+(?P<who>.+?)"
                    r"(?:\s+(?:voor|for|pour|für|fuer)\s+(?P<what>.+))?$", re.S | re.I)
 # FACTUUR OPEN 12 aan … : the payee accepts the risk of a payer at the lower limit.
-AT_PAYEE_RISK = re.compile(r"^(?:open|ouverte?)\s+", re.I)
+AT_PAYEE_RISK = re.compile(r"^(?:open|ouverte?|offen)\s+", re.I)
 # "voor #7" or "voor soep #7": the listing the trade is about.
 LISTING_NUMBER = re.compile(r"(?:^|\s)#(\d{1,9})\b")
 # A currency sign or word around the amount: "€3", "EUR 3", "3 euro". Payments are in

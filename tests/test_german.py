@@ -104,6 +104,12 @@ def test_rechnung_goes_to_the_payer_in_the_payers_own_language(group, hans, piet
     assert language_of(group.last("hans@example.de")) == "de"
 
 
+def test_rechnung_offen_is_an_invoice_at_the_payees_risk(group, hans, piet):
+    group.mail("hans@example.de", "RECHNUNG OFFEN 5 AN Piet FÜR Suppe")
+    transfer = Transfer.get()
+    assert (transfer.amount_cents, transfer.description, transfer.payee_risk) == (500, "Suppe", True)
+
+
 def test_a_donation_reads_the_groups_own_account_and_the_description_in_german(group, hans):
     group.mail("hans@example.de", "SPENDE 5")
     ask = group.last("hans@example.de")
