@@ -226,6 +226,21 @@ def overrides(template: str, context: dict, language: str, balance: dict, compos
     if template in ("member/warned", "member/terminated", "member/appeal"):    # article 22
         return {**context, "appeal_until": WHEN.date(), "outcome": "overturned" if context["immediate"] else "upheld",
                 "kind": "terminate" if context["immediate"] else "warning"}
+    if template.startswith("activity/"):       # handlers/activity.py: the activity's public fields
+        problems = {"activity/invalid": ("past", "capacity", "price", "incomplete", "unreadable"),
+                    "activity/token": ("already", "expired", "unclear", "unknown"),
+                    "activity/refused": ("twice", "cancelled", "closed", "not-member", "not-signed", "too-late",
+                                         "no-signup", "too-many", "unclear")}.get(template, ("",))
+        full = context["immediate"]
+        return {**context, "title": "Yoga", "start": WHEN, "place": MEMBER_TEXT if full else "",
+                "description": MEMBER_TEXT, "capacity": 3 if full else None, "price": 200 if full else None,
+                "payee": "association" if full else "organiser", "organiser": "An de Vries", "signup": full,
+                "readers": 3, "places": 2 if full else 1, "cancel_hours": 24, "hours": 24,
+                "was": "signed" if full else "waiting", "code": "abcdefghijkmnpqrstuvwxyz2", "value": MEMBER_TEXT,
+                "state": "waiting" if full else "signed",
+                "problem": problems[len(context["problem"]) % len(problems)],
+                "activities": [{"title": "Yoga", "start": WHEN, "place": MEMBER_TEXT, "price": 200, "capacity": 3,
+                                "free": 0 if full else 2, "code": "abcdefghijkmnpqrstuvwxyz2"}] if full else []}
     return context
 
 

@@ -1,0 +1,39 @@
+"""The activities' side of `lets serve`'s clock: once an activity has taken place (the
+group's next day), each signed participant's price is booked once to the payee."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+from db import activities, write_transaction
+
+log = logging.getLogger(__name__)
+
+
+def day_start(settings, day: dt.date) -> dt.datetime:
+    """The naive UTC moment the group's day `day` begins."""
+    local = dt.datetime.combine(day, dt.time(0, 0), tzinfo=ZoneInfo(settings.group.timezone))
+    return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def charge(settings, until: dt.date, now: dt.datetime) -> tuple[int, int]:
+    """(charged, refused): the prices of activities held on or before the group's day `until`.
+    Each activity is one transaction; a rerun books nothing twice (db/activities.py)."""
+    charged = refused = 0
+    for activity in activities.held_before(min(day_start(settings, until + dt.timedelta(days=1)), now)):
+        with write_transaction():
+            done, failed = activities.charge(activity, limits=settings.limits, now=now)
+        charged += len(done)
+        refused += len(failed)
+        for row in failed:
+            log.warning("activity %s: the price for member %s was refused by the ledger; tried again later",
+                        activity.id, row.member_id)
+    return charged, refused
+
+
+def charge_due(settings, now: dt.datetime, composer=None) -> int:
+    """The scheduler's run: activities held before today (the group's day). Sends no mail."""
+    today = now.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(settings.group.timezone)).date()
+    charge(settings, today - dt.timedelta(days=1), now)
+    return 0
