@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from db import activities
+from db import activities, announcements
 from db.models import Member
 
 from . import Command, Context, Refusal, Reply, nonmember
@@ -97,10 +97,8 @@ def publish(command: Command, ctx: Context) -> list[Reply]:
     activities.publish(activity)
     group = ctx.settings.group
     address = f"{group.local_part}+{REPLY}-{activity.code}@{group.domain}"
-    readers = (Member.select(Member, Member.id).where(Member.status.in_(("active", "leaving"))).order_by(Member.id))
     mails = [Reply("activity/announcement", {**context(activity), "code": activity.code, "name": m.name},
-                   to=m.primary_address, bulk=True, headers={"Reply-To": address})
-             for m in readers if m.primary_address]
+                   to=m.email, bulk=True, headers={"Reply-To": address}) for m in announcements.readers()]
     return [Reply("activity/published", {**context(activity), "readers": len(mails)})] + mails
 
 

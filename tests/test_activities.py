@@ -76,7 +76,7 @@ def test_a_repair_cafe_with_three_places_is_joined_waited_for_cancelled_and_char
     assert activity.state == "published" and activity.capacity == 3 and activity.price_cents == 200
     assert activity.start == dt.datetime(2026, 12, 5, 13, 0)          # 14:00 in Amsterdam, kept in UTC
     invitation = group.last("sam@example.org")
-    assert invitation.subject == "LETS Demo: Repaircafé" and "I'M COMING" in invitation.text
+    assert invitation.subject == f"LETS Demo: Repaircafé [e-{activity.code}]" and "I'M COMING" in invitation.text
     assert "ICH KOMME" in group.last("jonas@example.org").text
 
     # Three sign up; the fourth waits.
@@ -94,7 +94,8 @@ def test_a_repair_cafe_with_three_places_is_joined_waited_for_cancelled_and_char
     uid = str(event["UID"])
     reply(group, "claire@example.org", "JE VIENS")
     assert group.last("claire@example.org").subject == "Vous êtes inscrit : Repaircafé"
-    reply(group, "piet@example.org", "IK KOM")
+    # A mail program that answers the From address: the subject's tag names the activity.
+    group.mail("piet@example.org", f"Re: LETS Demo: Repaircafé [e-{activity.code}]", "IK KOM")
     assert str(calendar_of(group.last("piet@example.org"))[1].walk("VEVENT")[0]["UID"]) == uid
     reply(group, "jonas@example.org", "ICH KOMME")
     assert group.last("jonas@example.org").subject == "Auf der Warteliste: Repaircafé"
