@@ -132,6 +132,25 @@ def held_before(moment: dt.datetime) -> list[Activity]:
                 .order_by(Activity.start, Activity.id))
 
 
+def to_remind(start_from: dt.datetime, start_until: dt.datetime) -> list[Signup]:
+    """Signed places at published activities starting in [from, until) not yet reminded."""
+    return list(Signup.select(Signup, Activity).join(Activity)
+                .where(Activity.state == "published", Activity.start >= start_from, Activity.start < start_until,
+                       Signup.state == "signed", Signup.reminded.is_null())
+                .order_by(Activity.start, Signup.id))
+
+
+def reminded(row: Signup, now: dt.datetime) -> bool:
+    """Mark a reminder sent; False when another run sent it already."""
+    return Signup.update(reminded=now).where(Signup.id == row.id, Signup.reminded.is_null()).execute() == 1
+
+
+def participants(activity: Activity) -> list[Signup]:
+    """Who comes and who waits, in order of sign-up: the organiser's list."""
+    return list(activity.signups.where(Signup.state.in_(("signed", "charged", "waiting")))
+                .order_by(Signup.created, Signup.id))
+
+
 def payee_account(activity: Activity) -> Account:
     if activity.payee == "association":
         return Account.get(Account.code == "association")

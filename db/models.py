@@ -590,6 +590,7 @@ class Signup(BaseModel):
     created = DateTimeField(default=utcnow)
     changed = DateTimeField(default=utcnow)
     transfer = ForeignKeyField(Transfer, null=True, on_delete="SET NULL")
+    reminded = DateTimeField(null=True)           # the day-before reminder went out
 
     class Meta:
         indexes = ((("activity", "member"), True),)

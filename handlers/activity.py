@@ -25,6 +25,7 @@ WORDS = {"activiteit": "nl", "activity": "en", "activite": "fr", "aktivitat": "d
 START = re.compile(r"^\s*(activiteit|activity|activite|aktivitat|aktivitaet)\s*:\s*(.*)$", re.S)
 COMING = re.compile(r"^(?:ik kom|i'?m coming|i m coming|i am coming|je viens|ich komme)(?:\s+(\d{1,3}))?\b")
 LEAVING = re.compile(r"^(?:afmelden|cancel|annuler|abmelden)\b")
+WHO = re.compile(r"^(?:deelnemers|participants|teilnehmer|teilnehmende)\b")
 
 
 def recognise(inbound, settings) -> Command | None:
@@ -115,6 +116,8 @@ def reply(command: Command, ctx: Context) -> list[Reply]:
     first = next((line for line in command.body.splitlines() if line.strip()), "")
     said = " ".join(re.sub(r"[^\w'\s]", " ", fold(first).replace("’", "'")).split())
     coming, leaving = COMING.match(said), LEAVING.match(said)
+    if WHO.match(said):
+        return [_participants(activity, member, about)]
     try:
         if coming:
             places = int(coming.group(1) or 1)
@@ -130,6 +133,15 @@ def reply(command: Command, ctx: Context) -> list[Reply]:
         raise activities.ActivityError("unclear")
     except activities.ActivityError as error:
         raise Refusal("activity/refused", problem=error.problem, **about, **error.context) from None
+
+
+def _participants(activity, member: Member, about: dict) -> Reply:
+    """The organiser's list: who comes, who waits. Nobody else sees names."""
+    if member.id != activity.organiser_id:
+        raise Refusal("activity/refused", problem="not-organiser", **about)
+    rows = activities.participants(activity)
+    return Reply("activity/participants", {**about, "taken": activities.taken(activity), "people": [
+        {"name": row.member.name, "places": row.places, "waiting": row.state == "waiting"} for row in rows]})
 
 
 def _confirmation(row, activity, about: dict, ctx: Context) -> Reply:

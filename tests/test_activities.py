@@ -111,6 +111,20 @@ def test_a_repair_cafe_with_three_places_is_joined_waited_for_cancelled_and_char
     assert told.subject == "Ein Platz ist für dich frei geworden: Repaircafé"
     assert calendar_of(told)[0] == "REQUEST"
 
+    # The day before: a reminder to each of the three, once; the organiser's list.
+    group.clock.now = dt.datetime(2026, 12, 4, 8, 0)
+    run_due(group.settings, group.clock.now, group.processor.composer)
+    run_due(group.settings, group.clock.now, group.processor.composer)
+    reminders = [m for m in group.outbox() if "Repaircafé" in m.subject and m.subject.startswith(
+        ("Tomorrow", "Morgen", "Demain"))]
+    assert sorted(m.recipient for m in reminders) == ["jonas@example.org", "piet@example.org", "sam@example.org"]
+    reply(group, ORGANISER, "DEELNEMERS")
+    people = group.last(ORGANISER)
+    assert people.subject == "Deelnemers: Repaircafé" and "3 van 3 plaatsen bezet" in people.text
+    assert "Sam Taylor, 1" in people.text and "Claire" not in people.text
+    reply(group, "sam@example.org", "PARTICIPANTS")
+    assert "Only the organiser" in group.last("sam@example.org").text
+
     # Two hours before, Sam is too late: refused, the place and its price stay.
     group.clock.now = dt.datetime(2026, 12, 5, 11, 0)
     reply(group, "sam@example.org", "CANCEL")

@@ -230,14 +230,16 @@ def overrides(template: str, context: dict, language: str, balance: dict, compos
         problems = {"activity/invalid": ("past", "capacity", "price", "incomplete", "unreadable"),
                     "activity/token": ("already", "expired", "unclear", "unknown"),
                     "activity/refused": ("twice", "cancelled", "closed", "not-member", "not-signed", "too-late",
-                                         "no-signup", "too-many", "unclear")}.get(template, ("",))
+                                         "no-signup", "too-many", "unclear", "not-organiser")}.get(template, ("",))
         full = context["immediate"]
         return {**context, "title": "Yoga", "start": WHEN, "place": MEMBER_TEXT if full else "",
                 "description": MEMBER_TEXT, "capacity": 3 if full else None, "price": 200 if full else None,
                 "payee": "association" if full else "organiser", "organiser": "An de Vries", "signup": full,
                 "readers": 3, "places": 2 if full else 1, "cancel_hours": 24, "hours": 24,
                 "was": "signed" if full else "waiting", "code": "abcdefghijkmnpqrstuvwxyz2", "value": MEMBER_TEXT,
-                "state": "waiting" if full else "signed",
+                "state": "waiting" if full else "signed", "taken": 2,
+                "people": [{"name": "Piet Jansen", "places": 1, "waiting": False},
+                           {"name": "Bo de Vries", "places": 2, "waiting": True}] if full else [],
                 "problem": problems[len(context["problem"]) % len(problems)],
                 "activities": [{"title": "Yoga", "start": WHEN, "place": MEMBER_TEXT, "price": 200, "capacity": 3,
                                 "free": 0 if full else 2, "code": "abcdefghijkmnpqrstuvwxyz2"}] if full else []}

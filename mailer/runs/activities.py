@@ -1,5 +1,6 @@
-"""The activities' side of `lets serve`'s clock: once an activity has taken place (the
-group's next day), each signed participant's price is booked once to the payee."""
+"""The activities' side of `lets serve`'s clock: the day before, a reminder to everyone
+signed up; once an activity has taken place (the group's next day), each signed
+participant's price is booked once to the payee."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,6 +8,9 @@ import logging
 from zoneinfo import ZoneInfo
 
 from db import activities, write_transaction
+from handlers.activity import context
+
+from .membership import send
 
 log = logging.getLogger(__name__)
 
@@ -37,3 +41,18 @@ def charge_due(settings, now: dt.datetime, composer=None) -> int:
     today = now.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(settings.group.timezone)).date()
     charge(settings, today - dt.timedelta(days=1), now)
     return 0
+
+
+def remind_due(settings, now: dt.datetime, composer=None) -> int:
+    """The day-before reminder: every signed member of an activity on the group's next day,
+    once (the mark and the mail are one transaction)."""
+    zone = ZoneInfo(settings.group.timezone)
+    tomorrow = now.replace(tzinfo=dt.timezone.utc).astimezone(zone).date() + dt.timedelta(days=1)
+    sent = 0
+    for row in activities.to_remind(day_start(settings, tomorrow), day_start(settings, tomorrow + dt.timedelta(days=1))):
+        with write_transaction():
+            if activities.reminded(row, now) and row.member.primary_address:
+                send(settings, row.member, "activity/reminder",
+                     {**context(row.activity), "places": row.places}, composer)
+                sent += 1
+    return sent
