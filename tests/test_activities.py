@@ -241,3 +241,19 @@ def test_agenda_alone_lists_coming_activities_and_agenda_item_still_reaches_the_
     assert group.last("sam@example.org").subject != "Coming activities of LETS Demo"
     row = InboundMessage.select().order_by(InboundMessage.id.desc()).get()
     assert row.kind == "agenda" and "agenda/no-meeting" in row.reason
+
+
+def test_the_digest_shows_coming_activities_and_an_i_m_coming_to_its_address_signs_up(group, an, sam):
+    from mailer.runs.digest import run_scheduled
+    from test_digest import MONDAY_AFTER
+
+    activity = publish(group)
+    group.clock.now = MONDAY_AFTER
+    run_scheduled(group.settings, MONDAY_AFTER, group.processor.composer)
+    digest = [m for m in group.outbox("sam@example.org") if "digest" in m.subject][-1]
+    address = f"lets+e-{activity.code}@lets.example"
+    assert "COMING ACTIVITIES" in digest.text and "Repaircafé (Buurthuis De Klif)" in digest.text
+    assert f"To sign up, send I'M COMING to {address}." in digest.text and "Repaircafé" in digest.html
+    assert "KOMENDE ACTIVITEITEN" in [m for m in group.outbox(ORGANISER) if "overzicht" in m.subject][-1].text
+    group.mail("sam@example.org", "Repair café", "I'M COMING", rcpt=[address])
+    assert group.last("sam@example.org").subject == "You are signed up: Repaircafé"

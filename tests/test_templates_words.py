@@ -185,6 +185,8 @@ def contexts(composer: Composer, language: str, rows: list[Transfer]):
                           for d in descriptions],
             "summary": {"members": 42, "highest": 30000, "lowest": -30000, "volume": 12000},
             "announcements": [Row(subject=MEMBER_TEXT, body=MEMBER_TEXT)] if full else [],
+            "activities": [{"title": "Yoga", "start": WHEN, "place": MEMBER_TEXT if full else "", "price": 200,
+                            "signup": True, "free": i % 2, "address": "lets+e-abc@lets.example"}] if i % 3 else [],
             "until": WHEN.date(), "only": composer.settings.listings.categories.names(language)[:2] if full else [],
             "unsubscribe": "lets+u-1-abc@lets.example", "head": "0123456789ab", "not_understood": full,
             "refuse": {"token": "abcdefghijkmnpqrstuvwxyz2", "until": WHEN} if full else None, "reversal": transfer,
