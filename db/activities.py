@@ -121,6 +121,16 @@ def promote(activity: Activity, now: dt.datetime) -> list[Signup]:
     return promoted
 
 
+def call_off(activity: Activity, now: dt.datetime) -> list[Signup]:
+    """Cancel a published activity before it starts: the places that held it, to be told.
+    Nothing is charged for a cancelled activity."""
+    if activity.state != "published" or activity.start <= now:
+        raise ActivityError("cancelled" if activity.state == "cancelled" else "closed")
+    Activity.update(state="cancelled").where(Activity.id == activity.id).execute()
+    activity.state = "cancelled"
+    return list(activity.signups.where(Signup.state.in_(("signed", "waiting"))).order_by(Signup.id))
+
+
 def coming(now: dt.datetime, limit: int = 50) -> list[Activity]:
     return list(Activity.select().where(Activity.state == "published", Activity.start > now)
                 .order_by(Activity.start, Activity.id).limit(limit))

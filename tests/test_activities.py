@@ -139,7 +139,7 @@ def test_a_repair_cafe_with_three_places_is_joined_waited_for_cancelled_and_char
     events = published.walk("VEVENT")
     assert [str(e["SUMMARY"]) for e in events] == ["Repaircafé"] and str(events[0]["UID"]) == uid
     assert b"Sam" not in feed.read_bytes() and b"ATTENDEE" not in feed.read_bytes()
-    assert "Repaircafé  @ Buurthuis De Klif  (0 of 3 places free)" in ok(
+    assert f"#{activity.id}  2026-12-05 14:00  Repaircafé  @ Buurthuis De Klif  (0 of 3 places free)" in ok(
         lets(group.settings, "agenda", "--at", "2026-12-05T11:00"))
 
     # The day after, the scheduler charges the three once; a rerun charges nothing.
@@ -257,3 +257,21 @@ def test_the_digest_shows_coming_activities_and_an_i_m_coming_to_its_address_sig
     assert "KOMENDE ACTIVITEITEN" in [m for m in group.outbox(ORGANISER) if "overzicht" in m.subject][-1].text
     group.mail("sam@example.org", "Repair café", "I'M COMING", rcpt=[address])
     assert group.last("sam@example.org").subject == "You are signed up: Repaircafé"
+
+
+def test_the_administrators_cancel_an_activity_everyone_is_told_and_nothing_is_charged(group, an, sam, claire):
+    activity = publish(group, body=REPAIR_CAFE.replace("Plaatsen: 3", "Plaatsen: 1"))
+    reply(group, "sam@example.org", "I'M COMING")
+    reply(group, "claire@example.org", "JE VIENS")
+    assert "activity #%d cancelled; 2 members told" % activity.id in ok(
+        lets(group.settings, "activity", "cancel", str(activity.id), "--at", "2026-11-24T10:00"))
+    told = group.last("sam@example.org")
+    assert told.subject == "Cancelled: Repaircafé" and calendar_of(told)[0] == "CANCEL"
+    french = group.last("claire@example.org")
+    assert french.subject == "Annulé : Repaircafé" and "agenda" not in french.text
+    assert "is cancelled" in lets(group.settings, "activity", "cancel", str(activity.id)).output
+    reply(group, "sam@example.org", "I'M COMING")
+    assert "was cancelled" in group.last("sam@example.org").text
+    assert "0 participants charged" in ok(lets(group.settings, "activity", "charge", "--date", "2026-12-05",
+                                               "--at", "2026-12-06T09:00"))
+    assert members.account(sam).balance_cents == 0

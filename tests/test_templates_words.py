@@ -239,7 +239,7 @@ def overrides(template: str, context: dict, language: str, balance: dict, compos
                 "payee": "association" if full else "organiser", "organiser": "An de Vries", "signup": full,
                 "readers": 3, "places": 2 if full else 1, "cancel_hours": 24, "hours": 24,
                 "was": "signed" if full else "waiting", "code": "abcdefghijkmnpqrstuvwxyz2", "value": MEMBER_TEXT,
-                "state": "waiting" if full else "signed", "taken": 2,
+                "state": "waiting" if full else "signed", "taken": 2, "placed": full,
                 "people": [{"name": "Piet Jansen", "places": 1, "waiting": False},
                            {"name": "Bo de Vries", "places": 2, "waiting": True}] if full else [],
                 "problem": problems[len(context["problem"]) % len(problems)],

@@ -38,7 +38,7 @@ def agenda(app, ics, output, at):
         free = activities.free(activity)
         room = "" if free is None else f"  ({free} of {activity.capacity} places free)"
         place = f"  @ {activity.place}" if activity.place else ""
-        output.write(f"{start:%Y-%m-%d %H:%M}  {activity.title}{place}{room}\n".encode())
+        output.write(f"#{activity.id}  {start:%Y-%m-%d %H:%M}  {activity.title}{place}{room}\n".encode())
     if not coming:
         output.write(b"no coming activities\n")
 
@@ -70,3 +70,34 @@ def activity_charge(app, day, at):
     app.db()
     charged, refused = run.charge(app.settings, until, now)
     click.echo(f"{charged} participants charged" + (f", {refused} refused by the ledger (limits)" if refused else ""))
+
+
+@activity.command("cancel")
+@click.argument("number", type=int)
+@click.option("--at", "at", default=None, help="The moment of the cancellation (UTC, ISO format; default now).")
+@pass_app
+def activity_cancel(app, number, at):
+    """Cancel activity NUMBER (the # that `lets agenda` shows) before it starts: everyone
+    signed up or waiting is told in their language, calendars get METHOD:CANCEL, and
+    nothing is charged.
+
+    Example: lets activity cancel 3
+    """
+    from db import activities
+    from db.models import Activity
+
+    from ..outbound.outbox import deliver_pending
+    from ..runs import activities as run
+
+    now = moment(at)
+    app.db()
+    found = Activity.get_or_none(Activity.id == number)
+    if found is None:
+        raise click.ClickException(f"there is no activity #{number}")
+    try:
+        told = run.call_off(app.settings, found, now)
+    except activities.ActivityError as exc:
+        raise click.ClickException(f"activity #{number} is {exc.problem}: nothing to cancel") from exc
+    while deliver_pending(app.settings, limit=1000):
+        pass
+    click.echo(f"activity #{number} cancelled; {told} members told")

@@ -56,3 +56,29 @@ def remind_due(settings, now: dt.datetime, composer=None) -> int:
                      {**context(row.activity), "places": row.places}, composer)
                 sent += 1
     return sent
+
+
+def call_off(settings, activity, now: dt.datetime, composer=None) -> int:
+    """Cancel an activity and tell everyone signed up or waiting, each in their language;
+    a signed place's mail carries METHOD:CANCEL for the calendar. One transaction."""
+    from db.models import Signup
+    from ..message.calendar import invitation
+    from ..message.compose import Composer
+    from ..outbound.outbox import enqueue
+
+    composer = composer or Composer(settings)
+    told = 0
+    with write_transaction():
+        rows = activities.call_off(activity, now)
+        for row in rows:
+            member, address = row.member, row.member.primary_address
+            if not address:
+                continue
+            calendar = ("CANCEL", invitation(settings, activity, "CANCEL", address)) if row.state == "signed" else None
+            enqueue(composer.compose("activity/called-off", member.language,
+                                     {**context(activity), "name": member.name,
+                                                                  "placed": row.state == "signed"}, to=address,
+                                     kind="activity/called-off", calendar=calendar))
+            told += 1
+        Signup.update(state="cancelled", changed=now).where(Signup.id.in_([r.id for r in rows])).execute()
+    return told
