@@ -58,6 +58,14 @@ def due(announcement: Announcement, after_id: int, limit: int) -> list[Member]:
                 .order_by(Member.id).limit(limit).objects())
 
 
+def readers() -> list[Member]:
+    """Every member bulk mail reaches (as `due`, all at once), each with `.email`: an
+    activity's mail goes to them when its organiser publishes it."""
+    return list(Member.select(Member, Address.email.alias("email")).join(Address)
+                .where(Member.status.in_(TRADING), Member.digest != "off", Address.primary == True,  # noqa: E712
+                       Address.failing == False).order_by(Member.id).objects())  # noqa: E712
+
+
 def audience() -> int:
     """How many members an announcement sent now would reach."""
     return (Member.select().join(Address)

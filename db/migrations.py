@@ -15,7 +15,7 @@ from .categories import DEFAULT, Categories
 from .models import (MODELS, Address, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken,
                      ContributionPostponement,
                      Departure, DigestDelivery, EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail,
-                     Meeting, MeetingItem, MeetingNotice, Member, MemberCoordinator, MemberEvent, PaperGuide, Sanction, Donor, DonorGift, SchemaVersion,
+                     Meeting, MeetingItem, MeetingNotice, Activity, Signup, Member, MemberCoordinator, MemberEvent, PaperGuide, Sanction, Donor, DonorGift, SchemaVersion,
                      SpoolMark, Transfer)
 
 
@@ -95,7 +95,9 @@ def steps_for(categories: Categories) -> list[tuple[int, str, callable]]:
              lambda m: database.create_tables([Sanction, Donor, DonorGift])),
             (18, "meeting, meeting_notice, meeting_item: the general meeting announced by mail and its agenda "
                  "items (article 9.3)",
-             lambda m: database.create_tables([Meeting, MeetingNotice, MeetingItem]))]
+             lambda m: database.create_tables([Meeting, MeetingNotice, MeetingItem])),
+            (19, "activity, signup: activities announced, joined and cancelled by mail, charged once held",
+             lambda m: database.create_tables([Activity, Signup]))]
 
 
 STEPS = steps_for(DEFAULT)

@@ -555,9 +555,51 @@ class MeetingItem(BaseModel):
     created = DateTimeField(default=utcnow)
 
 
+class Activity(BaseModel):
+    """An activity a member organises (a market, a repair café, a workshop): announced by
+    mail, published when the organiser confirms the preview, joined and left by reply.
+
+    `code` is the activity's public reply token (group+e-CODE@domain): who signs up is read
+    from the sender, so it is no secret and is kept in clear. Only the SHA-256 of the
+    organiser's preview token is kept (`preview_digest`), as for every confirmation."""
+    title = CharField(max_length=200)
+    organiser = ForeignKeyField(Member, backref="activities", on_delete="CASCADE")
+    start = DateTimeField()                       # UTC, naive, like every moment we keep
+    place = CharField(max_length=200, default="")
+    description = TextField(default="")
+    capacity = IntegerField(null=True)            # None: as many as come
+    signup = BooleanField(default=True)
+    price_cents = IntegerField(null=True)         # in hundredths of the unit
+    payee = CharField(max_length=12, default="organiser")   # organiser or association
+    state = CharField(max_length=10, default="draft")       # draft, published, cancelled, done
+    language = CharField(max_length=2, default="nl")
+    code = CharField(max_length=24, unique=True)
+    preview_digest = CharField(max_length=64, unique=True)
+    preview_expires = DateTimeField()
+    preview_used = DateTimeField(null=True)
+    created = DateTimeField(default=utcnow)
+
+
+class Signup(BaseModel):
+    """A member's place at an activity: signed, waiting (the activity was full),
+    cancelled, or charged (the price booked after the activity took place)."""
+    activity = ForeignKeyField(Activity, backref="signups", on_delete="CASCADE")
+    member = ForeignKeyField(Member, backref="signups", on_delete="CASCADE")
+    places = IntegerField(default=1)
+    state = CharField(max_length=10, default="signed")
+    created = DateTimeField(default=utcnow)
+    changed = DateTimeField(default=utcnow)
+    transfer = ForeignKeyField(Transfer, null=True, on_delete="SET NULL")
+    reminded = DateTimeField(null=True)           # the day-before reminder went out
+
+    class Meta:
+        indexes = ((("activity", "member"), True),)
+
+
 MODELS = [Member, Address, Account, InboundMessage, OutboundMessage, Listing, Notice, SchemaVersion,
           Transfer, ConsentToken, MemberLimit, MemberPreference, DigestRun, DigestDelivery, Bounce,
           Announcement, Contribution, MailboxState, MemberEvent, Departure, Budget, Claim, ListingMail,
           EuroCharge, EuroPayment, EuroPostponement, EuroStep, AnnouncementDraft, AnnouncementDelivery,
           ConfirmToken, MemberCoordinator, SpoolMark, PaperGuide, ContributionPostponement,
-          Sanction, Donor, DonorGift, Meeting, MeetingNotice, MeetingItem]
+          Sanction, Donor, DonorGift, Meeting, MeetingNotice, MeetingItem,
+          Activity, Signup]

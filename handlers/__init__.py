@@ -31,6 +31,8 @@ class Reply:
     # The mail this one answers, as (Message-ID, References), for threading. A reply
     # without `to` answers the inbound mail; one with `to` answers none unless named here.
     answers: tuple[str, tuple[str, ...]] | None = None
+    # An iCalendar part for an activity: (METHOD, activity id), REQUEST or CANCEL.
+    calendar: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
 """AGENDAPUNT / AGENDA ITEM / POINT <text>: an item for the next general meeting's agenda (article 9.3).
+AGENDA alone (the word members of every language write, with nothing after it) asks for
+the coming activities instead.
 
 "AGENDA ITEM" is two words; the command word is AGENDA and a leading ITEM is dropped from
 the text, so "AGENDA ITEM: …", "AGENDA: …" and "AGENDAPUNT: …" all work. With nothing
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from db import meetings
+from db import activities, meetings
 
 from . import Command, Context, Refusal, Reply
 
@@ -22,6 +24,10 @@ def text_of(command: Command) -> str:
 
 def handle(command: Command, ctx: Context) -> list[Reply]:
     name = ctx.member.name
+    if command.language == "en" and not command.argument.strip() and not command.body.strip():
+        return [Reply("activity/agenda", {"name": name, "activities": [
+            {"title": a.title, "start": a.start, "place": a.place, "price": a.price_cents, "capacity": a.capacity,
+             "free": activities.free(a), "code": a.code} for a in activities.coming(ctx.now)]})]
     meeting = meetings.upcoming(ctx.today)
     if meeting is None:
         raise Refusal("agenda/no-meeting", name=name)

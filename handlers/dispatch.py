@@ -5,7 +5,7 @@ from db import meetings
 
 from . import Command, Context, Reply
 from . import announce, balance, consent, help, list, listing, mine, nonmember, objection, preferences, renew, respond, trade, withdraw
-from . import agenda, books, cancel, claim, join, proxy, refuse
+from . import activity, agenda, books, cancel, claim, join, proxy, refuse
 
 HANDLERS = {
     "offer": listing.handle,
@@ -36,10 +36,15 @@ HANDLERS = {
     "cancel-confirm": cancel.confirm,
     "refuse": refuse.handle,
     "agenda": agenda.handle,
+    "activity": activity.handle,
+    "activity-publish": activity.publish,
+    "activity-reply": activity.reply,
 }
 
 # Kinds whose handler decides itself who may use them: administrators need not be members.
 ADMIN_KINDS = ("announce", "announce-consent")
+# Kinds whose handler tells a non-member or an inactive member itself, in the activity's words.
+OWN_CHECK_KINDS = ("activity", "activity-publish", "activity-reply")
 
 # Members in these states may use every command; others get an explanation.
 TRADING_STATUSES = ("active", "leaving")
@@ -50,7 +55,7 @@ VOTING_KINDS = {"agenda": meetings.VOTING_STATUSES}
 
 def handle(command: Command, ctx: Context) -> list[Reply]:
     """The replies for `command`; a Refusal raised here carries a reply too."""
-    if command.kind in ADMIN_KINDS:
+    if command.kind in ADMIN_KINDS or command.kind in OWN_CHECK_KINDS:
         return HANDLERS[command.kind](command, ctx)
     if ctx.member is None:
         return nonmember.handle(command, ctx)

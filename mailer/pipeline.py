@@ -18,12 +18,13 @@ from peewee import fn
 
 from db import database, households, ledger, listing_links, members, tokens, write_transaction, writers_waiting
 from db.claims import claim_many
-from db.models import Address, InboundMessage, Member, OutboundMessage, SpoolMark
+from db.models import Activity, Address, InboundMessage, Member, OutboundMessage, SpoolMark
 from db.money import AmountError, parse_amount, to_decimal
 from db.prepared import Prepared, prepared_insert
 from db.spool import Spool
 from db.spool import path_for as spool_path_for
 from handlers import Command, Context, Refusal, Reply
+from handlers.activity import recognise as recognise_activity
 from handlers.announce import recognise as recognise_announcement
 from handlers.cancel import recognise as recognise_cancel
 from handlers.commands import route_all
@@ -37,6 +38,7 @@ from handlers.refuse import recognise as recognise_refusal
 from handlers.fields import parse as parse_fields
 
 from .message import guard, loops, throttle
+from .message.calendar import invitation
 from .message.compose import Composer, now_utc
 from .message.language import detect as detect_language
 from .message.parse import Inbound, message_id_from_bytes, parse
@@ -181,7 +183,8 @@ def read_commands(inbound: Inbound, settings) -> list[Command]:
     # A reply carrying a consent token is an answer to a proposal, whatever it says.
     # VOOR piet + a trade command on the next line: a coordinator acting for a member.
     special = (recognise_consent(inbound, settings) or recognise_announcement(inbound, settings)
-               or recognise_cancel(inbound, settings) or recognise_refusal(inbound, settings)
+               or recognise_cancel(inbound, settings) or recognise_activity(inbound, settings)
+               or recognise_refusal(inbound, settings)
                or recognise_proxy(inbound))
     return [special] if special else route_all(
         inbound.subject, inbound.reply_text, is_reply=bool(inbound.in_reply_to),
@@ -237,7 +240,7 @@ def describe(understood: Understood) -> dict:
 
 
 # Kinds whose mail is an answer to a question of ours: JA/NEE and the like.
-ANSWERS = ("consent", "cancel-confirm", "announce-consent", "refuse")
+ANSWERS = ("consent", "cancel-confirm", "announce-consent", "refuse", "activity-publish", "activity-reply")
 
 
 def _trade_terms(command, understood: Understood) -> dict:
@@ -475,9 +478,13 @@ class Processor:
             address = Address.get(Address.email == to.lower())
             extra, mail_from = bulk_envelope(self.settings, address.id)
             headers = {**extra, **headers}
+        calendar = None
+        if reply.calendar is not None:
+            method, activity_id = reply.calendar
+            calendar = (method, invitation(self.settings, Activity.get_by_id(activity_id), method, to))
         outgoing = self.composer.compose(reply.template, language, reply.context, to=to,
                                          reply_to_message=parent, kind=reply.template,
-                                         headers=headers, mail_from=mail_from)
+                                         headers=headers, mail_from=mail_from, calendar=calendar)
         if reply.listing_id is not None:
             listing_links.record(outgoing.message_id, reply.listing_id)
         return enqueue(outgoing, inbound=row)

@@ -187,6 +187,8 @@ RULES = {
     ("web", "timeout_seconds"): POSITIVE,
     ("web", "max_connections"): POSITIVE,
     ("announce", "mode"): one_of("now", "digest"),
+    ("activities", "cancel_hours"): between(0, 24 * 30),
+    ("activities", "confirm_days"): POSITIVE,
 }
 
 

@@ -263,6 +263,12 @@ class Announce:
 
 
 @dataclass(frozen=True)
+class Activities:
+    cancel_hours: int = 24
+    confirm_days: int = 2
+
+
+@dataclass(frozen=True)
 class Settings:
     group: Group = field(default_factory=Group)
     database: Database = field(default_factory=Database)
@@ -282,6 +288,7 @@ class Settings:
     euro: Euro = field(default_factory=Euro)
     web: Web = field(default_factory=Web)
     announce: Announce = field(default_factory=Announce)
+    activities: Activities = field(default_factory=Activities)
     # The folder relative paths are resolved against (the settings file's folder).
     base_dir: Path = PROJECT_ROOT
 

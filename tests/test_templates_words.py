@@ -185,6 +185,8 @@ def contexts(composer: Composer, language: str, rows: list[Transfer]):
                           for d in descriptions],
             "summary": {"members": 42, "highest": 30000, "lowest": -30000, "volume": 12000},
             "announcements": [Row(subject=MEMBER_TEXT, body=MEMBER_TEXT)] if full else [],
+            "activities": [{"title": "Yoga", "start": WHEN, "place": MEMBER_TEXT if full else "", "price": 200,
+                            "signup": True, "free": i % 2, "address": "lets+e-abc@lets.example"}] if i % 3 else [],
             "until": WHEN.date(), "only": composer.settings.listings.categories.names(language)[:2] if full else [],
             "unsubscribe": "lets+u-1-abc@lets.example", "head": "0123456789ab", "not_understood": full,
             "refuse": {"token": "abcdefghijkmnpqrstuvwxyz2", "until": WHEN} if full else None, "reversal": transfer,
@@ -226,6 +228,23 @@ def overrides(template: str, context: dict, language: str, balance: dict, compos
     if template in ("member/warned", "member/terminated", "member/appeal"):    # article 22
         return {**context, "appeal_until": WHEN.date(), "outcome": "overturned" if context["immediate"] else "upheld",
                 "kind": "terminate" if context["immediate"] else "warning"}
+    if template.startswith("activity/"):       # handlers/activity.py: the activity's public fields
+        problems = {"activity/invalid": ("past", "capacity", "price", "incomplete", "unreadable"),
+                    "activity/token": ("already", "expired", "unclear", "unknown"),
+                    "activity/refused": ("twice", "cancelled", "closed", "not-member", "not-signed", "too-late",
+                                         "no-signup", "too-many", "unclear", "not-organiser")}.get(template, ("",))
+        full = context["immediate"]
+        return {**context, "title": "Yoga", "start": WHEN, "place": MEMBER_TEXT if full else "",
+                "description": MEMBER_TEXT, "capacity": 3 if full else None, "price": 200 if full else None,
+                "payee": "association" if full else "organiser", "organiser": "An de Vries", "signup": full,
+                "readers": 3, "places": 2 if full else 1, "cancel_hours": 24, "hours": 24,
+                "was": "signed" if full else "waiting", "code": "abcdefghijkmnpqrstuvwxyz2", "value": MEMBER_TEXT,
+                "state": "waiting" if full else "signed", "taken": 2, "placed": full,
+                "people": [{"name": "Piet Jansen", "places": 1, "waiting": False},
+                           {"name": "Bo de Vries", "places": 2, "waiting": True}] if full else [],
+                "problem": problems[len(context["problem"]) % len(problems)],
+                "activities": [{"title": "Yoga", "start": WHEN, "place": MEMBER_TEXT, "price": 200, "capacity": 3,
+                                "free": 0 if full else 2, "code": "abcdefghijkmnpqrstuvwxyz2"}] if full else []}
     return context
 
 

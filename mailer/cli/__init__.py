@@ -1,5 +1,6 @@
 """The `lets` command line: the group and what its commands share in app.py, one module per command group."""
 from . import (  # noqa: F401  (each module registers its commands on the group)
+    activity,
     announce,
     budget,
     config,

@@ -20,14 +20,18 @@ def _part(content_type: str, body: str) -> bytes:
             f"Content-Transfer-Encoding: quoted-printable\n\n").encode("ascii") + encoded
 
 
-def assemble(headers, text: str, html: str) -> bytes:
+def assemble(headers, text: str, html: str, calendar: tuple[str, str] | None = None) -> bytes:
     """The message: `headers` (name, value) in order, after Content-Type and MIME-Version.
-    Values are one-line strings or email.header.Header objects."""
+    Values are one-line strings or email.header.Header objects. `calendar` (method, text):
+    an iCalendar invitation as the third alternative, where calendar programs look for it
+    (RFC 6047: text/calendar with the METHOD as a parameter)."""
     boundary = "=_lets_" + secrets.token_hex(12)
     head = [("Content-Type", f'multipart/alternative; boundary="{boundary}"'), ("MIME-Version", "1.0"), *headers]
     separator = f"\n--{boundary}\n".encode("ascii")
     return b"".join((*(_header(name, value) for name, value in head), b"\n", separator,
                      _part("text/plain", text), separator, _part("text/html", html),
+                     *((separator, _part(f"text/calendar; method={calendar[0]}", calendar[1]))
+                       if calendar else ()),
                      f"\n--{boundary}--\n".encode("ascii")))
 
 

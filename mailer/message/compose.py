@@ -202,7 +202,7 @@ class Composer:
 
     def compose(self, template: str, language: str, context: dict, *, to: str,
                 reply_to_message=None, kind: str = "reply", headers: dict | None = None,
-                mail_from: str | None = None) -> Outgoing:
+                mail_from: str | None = None, calendar: tuple[str, str] | None = None) -> Outgoing:
         """A complete message to `to`. `reply_to_message` is the inbound (message_id, references)."""
         subject, text, html = self.render(template, language, context)
         group = self.settings.group
@@ -228,7 +228,7 @@ class Composer:
             message_id=message_id,
             mail_from=mail_from or group.address,
             recipient=to,
-            raw=tokens.seal(assemble(head, text, html), self.settings.secret()),
+            raw=tokens.seal(assemble(head, text, html, calendar), self.settings.secret()),
             kind=kind,
         )
 

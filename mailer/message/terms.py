@@ -77,6 +77,8 @@ ENTERED_BY = {
     "import": {"nl": "de overname uit het vorige systeem", "en": "the import from the former system",
                "fr": "la reprise de l'ancien système",
                "de": "die Übernahme aus dem früheren System"},
+    "activity": {"nl": "de prijs van een activiteit", "en": "an activity's price", "fr": "le prix d'une activité",
+                 "de": "den Preis einer Aktivität"},
 }
 
 # db.money.AmountError codes, as "(…)" after "could not read … as an amount".

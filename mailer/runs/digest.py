@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from db import database
+from db import activities, database
 from db import digest as queries
 from db.categories import OTHER
 from db.models import DigestDelivery, DigestRun, Member
@@ -53,6 +53,7 @@ class Builder:
             queries.volume(self.first_since, run.cutoff) if settings.digest.show_volume else None)}
         self._listings: dict = {}
         self._fragments: dict = {}
+        self._coming: list[dict] | None = None
         self.shared = bulkmime.Fragments()
 
     def listings(self, since: dt.datetime) -> list:
@@ -100,7 +101,8 @@ class Builder:
                 "level": listing.level, "rate_text": listing.rate_text, "poster": listing.member.name,
                 "number": listing.member.number, "reply": f"mailto:{to}?subject={quote(subject)}"}
 
-    def compose(self, recipient: queries.Recipient, own, announcements, transfers, pending=None) -> Outgoing:
+    def compose(self, recipient: queries.Recipient, own, announcements, transfers, pending=None,
+                coming=()) -> Outgoing:
         member, language = recipient.member, recipient.member.language
         counts, expiring, expired = own
         pending = (pending or {}).get(member.id, [])
@@ -123,7 +125,7 @@ class Builder:
             "member": member, "blocks": blocks, "alerts": alerts, "balance": balance,
             "transfers": transfers.get(member.id, []),
             "expiring": expiring.get(member.id, []), "expired": expired.get(member.id, []),
-            "summary": self.summary, "announcements": announcements, "pending": pending,
+            "summary": self.summary, "announcements": announcements, "pending": pending, "activities": coming,
             "since": since.date(), "until": self.run.cutoff.date(),
             "only": [self.categories.name(code, language) for code in recipient.only],
             "unsubscribe": plus_address(self.settings, "u", recipient.address_id),
@@ -149,7 +151,18 @@ class Builder:
         transfers = queries.last_transfers(ids, earliest)
         announcements = queries.announcements(self.first_since, self.run.cutoff)
         pending = queries.pending_confirmations(ids, self.run.cutoff)
-        return (self.compose(r, own, announcements, transfers, pending) for r in recipients)
+        coming = self.coming()
+        return (self.compose(r, own, announcements, transfers, pending, coming) for r in recipients)
+
+    def coming(self) -> list[dict]:
+        """The coming activities (public fields), each with the address that takes IK KOM."""
+        if self._coming is None:
+            group = self.settings.group
+            self._coming = [{"title": a.title, "start": a.start, "place": a.place, "price": a.price_cents,
+                             "signup": a.signup, "free": activities.free(a),
+                             "address": f"{group.local_part}+e-{a.code}@{group.domain}"}
+                            for a in activities.coming(self.run.cutoff, limit=10)]
+        return self._coming
 
 
 def due_runs(settings, now: dt.datetime, catch_up: bool = True) -> list[Run]:

@@ -1,11 +1,11 @@
 """What `lets serve` does on a clock: digests that are due, announcements to send, expiry
 warnings, membership mail, and the money side (unit contributions, euro notices, reminders
-and fines)."""
+and fines, the prices of activities that took place)."""
 from __future__ import annotations
 
 import datetime as dt
 
-from . import announce, digest, dues, expiry, membership, sanctions
+from . import activities, announce, digest, dues, expiry, membership, sanctions
 from ..message.compose import Composer
 
 
@@ -21,4 +21,6 @@ def run_due(settings, now: dt.datetime, composer: Composer | None = None, sender
             + sanctions.review(settings, now, composer)
             + membership.remind_offers(settings, now, composer)
             + dues.contributions_due(settings, now, composer)
-            + dues.euro_due(settings, now, composer))
+            + dues.euro_due(settings, now, composer)
+            + activities.remind_due(settings, now, composer)
+            + activities.charge_due(settings, now, composer))

@@ -1,0 +1,75 @@
+"""Activities as iCalendar (RFC 5545), built with the `icalendar` package: the invitation
+a sign-up confirmation carries (METHOD:REQUEST, or CANCEL when the place is given up,
+RFC 5546) and the public feed of `lets agenda --ics`.
+
+The UID is the activity's own, stable across every mail, so a calendar program updates
+or removes the one event instead of adding another."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, vCalAddress
+
+from db.models import Activity
+
+PRODID = "-//lets-mail//activities//EN"
+LENGTH = dt.timedelta(hours=2)   # an activity's end is not asked; calendars need one
+
+
+def uid(settings, activity: Activity) -> str:
+    return f"activity-{activity.id}@{settings.group.domain}"
+
+
+def _event(settings, activity: Activity, *, sequence: int = 0) -> Event:
+    zone = ZoneInfo(settings.group.timezone)
+    start = activity.start.replace(tzinfo=dt.timezone.utc).astimezone(zone)
+    event = Event()
+    event.add("uid", uid(settings, activity))
+    event.add("summary", activity.title)
+    event.add("dtstart", start)
+    event.add("dtend", start + LENGTH)
+    event.add("dtstamp", dt.datetime.now(dt.timezone.utc))
+    event.add("sequence", sequence)
+    if activity.place:
+        event.add("location", activity.place)
+    if activity.description:
+        event.add("description", activity.description)
+    if activity.state == "cancelled":
+        event.add("status", "CANCELLED")
+    return event
+
+
+def _calendar(method: str | None) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    if method:
+        calendar.add("method", method)
+    return calendar
+
+
+def invitation(settings, activity: Activity, method: str, attendee: str) -> str:
+    """One event for one participant: REQUEST for a place, CANCEL when it is given up."""
+    calendar = _calendar(method)
+    event = _event(settings, activity, sequence=1 if method == "CANCEL" else 0)
+    group = settings.group
+    organizer = vCalAddress(f"mailto:{group.address}")
+    organizer.params["cn"] = group.name
+    event.add("organizer", organizer)
+    event.add("attendee", vCalAddress(f"mailto:{attendee}"), parameters={"ROLE": "REQ-PARTICIPANT"})
+    if method == "CANCEL":
+        event.add("status", "CANCELLED")
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical().decode("utf-8").replace("\r\n", "\n")
+
+
+def feed(settings, coming: list[Activity]) -> bytes:
+    """The public agenda: titles, times, places and descriptions; nobody's name or address."""
+    calendar = _calendar(None)
+    calendar.add("x-wr-calname", settings.group.name)
+    for activity in coming:
+        calendar.add_component(_event(settings, activity))
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
