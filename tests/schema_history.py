@@ -6,11 +6,11 @@ version-N database and check that upgrading it gives exactly the fresh schema.
 from playhouse.migrate import SchemaMigrator, migrate
 
 from db import database
-from db.models import (MODELS, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken,
+from db.models import (MODELS, Activity, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken,
                        ContributionPostponement, Departure,
                        EuroCharge, EuroPayment, EuroPostponement, EuroStep, ListingMail, Meeting, MeetingItem,
                        MeetingNotice, MemberCoordinator,
-                       MemberEvent, PaperGuide, Sanction, Donor, DonorGift, SchemaVersion, SpoolMark)
+                       MemberEvent, PaperGuide, Sanction, Donor, DonorGift, SchemaVersion, Signup, SpoolMark)
 
 
 def _before_membership(m):
@@ -93,6 +93,10 @@ def _before_meetings(m):
     database.drop_tables([MeetingItem, MeetingNotice, Meeting])
 
 
+def _before_activities(m):
+    database.drop_tables([Signup, Activity])
+
+
 # step → what undoes it; a new migration step adds its undo here (a test checks that).
 UNDO = {2: _before_membership, 3: _before_listing_links, 4: _before_description_hash,
         5: _before_statement_indexes, 6: _before_euro,
@@ -100,7 +104,7 @@ UNDO = {2: _before_membership, 3: _before_listing_links, 4: _before_description_
         10: _before_coordinators, 11: _before_spool_mark, 12: _before_category_codes,
         13: _before_sender_auth, 14: _before_paper_guide, 15: _before_adult,
         16: _before_contribution_postponement, 17: _before_sanctions_and_donors,
-        18: _before_meetings}
+        18: _before_meetings, 19: _before_activities}
 # Steps that change rows only: undoing them leaves the schema as it is.
 DATA_STEPS = {12}
 
