@@ -63,3 +63,10 @@ def test_the_groups_language_answers_a_non_member_whose_words_say_nothing(group)
 def test_a_members_own_language_wins_over_the_words_of_the_mail(group, an):
     group.mail("an@example.org", "Question", "Hello, how do I see my offers?")
     assert group.last("an@example.org").subject == "Zo werkt LETS Demo per mail"
+
+
+def test_the_letters_of_a_token_in_a_subject_are_no_words():
+    """A reply's subject holds our token; its random letters once read as "ja" or "der"."""
+    from mailer.message.language import detect
+    assert detect("Re: bevestig [a-ja2derx7the3ich4ist5zu6ab]", "YES") is None
+    assert detect("Re: [a-ja2derx7the3ich4ist5zu6ab] Hallo, ich möchte mitmachen") == "de"

@@ -68,7 +68,10 @@ ENGLISH_CONTRACTIONS = frozenset("""
     haven't hasn't couldn't wouldn't shouldn't
 """.split())
 
-_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+# Runs of letters and digits: a token such as "[a-ja2derx…]" in a subject is one word
+# with digits in it, which counts for nothing, not "ja" and "der" (it made the language
+# of a reply depend on the random letters of the token we sent).
+_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 # Enough text to tell; a long mail is decided by its first paragraphs.
 _CHARACTERS = 2000
 
@@ -79,6 +82,8 @@ def detect(*texts: str) -> str | None:
     text = " ".join(texts)[:_CHARACTERS].lower().replace("\u2019", "'")
     votes = Counter()
     for token in _TOKEN.findall(text):
+        if any(character.isdigit() for character in token):
+            continue
         if "'" in token:
             if token in ENGLISH_CONTRACTIONS:
                 votes["en"] += 1
