@@ -20,6 +20,9 @@ def runner(tmp_path, monkeypatch):
     monkeypatch.setenv("LETS_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("LETS_SECURITY_SECRET_FILE", str(tmp_path / "secret.key"))
     monkeypatch.setenv("LETS_SETTINGS", str(ROOT / "settings.ini"))
+    # Nothing of a test in the checkout's own var/: the mail a command sends, the DKIM key.
+    monkeypatch.setenv("LETS_OUTBOUND_MAILDIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("LETS_DKIM_KEY_FILE", str(tmp_path / "dkim.pem"))
     monkeypatch.delenv("LETS_SECURITY_SECRET", raising=False)
     return CliRunner()
 
