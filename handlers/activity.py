@@ -124,12 +124,16 @@ def reply(command: Command, ctx: Context) -> list[Reply]:
             if places < 1:
                 raise activities.ActivityError("unclear")
             row = activities.sign_up(activity, member, places, ctx.now)
-            return [_confirmation(row, activity, about, ctx)]
+            change = "waiting" if row.state == "waiting" else "signed"
+            return [_confirmation(row, activity, about, ctx)] + _organiser_told(activity, member, change, about)
         if leaving:
             row, promoted = activities.cancel(activity, member, ctx.now, ctx.settings.activities.cancel_hours)
+            # One mail for the organiser: the list below shows who moved up in the freed place.
+            told = _organiser_told(activity, member, "cancelled", about)
             return ([Reply("activity/cancelled", {**about, "was": row.was},
                            calendar=("CANCEL", activity.id) if row.was == "signed" else None)]
-                    + [_promoted(each, activity, about) for each in promoted if each.member.primary_address])
+                    + [_promoted(each, activity, about) for each in promoted if each.member.primary_address]
+                    + told)
         raise activities.ActivityError("unclear")
     except activities.ActivityError as error:
         raise Refusal("activity/refused", problem=error.problem, **about, **error.context) from None
@@ -139,9 +143,23 @@ def _participants(activity, member: Member, about: dict) -> Reply:
     """The organiser's list: who comes, who waits. Nobody else sees names."""
     if member.id != activity.organiser_id:
         raise Refusal("activity/refused", problem="not-organiser", **about)
+    return Reply("activity/participants", _list(activity, about))
+
+
+def _organiser_told(activity, member: Member, change: str, about: dict) -> list[Reply]:
+    """The organiser hears of every change to the list (article 18: they plan the places):
+    who signed up, waits or cancelled, and the list as it now stands."""
+    organiser = activity.organiser
+    if member.id == organiser.id or not organiser.primary_address:
+        return []
+    return [Reply("activity/participants", {**_list(activity, about), "change": change, "who": member.name},
+                  to=organiser.primary_address)]
+
+
+def _list(activity, about: dict) -> dict:
     rows = activities.participants(activity)
-    return Reply("activity/participants", {**about, "taken": activities.taken(activity), "people": [
-        {"name": row.member.name, "places": row.places, "waiting": row.state == "waiting"} for row in rows]})
+    return {**about, "taken": activities.taken(activity), "change": "", "who": "", "people": [
+        {"name": row.member.name, "places": row.places, "waiting": row.state == "waiting"} for row in rows]}
 
 
 def _confirmation(row, activity, about: dict, ctx: Context) -> Reply:

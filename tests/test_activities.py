@@ -275,3 +275,21 @@ def test_the_administrators_cancel_an_activity_everyone_is_told_and_nothing_is_c
     assert "0 participants charged" in ok(lets(group.settings, "activity", "charge", "--date", "2026-12-05",
                                                "--at", "2026-12-06T09:00"))
     assert members.account(sam).balance_cents == 0
+
+
+def test_the_organiser_hears_of_every_change_to_the_list_in_their_own_language(group, an, sam, claire):
+    publish(group)
+    reply(group, "sam@example.org", "I'M COMING")
+    told = group.last(ORGANISER)
+    assert told.subject == "Deelnemers: Repaircafé" and told.text.startswith("Sam Taylor heeft zich aangemeld.")
+    assert "Sam Taylor, 1" in told.text
+    reply(group, "claire@example.org", "JE VIENS 2")
+    reply(group, "sam@example.org", "CANCEL")
+    told = group.last(ORGANISER)
+    assert told.text.startswith("Sam Taylor heeft zich afgemeld.")
+    assert "Claire Dubois, 2" in told.text and "Sam Taylor" not in told.text.split("\n", 2)[2]
+    # The organiser's own place is no news to them.
+    sent = len(group.outbox(ORGANISER))
+    reply(group, ORGANISER, "IK KOM")
+    assert [m.subject for m in group.outbox(ORGANISER)[sent:]] == [group.last(ORGANISER).subject]
+    assert not group.last(ORGANISER).subject.startswith("Deelnemers")

@@ -243,6 +243,7 @@ def overrides(template: str, context: dict, language: str, balance: dict, compos
                 "people": [{"name": "Piet Jansen", "places": 1, "waiting": False},
                            {"name": "Bo de Vries", "places": 2, "waiting": True}] if full else [],
                 "problem": problems[len(context["problem"]) % len(problems)],
+                "change": ("signed", "waiting", "cancelled", "")[len(context["problem"]) % 4], "who": "Piet Jansen",
                 "activities": [{"title": "Yoga", "start": WHEN, "place": MEMBER_TEXT, "price": 200, "capacity": 3,
                                 "free": 0 if full else 2, "code": "abcdefghijkmnpqrstuvwxyz2"}] if full else []}
     return context
