@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import click
 
-from db import budgets, ledger, members, write_transaction
+from db import budgets, ledger, write_transaction
 from db.money import AmountError, parse_amount, to_decimal
 
 from db.models import Account
 
 from ..message.compose import now_utc
-from .app import ledger_error, main, pass_app
+from .app import ledger_error, main, member_of, pass_app
 from .words import not_an_amount, units
 
 
@@ -28,9 +28,7 @@ def budget_create(app, name, holder):
     Example: lets budget create ledenadministratie --holder 3
     """
     app.db()
-    found = members.by_number_or_address(holder)
-    if found is None:
-        raise click.ClickException(f"no member {holder}")
+    found = member_of(holder)
     try:
         with write_transaction():
             created = budgets.create(name, found)

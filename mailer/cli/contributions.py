@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import click
 
-from db import members
 
-from .app import main, moment, pass_app
+from .app import main, member_of, moment, pass_app
 from .words import member as member_words
 
 
@@ -113,9 +112,7 @@ def contributions_waive(app, member_key, label, year, reason, entered_by, at):
     if (label is None) == (year is None):
         raise click.ClickException("name a period (2026Q4) or --year, not both")
     app.db()
-    member_row = members.by_number_or_address(member_key)
-    if member_row is None:
-        raise click.ClickException(f"no member {member_key}")
+    member_row = member_of(member_key)
     period = _contribution_period(app, label or str(year))
     try:
         contribution_mail.waive(app.settings, member_row, period, reason, now=moment(at), entered_by=entered_by)
@@ -148,9 +145,7 @@ def contributions_postpone(app, member_key, until, reason, entered_by, at):
     except ValueError:
         raise click.ClickException(f"--until {until!r} is not a date such as 2027-09-01") from None
     app.db()
-    member_row = members.by_number_or_address(member_key)
-    if member_row is None:
-        raise click.ClickException(f"no member {member_key}")
+    member_row = member_of(member_key)
     try:
         contribution_mail.postpone(app.settings, member_row, day, reason, now=moment(at), entered_by=entered_by)
     except contribution_rules.ContributionError as exc:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .app import member, pass_app
+from .app import member, member_of, pass_app
 
 
 @member.command("set-coordinator")
@@ -18,13 +18,11 @@ def member_set_coordinator(app, member_key, address, clear):
     go to the coordinator who last traded for the member with VOOR / FOR / POUR.
     Example: lets member set-coordinator 12 coord@example.org
     """
-    from db import coordinators, members
+    from db import coordinators
     from db.members import normalise_address
 
     app.db()
-    found = members.by_number_or_address(member_key)
-    if found is None:
-        raise click.ClickException(f"no member {member_key}")
+    found = member_of(member_key)
     if clear:
         coordinators.unname(found)
         click.echo(f"{found.number} {found.name}: no named coordinator")

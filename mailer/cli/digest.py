@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import click
 
-from db import members
 
 from ..settings import SettingsError
-from .app import main, moment, pass_app
+from .app import main, member_of, moment, pass_app
 
 
 @main.group()
@@ -29,9 +28,7 @@ def digest_preview(app, member_key, html):
     from ..runs.digest import preview
 
     app.db()
-    found = members.by_number_or_address(member_key)
-    if found is None:
-        raise click.ClickException(f"no member {member_key}")
+    found = member_of(member_key)
     try:
         outgoing = preview(app.settings, found, moment(None))
     except (LookupError, SettingsError) as exc:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .app import main, member, pass_app
+from .app import main, member, member_of, pass_app
 
 
 @member.command("set-paper")
@@ -20,14 +20,12 @@ def member_set_paper(app, member_key, state, entered_by):
 
     Example: lets member set-paper 12 on
     """
-    from db import members, paper
+    from db import paper
 
     from ..message.compose import now_utc
 
     app.db()
-    found = members.by_number_or_address(member_key)
-    if found is None:
-        raise click.ClickException(f"no member {member_key}")
+    found = member_of(member_key)
     changed = paper.set_paper(found, state == "on", now=now_utc(), entered_by=entered_by)
     click.echo(f"{found.number} {found.name}: paper {state}" + ("" if changed else " (already)"))
 

@@ -5,9 +5,8 @@ import sys
 
 import click
 
-from db import members
 
-from .app import ledger_error, main, moment, pass_app
+from .app import ledger_error, main, member_of, moment, pass_app
 
 
 @main.group()
@@ -133,9 +132,7 @@ def set_limits(app, member_key, lower, upper):
     from db.money import AmountError, parse_amount
 
     app.db()
-    member_row = members.by_number_or_address(member_key)
-    if member_row is None:
-        raise click.ClickException(f"no member {member_key}")
+    member_row = member_of(member_key)
 
     def cents(text):
         if text is None:

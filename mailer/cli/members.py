@@ -250,9 +250,7 @@ def member_add(app, name, address, kind, language, household_of):
     app.db()
     housemate = None
     if household_of:
-        housemate = members.by_number_or_address(household_of)
-        if housemate is None:
-            raise click.ClickException(f"no member {household_of}")
+        housemate = member_of(household_of)
     try:
         new = members.add(name, address, type=kind or ("household" if housemate else "regular"),
                           language=language or app.settings.group.language, household_of=housemate)

@@ -7,17 +7,11 @@ from pathlib import Path
 
 import click
 
-from db import members, membership, write_transaction
-from db.models import MEMBER_STATUSES, Member
+from db import membership, write_transaction
+from db.models import MEMBER_STATUSES
 
-from .app import member, pass_app
+from .app import member, member_of, pass_app
 
-
-def _found(key: str) -> Member:
-    row = members.by_number_or_address(key)
-    if row is None:
-        raise click.ClickException(f"no member {key}")
-    return row
 
 
 @member.command("export")
@@ -33,7 +27,7 @@ def member_export(app, member_key, output):
     from db.export import export
 
     app.db()
-    text = json.dumps(export(_found(member_key)), ensure_ascii=False, indent=2) + "\n"
+    text = json.dumps(export(member_of(member_key)), ensure_ascii=False, indent=2) + "\n"
     if output:
         path = Path(output)
         path.write_text(text, encoding="utf-8")
@@ -63,7 +57,7 @@ def member_forget(app, member_key, force, keep_descriptions):
     from ..message.compose import now_utc
 
     app.db()
-    row = _found(member_key)
+    row = member_of(member_key)
     # Mail the SMTP edge accepted and the worker has not taken yet is taken now, so that
     # forgetting finds it in the database; the spool then keeps no copy (db/forget.py).
     try:
@@ -112,7 +106,7 @@ def member_set_status(app, member_key, status, reason, entered_by):
     the member. Example: lets member set-status 12 left --reason "moved abroad in 2025"
     """
     app.db()
-    row = _found(member_key)
+    row = member_of(member_key)
     previous = row.status
     with write_transaction():
         membership.record(row, status, reason=reason, entered_by=entered_by)
