@@ -1,13 +1,15 @@
-"""Activities: drafts confirmed by the organiser, places and the waiting list, and the
-price booked once each participant's activity has taken place."""
+"""Activities: drafts confirmed by the organiser (and the core group, where it approves),
+places and the waiting list, occurrences of a recurring activity, and the price booked
+once: when the activity has taken place, or at sign-up where the group chooses so."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
-from . import ledger, members, tokens
-from .models import Account, Activity, Member, Signup
+from . import euro, ledger, members, tokens
+from .models import Account, Activity, Budget, Member, Signup
 
-PAYEES = ("organiser", "association")
+PAYEES = ("organiser", "association", "budget")
 
 
 class ActivityError(ValueError):
@@ -21,14 +23,17 @@ class ActivityError(ValueError):
 
 def draft(organiser: Member, *, title: str, start: dt.datetime, place: str, description: str,
           capacity: int | None, signup: bool, price_cents: int | None, payee: str, language: str,
-          now: dt.datetime, days: int) -> tuple[Activity, str]:
+          now: dt.datetime, days: int, finish: dt.datetime | None = None, price_euro_cents: int | None = None,
+          budget: Budget | None = None, rule: str = "") -> tuple[Activity, str]:
     """A draft and the single-use token of its preview (only the SHA-256 is stored)."""
-    assert payee in PAYEES
+    assert payee in PAYEES and (payee == "budget") == (budget is not None)
     token = tokens.new()
-    row = Activity.create(title=title, organiser=organiser, start=start, place=place, description=description,
-                          capacity=capacity, signup=signup, price_cents=price_cents, payee=payee,
-                          language=language, code=tokens.new(), preview_digest=tokens.digest(token),
-                          preview_expires=now + dt.timedelta(days=days), created=now)
+    row = Activity.create(title=title, organiser=organiser, start=start, finish=finish, place=place,
+                          description=description, capacity=capacity, signup=signup, price_cents=price_cents,
+                          price_euro_cents=price_euro_cents, payee=payee, budget=budget, rule=rule,
+                          occurrence=start if rule else None, language=language, code=tokens.new(),
+                          preview_digest=tokens.digest(token), preview_expires=now + dt.timedelta(days=days),
+                          created=now)
     return row, token
 
 
@@ -43,8 +48,76 @@ def use_preview(activity: Activity, now: dt.datetime) -> bool:
 
 
 def publish(activity: Activity) -> None:
-    Activity.update(state="published").where(Activity.id == activity.id).execute()
+    """Open for sign-up; a recurring activity becomes the first of its series."""
+    Activity.update(state="published", series=activity.id if activity.rule else None).where(
+        Activity.id == activity.id).execute()
     activity.state = "published"
+    activity.series = activity.id if activity.rule else None
+
+
+def await_approval(activity: Activity) -> None:
+    """The organiser said yes; the core group decides ([activities] approval)."""
+    Activity.update(state="pending").where(Activity.id == activity.id).execute()
+    activity.state = "pending"
+
+
+def refuse(activity: Activity) -> None:
+    if activity.state != "pending":
+        raise ActivityError("not-pending", state=activity.state)
+    Activity.update(state="refused").where(Activity.id == activity.id).execute()
+    activity.state = "refused"
+
+
+def add_occurrences(activity: Activity, starts: list[tuple[dt.datetime, dt.datetime]], now: dt.datetime) -> list[Activity]:
+    """More occurrences of `activity`'s series, each (start, the start the rule gave it),
+    as published rows of their own: their own places, sign-ups and reply code."""
+    length = activity.finish - activity.start if activity.finish else None
+    made = []
+    for start, occurrence in starts:
+        made.append(Activity.create(
+            title=activity.title, organiser=activity.organiser_id, start=start,
+            finish=start + length if length else None, place=activity.place, description=activity.description,
+            capacity=activity.capacity, signup=activity.signup, price_cents=activity.price_cents,
+            price_euro_cents=activity.price_euro_cents, payee=activity.payee, budget=activity.budget_id,
+            rule=activity.rule, series=activity.series, occurrence=occurrence, state="published",
+            language=activity.language, code=tokens.new(), preview_digest=tokens.digest(tokens.new()),
+            preview_expires=now, preview_used=now, created=now))
+    return made
+
+
+def series_to_extend() -> list[Activity]:
+    """For each series still running, its occurrence with the latest rule date."""
+    latest = {}
+    for row in (Activity.select().where(Activity.series.is_null(False), Activity.rule != "",
+                                        Activity.state.in_(("published", "cancelled", "done")))
+                .order_by(Activity.occurrence, Activity.id)):
+        latest[row.series] = row
+    return list(latest.values())
+
+
+def occurrences(series: int, now: dt.datetime) -> list[Activity]:
+    """The coming occurrences of a series, cancelled ones included, by date."""
+    return list(Activity.select().where(Activity.series == series, Activity.start > now)
+                .order_by(Activity.start, Activity.id))
+
+
+def end_series(series: int) -> None:
+    """No new occurrences: the rule is dropped from every occurrence of the series."""
+    Activity.update(rule="").where(Activity.series == series).execute()
+
+
+def move(activity: Activity, start: dt.datetime, finish: dt.datetime | None, now: dt.datetime) -> list[Signup]:
+    """A new date and time for a coming activity (one occurrence of a series): the places
+    stay, reminders go out again, calendars get the next SEQUENCE. Who is to be told."""
+    if activity.state != "published" or activity.start <= now:
+        raise ActivityError("cancelled" if activity.state == "cancelled" else "closed")
+    if start <= now:
+        raise ActivityError("past")
+    Activity.update(start=start, finish=finish, sequence=Activity.sequence + 1).where(
+        Activity.id == activity.id).execute()
+    activity.start, activity.finish, activity.sequence = start, finish, activity.sequence + 1
+    Signup.update(reminded=None).where(Signup.activity == activity).execute()
+    return list(activity.signups.where(Signup.state.in_(("signed", "waiting"))).order_by(Signup.id))
 
 
 def by_code(code: str) -> Activity | None:
@@ -69,8 +142,12 @@ def open_for(activity: Activity, now: dt.datetime) -> None:
         raise ActivityError("closed")
 
 
-def sign_up(activity: Activity, member: Member, places: int, now: dt.datetime) -> Signup:
-    """A place (or several) for `member`: signed while there is room, waiting otherwise."""
+def sign_up(activity: Activity, member: Member, places: int, now: dt.datetime, *,
+            limits=None, pay_now: bool = False, zone: str = "UTC") -> Signup:
+    """A place (or several) for `member`: signed while there is room, waiting otherwise.
+
+    With `pay_now` ([activities] charge = signup) a signed place's price is booked at once,
+    limits applied as for any payment; a booking the limits refuse is no place at all."""
     open_for(activity, now)
     if not activity.signup:
         raise ActivityError("no-signup")
@@ -84,16 +161,55 @@ def sign_up(activity: Activity, member: Member, places: int, now: dt.datetime) -
     state = "signed" if room is None or (room >= places and not waiting) else "waiting"
     if existing is not None:
         existing.places, existing.state, existing.created, existing.changed = places, state, now, now
-        existing.save()
-        return existing
-    return Signup.create(activity=activity, member=member, places=places, state=state, created=now, changed=now)
+        existing.transfer = None
+        row = existing
+    else:
+        row = Signup(activity=activity, member=member, places=places, state=state, created=now, changed=now)
+    if state == "signed" and pay_now:
+        row.transfer = _book(activity, row, limits, now, zone)
+    row.save()
+    return row
 
 
-def cancel(activity: Activity, member: Member, now: dt.datetime, cancel_hours: int) -> tuple[Signup, list[Signup]]:
+def label(activity: Activity, zone: str) -> str:
+    """How a booking names the activity: "Repaircafé (2026-12-05)", the group's day."""
+    day = activity.start.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(zone)).date()
+    return f"{activity.title} ({day.isoformat()})"
+
+
+def _book(activity: Activity, row: Signup, limits, now: dt.datetime, zone: str):
+    """The price of `row`'s places, booked from the participant to the payee; None when
+    nothing is due (no price, or the organiser's own place when the organiser is paid).
+    ActivityError("limit") when the ledger refuses it."""
+    amount = (activity.price_cents or 0) * row.places
+    member_id = row.member_id if row.member_id is not None else row.member.id
+    if not amount or (activity.payee == "organiser" and member_id == activity.organiser_id):
+        return None
+    try:
+        return ledger.transfer_now(members.account(Member.get_by_id(member_id)), payee_account(activity), amount,
+                                   label(activity, zone), limits=limits,
+                                   now=now, entered_by="activity", initiator="activity").transfer
+    except ledger.LedgerError as error:
+        raise ActivityError("limit", reason=error.args[0] if error.args else "") from None
+
+
+def _refund(activity: Activity, row: Signup, now: dt.datetime, limits) -> None:
+    """A price paid at sign-up goes back when the place is given up in time or the activity
+    is called off: a reversal, booked whatever the payee's limits (it is not a trade).
+    `row.refunded` says whether there was anything to pay back."""
+    row.refunded = row.transfer_id is not None
+    if row.refunded:
+        ledger.reverse(row.transfer.number, now=now, entered_by="activity", limits=limits)
+        row.transfer = None
+
+
+def cancel(activity: Activity, member: Member, now: dt.datetime, cancel_hours: int, *,
+           limits=None, pay_now: bool = False, zone: str = "UTC") -> tuple[Signup, list[Signup]]:
     """Give up a place: (the cancelled sign-up, the waiting sign-ups that got a place).
 
     Later than `cancel_hours` before the start a signed place cannot be given up (the price
-    stays due); a place on the waiting list can always be left."""
+    stays due); a place on the waiting list can always be left. A price paid at sign-up
+    is paid back."""
     if activity.state != "published" or activity.start <= now:
         raise ActivityError("cancelled" if activity.state == "cancelled" else "closed")
     row = Signup.get_or_none(Signup.activity == activity, Signup.member == member)
@@ -102,33 +218,45 @@ def cancel(activity: Activity, member: Member, now: dt.datetime, cancel_hours: i
     if row.state == "signed" and activity.start - now < dt.timedelta(hours=cancel_hours):
         raise ActivityError("too-late", hours=cancel_hours)
     was = row.state
+    _refund(activity, row, now, limits)
     row.state, row.changed = "cancelled", now
     row.save()
     row.was = was
-    return row, (promote(activity, now) if was == "signed" else [])
+    return row, (promote(activity, now, limits=limits, pay_now=pay_now, zone=zone) if was == "signed" else [])
 
 
-def promote(activity: Activity, now: dt.datetime) -> list[Signup]:
-    """Freed places go to the waiting list in order of sign-up, as far as they fit."""
+def promote(activity: Activity, now: dt.datetime, *, limits=None, pay_now: bool = False,
+            zone: str = "UTC") -> list[Signup]:
+    """Freed places go to the waiting list in order of sign-up, as far as they fit. Where
+    the price is booked at sign-up, one whose limits refuse it stays waiting."""
     promoted = []
     for row in activity.signups.where(Signup.state == "waiting").order_by(Signup.created, Signup.id):
         room = free(activity)
         if room is not None and row.places > room:
             break
+        if pay_now:
+            try:
+                row.transfer = _book(activity, row, limits, now, zone)
+            except ActivityError:
+                continue
         row.state, row.changed = "signed", now
         row.save()
         promoted.append(row)
     return promoted
 
 
-def call_off(activity: Activity, now: dt.datetime) -> list[Signup]:
+def call_off(activity: Activity, now: dt.datetime, limits=None) -> list[Signup]:
     """Cancel a published activity before it starts: the places that held it, to be told.
-    Nothing is charged for a cancelled activity."""
+    Nothing is charged for a cancelled activity; a price paid at sign-up is paid back."""
     if activity.state != "published" or activity.start <= now:
         raise ActivityError("cancelled" if activity.state == "cancelled" else "closed")
-    Activity.update(state="cancelled").where(Activity.id == activity.id).execute()
-    activity.state = "cancelled"
-    return list(activity.signups.where(Signup.state.in_(("signed", "waiting"))).order_by(Signup.id))
+    Activity.update(state="cancelled", sequence=Activity.sequence + 1).where(Activity.id == activity.id).execute()
+    activity.state, activity.sequence = "cancelled", activity.sequence + 1
+    rows = list(activity.signups.where(Signup.state.in_(("signed", "waiting"))).order_by(Signup.id))
+    for row in rows:
+        _refund(activity, row, now, limits)
+        row.save()
+    return rows
 
 
 def coming(now: dt.datetime, limit: int = 50) -> list[Activity]:
@@ -164,10 +292,12 @@ def participants(activity: Activity) -> list[Signup]:
 def payee_account(activity: Activity) -> Account:
     if activity.payee == "association":
         return Account.get(Account.code == "association")
+    if activity.payee == "budget":
+        return Account.get_by_id(activity.budget.account_id)
     return members.account(activity.organiser)
 
 
-def charge(activity: Activity, *, limits, now: dt.datetime) -> tuple[list[Signup], list[Signup]]:
+def charge(activity: Activity, *, limits, now: dt.datetime, zone: str = "UTC") -> tuple[list[Signup], list[Signup]]:
     """Book the price once for every signed participant: (charged, refused by the ledger).
 
     The sign-up is the payer's consent (the confirmation says so); limits apply as for any
@@ -175,19 +305,19 @@ def charge(activity: Activity, *, limits, now: dt.datetime) -> tuple[list[Signup
     activity is done when nobody is left to charge. Each booking and its sign-up's new
     state are one transaction (the caller's), so a rerun books nothing twice."""
     charged, refused = [], []
-    payee = payee_account(activity)
     for row in activity.signups.where(Signup.state == "signed").order_by(Signup.id):
-        amount = (activity.price_cents or 0) * row.places
-        if amount and not (activity.payee == "organiser" and row.member_id == activity.organiser_id):
+        if row.transfer_id is None:          # not paid at sign-up
             try:
-                booking = ledger.transfer_now(members.account(row.member), payee, amount,
-                                              f"{activity.title} ({activity.start.date().isoformat()})",
-                                              limits=limits, now=now, entered_by="activity",
-                                              initiator="activity")
-            except ledger.LedgerError:
+                row.transfer = _book(activity, row, limits, now, zone)
+            except ActivityError:
                 refused.append(row)
                 continue
-            row.transfer = booking.transfer
+        if activity.price_euro_cents and row.member_id != activity.organiser_id:
+            # Owed to the association in euros, in its books with the contributions
+            # (`lets euro status`, `lets euro paid`); the key makes it once.
+            euro.charge(row.member, activity.start.year, "activity", activity.price_euro_cents * row.places,
+                        f"activity:{activity.id}:{row.member_id}", on=now.date(),
+                        reason=label(activity, zone))
         row.state, row.changed = "charged", now
         row.save()
         charged.append(row)

@@ -25,6 +25,8 @@ CATEGORIES = ("A", "B", "C")
 # What a refund on cancelling gives back: the year's contribution and its surcharges,
 # never the registration fee.
 REFUNDABLE = ("contribution", "surcharge")
+# Charges kept in the euro books that are no dues: an activity's price in euros.
+NOT_DUES = ("activity",)
 
 
 class EuroError(ValueError):
@@ -171,6 +173,16 @@ def register_new_member(member: Member, settings, *, on: dt.date) -> list[EuroCh
     if not first or on.year < first:
         return []
     return charge_year(member, on.year, settings.euro, on=on, joined=on)
+
+
+def dues_outstanding_cents(member: Member, year: int) -> int:
+    """What the member still owes for `year` in dues (not activities' prices), payments
+    counted against the dues first: what the notice, reminders and fine are about."""
+    dues = EuroCharge.select(fn.SUM(EuroCharge.amount_cents)).where(
+        EuroCharge.member == member, EuroCharge.year == year, EuroCharge.kind.not_in(NOT_DUES)).scalar() or 0
+    paid = EuroPayment.select(fn.SUM(EuroPayment.amount_cents)).where(
+        EuroPayment.member == member, EuroPayment.year == year).scalar() or 0
+    return max(0, int(dues) - int(paid))
 
 
 def outstanding_cents(member: Member, year: int) -> int:

@@ -45,10 +45,13 @@ def schedule(debt: Debt, rules) -> list[tuple[str, dt.date]]:
 
 
 def debts(up_to_year: int) -> list[Debt]:
-    """Every member's unpaid year up to `up_to_year`, oldest first."""
+    """Every member's unpaid year up to `up_to_year`, oldest first. Activities' euro prices
+    are in the books but not in the steps: no reminder surcharge or year-end fine for
+    them (payments count against the dues first)."""
     charged = dict((((m, y), int(total)) for m, y, total in EuroCharge.select(
         EuroCharge.member, EuroCharge.year, fn.SUM(EuroCharge.amount_cents))
-        .where(EuroCharge.year <= up_to_year).group_by(EuroCharge.member, EuroCharge.year).tuples()))
+        .where(EuroCharge.year <= up_to_year, EuroCharge.kind.not_in(euro.NOT_DUES))
+        .group_by(EuroCharge.member, EuroCharge.year).tuples()))
     paid = dict((((m, y), int(total)) for m, y, total in EuroPayment.select(
         EuroPayment.member, EuroPayment.year, fn.SUM(EuroPayment.amount_cents))
         .group_by(EuroPayment.member, EuroPayment.year).tuples()))
@@ -73,7 +76,8 @@ def unpaid_since(member: Member, year: int, covered: int) -> dt.date | None:
     settled on leaving, in September) starts its own clock rather than inherit January's,
     which would remind, surcharge and fine at once. An unpaid surcharge belongs to the
     debt it was added to: that debt's first day stays."""
-    rows = list(EuroCharge.select().where(EuroCharge.member == member, EuroCharge.year == year)
+    rows = list(EuroCharge.select().where(EuroCharge.member == member, EuroCharge.year == year,
+                                          EuroCharge.kind.not_in(euro.NOT_DUES))
                 .order_by(EuroCharge.charged_on, EuroCharge.id))
     covered -= sum(row.amount_cents for row in rows if row.amount_cents < 0)
     positive = [row for row in rows if row.amount_cents > 0]

@@ -77,6 +77,16 @@ SCHEMA_STEPS: list[tuple[int, str, callable]] = [
 ]
 
 
+def _activity_more(migrator) -> None:
+    # Step 19 creates the activity table from today's model, so on a database that went
+    # through it in the same upgrade these columns are there already.
+    have = {column.name for column in database.get_columns("activity")}
+    if "series" in have:
+        return
+    migrate(*(migrator.add_column("activity", getattr(Activity, name).column_name, getattr(Activity, name))
+              for name in ("finish", "price_euro_cents", "budget", "series", "rule", "occurrence", "sequence")))
+
+
 def steps_for(categories: Categories) -> list[tuple[int, str, callable]]:
     """Every step, those that map data bound to the group's category list ([listings] categories)."""
     return [*SCHEMA_STEPS,
@@ -97,7 +107,8 @@ def steps_for(categories: Categories) -> list[tuple[int, str, callable]]:
                  "items (article 9.3)",
              lambda m: database.create_tables([Meeting, MeetingNotice, MeetingItem])),
             (19, "activity, signup: activities announced, joined and cancelled by mail, charged once held",
-             lambda m: database.create_tables([Activity, Signup]))]
+             lambda m: database.create_tables([Activity, Signup])),
+            (20, "activity: end, euro price, budget payee, recurring series and calendar sequence", _activity_more)]
 
 
 STEPS = steps_for(DEFAULT)

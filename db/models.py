@@ -570,14 +570,23 @@ class Activity(BaseModel):
     capacity = IntegerField(null=True)            # None: as many as come
     signup = BooleanField(default=True)
     price_cents = IntegerField(null=True)         # in hundredths of the unit
-    payee = CharField(max_length=12, default="organiser")   # organiser or association
-    state = CharField(max_length=10, default="draft")       # draft, published, cancelled, done
+    payee = CharField(max_length=12, default="organiser")   # organiser, association or budget
+    state = CharField(max_length=10, default="draft")       # draft, pending, published, refused, cancelled, done
     language = CharField(max_length=2, default="nl")
     code = CharField(max_length=24, unique=True)
     preview_digest = CharField(max_length=64, unique=True)
     preview_expires = DateTimeField()
     preview_used = DateTimeField(null=True)
     created = DateTimeField(default=utcnow)
+    finish = DateTimeField(null=True)             # None: the calendar shows two hours
+    price_euro_cents = IntegerField(null=True)    # owed to the association, in its euro books
+    budget = ForeignKeyField(Budget, null=True, backref="activities")   # the payee when payee is "budget"
+    # A recurring activity: every occurrence is a row of its own (its own places, sign-ups
+    # and code), sharing `series` (the first occurrence's id) and the rule (an RFC 5545 RRULE).
+    series = IntegerField(null=True, index=True)
+    rule = CharField(max_length=200, default="")
+    occurrence = DateTimeField(null=True)         # the start the rule gave it (RECURRENCE-ID), kept when moved
+    sequence = IntegerField(default=0)            # iCalendar SEQUENCE: raised when moved or cancelled
 
 
 class Signup(BaseModel):

@@ -18,7 +18,7 @@ from peewee import fn
 
 from db import database, households, ledger, listing_links, members, tokens, write_transaction, writers_waiting
 from db.claims import claim_many
-from db.models import Activity, Address, InboundMessage, Member, OutboundMessage, SpoolMark
+from db.models import InboundMessage, Member, OutboundMessage, SpoolMark
 from db.money import AmountError, parse_amount, to_decimal
 from db.prepared import Prepared, prepared_insert
 from db.spool import Spool
@@ -38,13 +38,12 @@ from handlers.refuse import recognise as recognise_refusal
 from handlers.fields import parse as parse_fields
 
 from .message import guard, loops, throttle
-from .message.calendar import invitation
 from .message.compose import Composer, now_utc
 from .message.language import detect as detect_language
 from .message.parse import Inbound, message_id_from_bytes, parse
 from .message.sender_auth import SenderCheck
-from .message.subaddress import bulk_envelope
 from .outbound.outbox import enqueue
+from .outbound.replies import compose as compose_reply
 from .recipients import receive as receive_plus
 
 log = logging.getLogger(__name__)
@@ -473,18 +472,7 @@ class Processor:
         language = (recipient.language if recipient else None) or reply.language or understood.language
         parent = reply.answers or ((understood.inbound.message_id, understood.inbound.references)
                                    if not reply.to else None)
-        headers, mail_from = reply.headers, None
-        if reply.bulk and recipient is not None:
-            address = Address.get(Address.email == to.lower())
-            extra, mail_from = bulk_envelope(self.settings, address.id)
-            headers = {**extra, **headers}
-        calendar = None
-        if reply.calendar is not None:
-            method, activity_id = reply.calendar
-            calendar = (method, invitation(self.settings, Activity.get_by_id(activity_id), method, to))
-        outgoing = self.composer.compose(reply.template, language, reply.context, to=to,
-                                         reply_to_message=parent, kind=reply.template,
-                                         headers=headers, mail_from=mail_from, calendar=calendar)
+        outgoing = compose_reply(self.settings, self.composer, reply, to=to, language=language, parent=parent)
         if reply.listing_id is not None:
             listing_links.record(outgoing.message_id, reply.listing_id)
         return enqueue(outgoing, inbound=row)

@@ -189,6 +189,8 @@ RULES = {
     ("announce", "mode"): one_of("now", "digest"),
     ("activities", "cancel_hours"): between(0, 24 * 30),
     ("activities", "confirm_days"): POSITIVE,
+    ("activities", "charge"): one_of("after", "signup"),
+    ("activities", "repeat_days"): between(7, 366),
 }
 
 

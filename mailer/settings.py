@@ -266,6 +266,9 @@ class Announce:
 class Activities:
     cancel_hours: int = 24
     confirm_days: int = 2
+    approval: bool = False        # the core group publishes what organisers send (lets activity approve)
+    charge: str = "after"         # after: booked once held; signup: booked at sign-up, paid back on cancelling
+    repeat_days: int = 90         # how far ahead a recurring activity's occurrences are open for sign-up
 
 
 @dataclass(frozen=True)

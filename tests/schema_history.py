@@ -3,7 +3,7 @@
 Every migration step in db/migrations.py gets its undo here, so a test can build a real
 version-N database and check that upgrading it gives exactly the fresh schema.
 """
-from playhouse.migrate import SchemaMigrator, migrate
+from playhouse.migrate import SchemaMigrator, SqliteMigrator, migrate
 
 from db import database
 from db.models import (MODELS, Activity, AnnouncementDelivery, AnnouncementDraft, Budget, Claim, ConfirmToken,
@@ -97,6 +97,14 @@ def _before_activities(m):
     database.drop_tables([Signup, Activity])
 
 
+def _before_activity_more(m):
+    migrate(m.drop_index("activity", "activity_series"), m.drop_index("activity", "activity_budget_id"),
+            *(m.drop_column("activity", name) for name in ("finish", "price_euro_cents", "series", "rule", "occurrence", "sequence")))
+    # SQLite's own DROP COLUMN refuses a foreign key: peewee's rebuild of the table does it.
+    legacy = {"legacy": True} if isinstance(m, SqliteMigrator) else {}
+    migrate(m.drop_column("activity", "budget_id", **legacy))
+
+
 # step → what undoes it; a new migration step adds its undo here (a test checks that).
 UNDO = {2: _before_membership, 3: _before_listing_links, 4: _before_description_hash,
         5: _before_statement_indexes, 6: _before_euro,
@@ -104,7 +112,7 @@ UNDO = {2: _before_membership, 3: _before_listing_links, 4: _before_description_
         10: _before_coordinators, 11: _before_spool_mark, 12: _before_category_codes,
         13: _before_sender_auth, 14: _before_paper_guide, 15: _before_adult,
         16: _before_contribution_postponement, 17: _before_sanctions_and_donors,
-        18: _before_meetings, 19: _before_activities}
+        18: _before_meetings, 19: _before_activities, 20: _before_activity_more}
 # Steps that change rows only: undoing them leaves the schema as it is.
 DATA_STEPS = {12}
 

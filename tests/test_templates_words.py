@@ -229,10 +229,20 @@ def overrides(template: str, context: dict, language: str, balance: dict, compos
         return {**context, "appeal_until": WHEN.date(), "outcome": "overturned" if context["immediate"] else "upheld",
                 "kind": "terminate" if context["immediate"] else "warning"}
     if template.startswith("activity/"):       # handlers/activity.py: the activity's public fields
-        problems = {"activity/invalid": ("past", "capacity", "price", "incomplete", "unreadable"),
+        problems = {"activity/invalid": ("past", "capacity", "price", "incomplete", "unreadable", "payee", "repeat"),
                     "activity/token": ("already", "expired", "unclear", "unknown"),
                     "activity/refused": ("twice", "cancelled", "closed", "not-member", "not-signed", "too-late",
-                                         "no-signup", "too-many", "unclear", "not-organiser")}.get(template, ("",))
+                                         "no-signup", "too-many", "unclear", "not-organiser", "limit",
+                                         "not-organiser-change", "disowned", "move-past",
+                                         "move-unreadable")}.get(template, ("",))
+        repeats = ({"kind": "monthly-day", "interval": 1, "nth": 1, "until": WHEN.date()},
+                   {"kind": "weekly", "interval": 2, "nth": None, "until": None},
+                   {"kind": "monthly-day", "interval": 1, "nth": -1, "until": None},
+                   {"kind": "monthly-date", "interval": 2, "nth": None, "until": None},
+                   {"kind": "weekly", "interval": 1, "nth": None, "until": None},
+                   {"kind": "monthly-day", "interval": 1, "nth": 2, "until": None},
+                   {"kind": "monthly-day", "interval": 1, "nth": 3, "until": None},
+                   {"kind": "monthly-day", "interval": 1, "nth": 4, "until": None})
         full = context["immediate"]
         return {**context, "title": "Yoga", "start": WHEN, "place": MEMBER_TEXT if full else "",
                 "description": MEMBER_TEXT, "capacity": 3 if full else None, "price": 200 if full else None,
@@ -245,7 +255,16 @@ def overrides(template: str, context: dict, language: str, balance: dict, compos
                 "problem": problems[len(context["problem"]) % len(problems)],
                 "change": ("signed", "waiting", "cancelled", "")[len(context["problem"]) % 4], "who": "Piet Jansen",
                 "activities": [{"title": "Yoga", "start": WHEN, "place": MEMBER_TEXT, "price": 200, "capacity": 3,
-                                "free": 0 if full else 2, "code": "abcdefghijkmnpqrstuvwxyz2"}] if full else []}
+                                "free": 0 if full else 2, "signup": full,
+                                "address": "lets+e-abcdefghijkmnpqrstuvwxyz2@lets.example"}] if full else [],
+                "finish": WHEN + dt.timedelta(hours=3) if full else None, "same_day": True,
+                "euro": 350 if full else None, "budget": "repaircafe",
+                "repeat": repeats[len(context["problem"]) % len(repeats)] if full else None,
+                "charge": "signup" if full else "after", "dates": [WHEN, WHEN + dt.timedelta(days=28)] if full else [],
+                "paid": full, "refunded": full, "is_organiser": full, "calloff": full, "number": 7,
+                "reason": MEMBER_TEXT if full else "", "before": WHEN - dt.timedelta(days=7), "told": 3,
+                "token": "abcdefghijkmnpqrstuvwxyz2", "prefix": "v", "whole": full, "approval": full,
+                "expires": WHEN}
     return context
 
 

@@ -14,7 +14,7 @@ from icalendar import Calendar, Event, vCalAddress
 from db.models import Activity
 
 PRODID = "-//lets-mail//activities//EN"
-LENGTH = dt.timedelta(hours=2)   # an activity's end is not asked; calendars need one
+LENGTH = dt.timedelta(hours=2)   # where the organiser gave no end; calendars need one
 
 
 def uid(settings, activity: Activity) -> str:
@@ -24,11 +24,12 @@ def uid(settings, activity: Activity) -> str:
 def _event(settings, activity: Activity, *, sequence: int = 0) -> Event:
     zone = ZoneInfo(settings.group.timezone)
     start = activity.start.replace(tzinfo=dt.timezone.utc).astimezone(zone)
+    finish = activity.finish.replace(tzinfo=dt.timezone.utc).astimezone(zone) if activity.finish else start + LENGTH
     event = Event()
     event.add("uid", uid(settings, activity))
     event.add("summary", activity.title)
     event.add("dtstart", start)
-    event.add("dtend", start + LENGTH)
+    event.add("dtend", finish)
     event.add("dtstamp", dt.datetime.now(dt.timezone.utc))
     event.add("sequence", sequence)
     if activity.place:
@@ -52,13 +53,16 @@ def _calendar(method: str | None) -> Calendar:
 def invitation(settings, activity: Activity, method: str, attendee: str) -> str:
     """One event for one participant: REQUEST for a place, CANCEL when it is given up."""
     calendar = _calendar(method)
-    event = _event(settings, activity, sequence=1 if method == "CANCEL" else 0)
+    # A moved or cancelled activity has a higher SEQUENCE, so calendars take the update;
+    # a place given up is one more change to the attendee's copy.
+    event = _event(settings, activity, sequence=activity.sequence + (1 if method == "CANCEL" and
+                                                                     activity.state != "cancelled" else 0))
     group = settings.group
     organizer = vCalAddress(f"mailto:{group.address}")
     organizer.params["cn"] = group.name
     event.add("organizer", organizer)
     event.add("attendee", vCalAddress(f"mailto:{attendee}"), parameters={"ROLE": "REQ-PARTICIPANT"})
-    if method == "CANCEL":
+    if method == "CANCEL" and "STATUS" not in event:
         event.add("status", "CANCELLED")
     calendar.add_component(event)
     calendar.add_missing_timezones()
@@ -70,6 +74,6 @@ def feed(settings, coming: list[Activity]) -> bytes:
     calendar = _calendar(None)
     calendar.add("x-wr-calname", settings.group.name)
     for activity in coming:
-        calendar.add_component(_event(settings, activity))
+        calendar.add_component(_event(settings, activity, sequence=activity.sequence))
     calendar.add_missing_timezones()
     return calendar.to_ical()

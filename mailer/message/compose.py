@@ -118,7 +118,11 @@ class Composer:
 
     @jinja2.pass_context
     def _datetime(self, ctx, value, form="medium") -> str:
-        return format_datetime(value, format=form, locale=self._locale(ctx),
+        locale = self._locale(ctx)
+        if locale.startswith("de"):
+            # German writes the day as an ordinal after a comma: "Samstag, 5. Dezember".
+            form = form.replace("d MMMM", "d. MMMM").replace("EEEE d", "EEEE, d")
+        return format_datetime(value, format=form, locale=locale,
                                tzinfo=self.settings.group.timezone) if value else ""
 
     # -- words from the code or the database, in the reader's language (mailer/terms.py)

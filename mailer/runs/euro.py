@@ -43,7 +43,7 @@ def notice_day(year: int, rules) -> dt.date:
 def statement(member: Member, year: int, settings) -> dict:
     """What every euro mail shows: the year's charges, paid so far, still owed, how to pay."""
     rules = settings.euro
-    charges = [{"kind": row.kind, "amount": row.amount_cents, "on": row.charged_on}
+    charges = [{"kind": row.kind, "amount": row.amount_cents, "on": row.charged_on, "reason": row.reason}
                for row in EuroCharge.select().where(EuroCharge.member == member, EuroCharge.year == year)
                .order_by(EuroCharge.id)]
     credits = list(EuroPayment.select().where(EuroPayment.member == member, EuroPayment.year == year))
@@ -113,7 +113,7 @@ def _notify(member: Member, today: dt.date, settings, now, composer) -> bool:
     """The year's charge and its notice; True when a mail went out. For a member nobody
     reads mail for, the notice is recorded as taken all the same, so later runs skip them."""
     euro.charge_year(member, today.year, settings.euro, on=today)
-    if euro.outstanding_cents(member, today.year) <= 0:
+    if euro.dues_outstanding_cents(member, today.year) <= 0:
         return False
     debt = euro_schedule.Debt(member, today.year, 0, today)
     if euro_schedule.take(debt, "notice", now=now) is None:

@@ -22,5 +22,6 @@ def run_due(settings, now: dt.datetime, composer: Composer | None = None, sender
             + membership.remind_offers(settings, now, composer)
             + dues.contributions_due(settings, now, composer)
             + dues.euro_due(settings, now, composer)
+            + activities.extend_series(settings, now, composer)
             + activities.remind_due(settings, now, composer)
             + activities.charge_due(settings, now, composer))
