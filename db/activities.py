@@ -259,9 +259,23 @@ def call_off(activity: Activity, now: dt.datetime, limits=None) -> list[Signup]:
     return rows
 
 
-def coming(now: dt.datetime, limit: int = 50) -> list[Activity]:
-    return list(Activity.select().where(Activity.state == "published", Activity.start > now)
-                .order_by(Activity.start, Activity.id).limit(limit))
+def coming(now: dt.datetime, limit: int = 50, per_series: int | None = None) -> list[Activity]:
+    """Published activities still to start, soonest first; with `per_series`, only that
+    many dates of each recurring activity (a weekly one would fill a digest)."""
+    rows = Activity.select().where(Activity.state == "published", Activity.start > now).order_by(
+        Activity.start, Activity.id)
+    if per_series is None:
+        return list(rows.limit(limit))
+    shown, seen = [], {}
+    for row in rows:
+        if row.series is not None:
+            seen[row.series] = seen.get(row.series, 0) + 1
+            if seen[row.series] > per_series:
+                continue
+        shown.append(row)
+        if len(shown) == limit:
+            break
+    return shown
 
 
 def held_before(moment: dt.datetime) -> list[Activity]:

@@ -310,3 +310,18 @@ def test_the_administrators_move_and_cancel_a_series_from_the_command_line(group
     out = ok(lets(group.settings, "activity", "cancel", str(first.id), "--series", "--at", "2026-11-24T10:00"))
     assert f"series #{first.id}: 3 coming dates cancelled, no more planned; 1 members told" in out
     assert "there is no activity #999" in lets(group.settings, "activity", "cancel", "999").output
+
+
+def test_the_digest_shows_two_dates_of_a_weekly_activity_and_agenda_shows_them_all(group, an, sam):
+    from mailer.runs.digest import run_scheduled
+    from test_digest import MONDAY_AFTER
+
+    publish(group, "When: Tuesday 1 December 2026\nTime: 19:30-21:00\nRepeat: every Tuesday",
+            subject="ACTIVITY: Choir")
+    assert Activity.select().count() == 12               # the Tuesdays within 90 days
+    group.clock.now = MONDAY_AFTER
+    run_scheduled(group.settings, MONDAY_AFTER, group.processor.composer)
+    digest = [m for m in group.outbox("sam@example.org") if "digest" in m.subject][-1]
+    assert digest.text.count(": Choir") == 2 and "Tuesday 1 December 2026, 19:30" in digest.text
+    group.mail("sam@example.org", "AGENDA")
+    assert group.last("sam@example.org").text.count(": Choir") == 12

@@ -39,7 +39,9 @@ def agenda(app, ics, output, at):
         free = activities.free(activity)
         room = "" if free is None else f"  ({free} of {activity.capacity} places free)"
         place = f"  @ {activity.place}" if activity.place else ""
-        output.write(f"#{activity.id}  {start:%Y-%m-%d %H:%M}  {activity.title}{place}{room}\n".encode())
+        until = (activity.finish.replace(tzinfo=dt.timezone.utc).astimezone(zone).strftime("-%H:%M")
+                 if activity.finish else "")
+        output.write(f"#{activity.id}  {start:%Y-%m-%d %H:%M}{until}  {activity.title}{place}{room}\n".encode())
     if not coming:
         output.write(b"no coming activities\n")
 

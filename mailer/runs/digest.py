@@ -161,7 +161,7 @@ class Builder:
             self._coming = [{"title": a.title, "start": a.start, "place": a.place, "price": a.price_cents,
                              "signup": a.signup, "free": activities.free(a),
                              "address": f"{group.local_part}+e-{a.code}@{group.domain}"}
-                            for a in activities.coming(self.run.cutoff, limit=10)]
+                            for a in activities.coming(self.run.cutoff, limit=10, per_series=2)]
         return self._coming
 
 
