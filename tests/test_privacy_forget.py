@@ -310,7 +310,7 @@ NOT_WRITTEN = {
     "euro_payment": {"kind"}, "euro_step": {"step"}, "announcement_draft": {"digest", "language", "mode"},
     "announcement_delivery": {"outbound_key"}, "confirm_token": {"digest", "action"},
     "sanction": {"kind", "previous", "outcome"}, "donor": {"name", "language", "every"},
-    "activity": {"payee", "state", "language", "code", "preview_digest"}, "signup": {"state"},
+    "activity": {"payee", "state", "language", "code", "preview_digest", "rule"}, "signup": {"state"},
 }
 
 
