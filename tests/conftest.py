@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import mailbox
 import os
 import smtplib
 import socket
@@ -212,6 +213,16 @@ def wait_for(condition, timeout: float = 10.0, interval: float = 0.02):
 def send_smtp(port: int, raw: bytes, sender: str, recipients) -> dict:
     with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
         return client.sendmail(sender, recipients, raw)
+
+
+def maildir_messages(folder: Path) -> list[email.message.EmailMessage]:
+    """The mail delivered into a Maildir (the outbox of `lets serve`), parsed as a member's
+    mail program would, oldest Date first."""
+    if not (folder / "new").exists() and not (folder / "cur").exists():
+        return []
+    box = mailbox.Maildir(folder, factory=None, create=False)
+    found = [email.message_from_bytes(box.get_bytes(key), policy=email.policy.default) for key in box.keys()]
+    return sorted(found, key=lambda m: m["Date"].datetime)
 
 
 def free_port() -> int:

@@ -293,3 +293,12 @@ def test_the_organiser_hears_of_every_change_to_the_list_in_their_own_language(g
     reply(group, ORGANISER, "IK KOM")
     assert [m.subject for m in group.outbox(ORGANISER)[sent:]] == [group.last(ORGANISER).subject]
     assert not group.last(ORGANISER).subject.startswith("Deelnemers")
+
+
+def test_the_cli_charges_the_groups_yesterday_by_default_also_just_after_midnight(group, an, sam):
+    publish(group)                                   # Saturday 5 December 2026, 14:00 in Amsterdam
+    reply(group, "sam@example.org", "I'M COMING")
+    # 00:30 on Sunday in Amsterdam is still Saturday in UTC: yesterday is the activity's day.
+    assert "0 participants charged" in ok(lets(group.settings, "activity", "charge", "--at", "2026-12-05T22:30"))
+    assert "1 participants charged" in ok(lets(group.settings, "activity", "charge", "--at", "2026-12-05T23:30"))
+    assert members.account(sam).balance_cents == -200

@@ -1,8 +1,5 @@
 """End to end through `lets serve`: a payment confirmed the way members answer, by SMTP
 on loopback, read back from the outbox Maildir as the member's mail program would."""
-import email
-import email.policy
-import mailbox
 import os
 import re
 import signal
@@ -15,7 +12,7 @@ import pytest
 
 from db import database
 from db.models import Transfer
-from tests.conftest import free_port, send_smtp, wait_for
+from tests.conftest import free_port, maildir_messages, send_smtp, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,12 +43,7 @@ def _listening(port: int) -> bool:
 
 
 def _mails_to(settings, address: str) -> list:
-    path = settings.path(settings.outbound.maildir)
-    if not (path / "new").exists() and not (path / "cur").exists():
-        return []
-    box = mailbox.Maildir(path, factory=None, create=False)
-    found = [email.message_from_bytes(box.get_bytes(key), policy=email.policy.default) for key in box.keys()]
-    return sorted((m for m in found if m["To"] == address), key=lambda m: m["Date"].datetime)
+    return [m for m in maildir_messages(settings.path(settings.outbound.maildir)) if m["To"] == address]
 
 
 def _booked() -> int:

@@ -219,10 +219,11 @@ def activity_charge(app, day, at):
     Example: lets activity charge --date 2027-03-06
     """
     from ..runs import activities as run
+    from ..runs.dues import local_date
 
     now = moment(at)
     try:
-        until = dt.date.fromisoformat(day) if day else (now - dt.timedelta(days=1)).date()
+        until = dt.date.fromisoformat(day) if day else local_date(app.settings, now) - dt.timedelta(days=1)
     except ValueError as exc:
         raise click.ClickException(f"--date {day!r}: expected e.g. 2027-03-06") from exc
     app.db()
