@@ -38,6 +38,7 @@ REPLY = "e"       # group+e-CODE@domain: a member's IK KOM / AFMELDEN
 WORDS = {"activiteit": "nl", "activity": "en", "activite": "fr", "aktivitat": "de", "aktivitaet": "de"}
 START = re.compile(r"^\s*(activiteit|activity|activite|aktivitat|aktivitaet)\s*:\s*(.*)$", re.S)
 COMING = re.compile(r"^(?:ik kom|i'?m coming|i m coming|i am coming|je viens|ich komme)(?:\s+(\d{1,3}))?\b")
+COMING_COUNT = re.compile(r"\b(?:ik kom|i'?m coming|i m coming|i am coming|je viens|ich komme)\s+(\d{1,3})\b")
 LEAVING = re.compile(r"^(?:afmelden|cancel|annuler|abmelden)\b")
 WHO = re.compile(r"^(?:deelnemers|participants|teilnehmer|teilnehmende)\b")
 CALL_OFF = re.compile(r"^(?:aflassen|afgelast|call off|called off|cancel (?:the )?activity|annuler l'?activite"
@@ -200,7 +201,9 @@ def reply(command: Command, ctx: Context) -> list[Reply]:
         if moving:
             return _move(activity, moving.group(1), about, ctx)
         if coming:
-            places = int(coming.group(1) or 1)
+            # "I'm coming, with my daughter: I'M COMING 2": the number may come later in the line.
+            counted = COMING_COUNT.search(words)
+            places = int(coming.group(1) or (counted.group(1) if counted else 1))
             if places < 1:
                 raise activities.ActivityError("unclear")
             row = activities.sign_up(activity, member, places, ctx.now, **money)

@@ -325,3 +325,18 @@ def test_the_digest_shows_two_dates_of_a_weekly_activity_and_agenda_shows_them_a
     assert digest.text.count(": Choir") == 2 and "Tuesday 1 December 2026, 19:30" in digest.text
     group.mail("sam@example.org", "AGENDA")
     assert group.last("sam@example.org").text.count(": Choir") == 12
+
+
+@pytest.mark.parametrize("sender,body,subject,places", [
+    ("piet@example.org", "Hallo An,\n\nIk kom graag!\n\nGroetjes,\nPiet\n\n"
+     "Op ma 23 nov 2026 schreef LETS Demo <lets@lets.example>:\n> Beste Piet", "Je bent ingeschreven: Repaircafé", 1),
+    ("sam@example.org", "Hi,\n\nI'm coming, with my daughter: I'M COMING 2\n\nCheers\nSam",
+     "You are signed up: Repaircafé", 2),
+    ("claire@example.org", "Bonjour,\n\nJe viens volontiers !\n\nCordialement,\nClaire\n\nEnvoyé de mon iPhone",
+     "Vous êtes inscrit : Repaircafé", 1),
+])
+def test_sign_ups_as_members_write_them(group, an, sam, claire, piet, sender, body, subject, places):
+    activity = publish(group, MONTHLY.replace("Plaatsen: 2", "Plaatsen: 5"))
+    group.mail(sender, "Re: Repaircafé", body, rcpt=[address_of(activity)])
+    assert group.last(sender).subject == subject
+    assert Signup.get().places == places
