@@ -161,7 +161,7 @@ def sign_up(activity: Activity, member: Member, places: int, now: dt.datetime, *
     state = "signed" if room is None or (room >= places and not waiting) else "waiting"
     if existing is not None:
         existing.places, existing.state, existing.created, existing.changed = places, state, now, now
-        existing.transfer = None
+        existing.transfer, existing.sequence = None, existing.sequence + 1
         row = existing
     else:
         row = Signup(activity=activity, member=member, places=places, state=state, created=now, changed=now)
@@ -219,7 +219,7 @@ def cancel(activity: Activity, member: Member, now: dt.datetime, cancel_hours: i
         raise ActivityError("too-late", hours=cancel_hours)
     was = row.state
     _refund(activity, row, now, limits)
-    row.state, row.changed = "cancelled", now
+    row.state, row.changed, row.sequence = "cancelled", now, row.sequence + 1
     row.save()
     row.was = was
     return row, (promote(activity, now, limits=limits, pay_now=pay_now, zone=zone) if was == "signed" else [])
@@ -276,6 +276,14 @@ def coming(now: dt.datetime, limit: int = 50, per_series: int | None = None) -> 
         if len(shown) == limit:
             break
     return shown
+
+
+def held_places(activity_ids: list[int]) -> list[tuple[int, int, str]]:
+    """(member id, activity id, signed | waiting) of every place held or waited for at these activities."""
+    if not activity_ids:
+        return []
+    return list(Signup.select(Signup.member, Signup.activity, Signup.state).where(
+        Signup.activity.in_(activity_ids), Signup.state.in_(("signed", "waiting"))).tuples())
 
 
 def held_before(moment: dt.datetime) -> list[Activity]:

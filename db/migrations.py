@@ -84,7 +84,8 @@ def _activity_more(migrator) -> None:
     if "series" in have:
         return
     migrate(*(migrator.add_column("activity", getattr(Activity, name).column_name, getattr(Activity, name))
-              for name in ("finish", "price_euro_cents", "budget", "series", "rule", "occurrence", "sequence")))
+              for name in ("finish", "price_euro_cents", "budget", "series", "rule", "occurrence", "sequence")),
+            migrator.add_column("signup", "sequence", Signup.sequence))
 
 
 def steps_for(categories: Categories) -> list[tuple[int, str, callable]]:
@@ -108,7 +109,8 @@ def steps_for(categories: Categories) -> list[tuple[int, str, callable]]:
              lambda m: database.create_tables([Meeting, MeetingNotice, MeetingItem])),
             (19, "activity, signup: activities announced, joined and cancelled by mail, charged once held",
              lambda m: database.create_tables([Activity, Signup])),
-            (20, "activity: end, euro price, budget payee, recurring series and calendar sequence", _activity_more)]
+            (20, "activity: end, euro price, budget payee, recurring series and calendar sequence; signup.sequence",
+             _activity_more)]
 
 
 STEPS = steps_for(DEFAULT)

@@ -600,6 +600,9 @@ class Signup(BaseModel):
     changed = DateTimeField(default=utcnow)
     transfer = ForeignKeyField(Transfer, null=True, on_delete="SET NULL")
     reminded = DateTimeField(null=True)           # the day-before reminder went out
+    # Added to the activity's SEQUENCE in this member's calendar: raised when the place is
+    # given up or taken again, so the calendar takes each newer invitation.
+    sequence = IntegerField(default=0)
 
     class Meta:
         indexes = ((("activity", "member"), True),)

@@ -31,8 +31,9 @@ class Reply:
     # The mail this one answers, as (Message-ID, References), for threading. A reply
     # without `to` answers the inbound mail; one with `to` answers none unless named here.
     answers: tuple[str, tuple[str, ...]] | None = None
-    # An iCalendar part for an activity: (METHOD, activity id), REQUEST or CANCEL.
-    calendar: tuple[str, int] | None = None
+    # An iCalendar part for an activity: (METHOD, activity id, the sign-up's own sequence),
+    # METHOD REQUEST or CANCEL.
+    calendar: tuple[str, int, int] | None = None
 
 
 @dataclass(frozen=True)

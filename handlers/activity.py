@@ -164,10 +164,13 @@ def go_live(activity: Activity, settings, now: dt.datetime) -> list[Reply]:
     address = f"{group.local_part}+{REPLY}-{activity.code}@{group.domain}"
     about = {**context(activity, settings), "code": activity.code,
              "dates": [activity.start] + [o.start for o in occurrences][:SHOWN_DATES - 1]}
+    # Not to the organiser: the preview showed them the mail, and they are not asked to sign up.
     mails = [Reply("activity/announcement", {**about, "name": m.name}, to=m.email, bulk=True,
-                   headers={"Reply-To": address}) for m in announcements.readers()]
-    # To the organiser: an answer to their JA, or (approved later) mailed by the caller.
-    return [Reply("activity/published", {**about, "readers": len(mails)})] + mails
+                   headers={"Reply-To": address}) for m in announcements.readers()
+             if m.id != activity.organiser_id]
+    # To the organiser: an answer to their JA, or (approved later) mailed by the caller. Its
+    # replies go to the activity's address: PARTICIPANTS, MOVE TO, CALL OFF.
+    return [Reply("activity/published", {**about, "readers": len(mails)}, headers={"Reply-To": address})] + mails
 
 
 def reply(command: Command, ctx: Context) -> list[Reply]:
@@ -186,7 +189,7 @@ def reply(command: Command, ctx: Context) -> list[Reply]:
     words = " ".join(re.sub(r"[^\w'\s]", " ", said).split())
     coming, leaving = COMING.match(words), LEAVING.match(words)
     if WHO.match(words):
-        return [_participants(activity, member, about)]
+        return [_participants(activity, member, about, ctx.settings)]
     organiser = member.id == activity.organiser_id
     calling_off, moving = CALL_OFF.match(words), MOVE.match(said)
     if (calling_off or moving) and not organiser:
@@ -208,14 +211,16 @@ def reply(command: Command, ctx: Context) -> list[Reply]:
                 raise activities.ActivityError("unclear")
             row = activities.sign_up(activity, member, places, ctx.now, **money)
             change = "waiting" if row.state == "waiting" else "signed"
-            return [_confirmation(row, activity, about, ctx)] + _organiser_told(activity, member, change, about)
+            return [_confirmation(row, activity, about, ctx)] + _organiser_told(activity, member, change, about, ctx.settings)
         if leaving:
             row, promoted = activities.cancel(activity, member, ctx.now, settings.cancel_hours, **money)
             # One mail for the organiser: the list below shows who moved up in the freed place.
-            told = _organiser_told(activity, member, "cancelled", about)
+            told = _organiser_told(activity, member, "cancelled", about, ctx.settings)
             return ([Reply("activity/cancelled", {**about, "was": row.was, "refunded": row.refunded},
-                           calendar=("CANCEL", activity.id) if row.was == "signed" else None)]
-                    + [_promoted(each, activity, about) for each in promoted if each.member.primary_address]
+                           headers=reply_to(activity, ctx.settings),
+                           calendar=("CANCEL", activity.id, row.sequence) if row.was == "signed" else None)]
+                    + [_promoted(each, activity, about, ctx.settings) for each in promoted
+                       if each.member.primary_address]
                     + told)
         raise activities.ActivityError("unclear", is_organiser=organiser)
     except activities.ActivityError as error:
@@ -269,7 +274,8 @@ def called_off(row, activity: Activity, settings) -> Reply:
     member = row.member
     return Reply("activity/called-off", {**context(activity, settings), "name": member.name,
                                          "placed": row.state == "signed", "refunded": getattr(row, "refunded", False)},
-                 to=member.primary_address, calendar=("CANCEL", activity.id) if row.state == "signed" else None)
+                 to=member.primary_address,
+                 calendar=("CANCEL", activity.id, row.sequence) if row.state == "signed" else None)
 
 
 def _move(activity: Activity, text: str, about: dict, ctx: Context) -> list[Reply]:
@@ -291,25 +297,26 @@ def moved(activity: Activity, rows, before: dt.datetime, settings) -> list[Reply
     about = context(activity, settings)
     return [Reply("activity/moved", {**about, "name": row.member.name, "before": before,
                                      "placed": row.state == "signed"}, to=row.member.primary_address,
-                  calendar=("REQUEST", activity.id) if row.state == "signed" else None)
+                  headers=reply_to(activity, settings),
+                  calendar=("REQUEST", activity.id, row.sequence) if row.state == "signed" else None)
             for row in rows if row.member.primary_address and row.member_id != activity.organiser_id]
 
 
-def _participants(activity: Activity, member: Member, about: dict) -> Reply:
+def _participants(activity: Activity, member: Member, about: dict, settings) -> Reply:
     """The organiser's list: who comes, who waits. Nobody else sees names."""
     if member.id != activity.organiser_id:
         raise Refusal("activity/refused", problem="not-organiser", **about)
-    return Reply("activity/participants", _list(activity, about))
+    return Reply("activity/participants", _list(activity, about), headers=reply_to(activity, settings))
 
 
-def _organiser_told(activity: Activity, member: Member, change: str, about: dict) -> list[Reply]:
+def _organiser_told(activity: Activity, member: Member, change: str, about: dict, settings) -> list[Reply]:
     """The organiser hears of every change to the list (article 18: they plan the places):
     who signed up, waits or cancelled, and the list as it now stands."""
     organiser = activity.organiser
     if member.id == organiser.id or not organiser.primary_address:
         return []
     return [Reply("activity/participants", {**_list(activity, about), "change": change, "who": member.name},
-                  to=organiser.primary_address)]
+                  to=organiser.primary_address, headers=reply_to(activity, settings))]
 
 
 def _list(activity: Activity, about: dict) -> dict:
@@ -319,18 +326,28 @@ def _list(activity: Activity, about: dict) -> dict:
 
 
 def _confirmation(row, activity: Activity, about: dict, ctx: Context) -> Reply:
+    headers = reply_to(activity, ctx.settings)
     if row.state == "waiting":
-        return Reply("activity/waiting", {**about, "places": row.places})
+        return Reply("activity/waiting", {**about, "places": row.places}, headers=headers)
     return Reply("activity/signed", {**about, "places": row.places, "paid": row.transfer_id is not None,
                                      "cancel_hours": ctx.settings.activities.cancel_hours},
-                 calendar=("REQUEST", activity.id))
+                 headers=headers, calendar=("REQUEST", activity.id, row.sequence))
 
 
-def _promoted(row, activity: Activity, about: dict) -> Reply:
+def _promoted(row, activity: Activity, about: dict, settings) -> Reply:
     member = row.member
     return Reply("activity/promoted", {**about, "places": row.places, "name": member.name,
-                                       "paid": row.transfer_id is not None},
-                 to=member.primary_address, calendar=("REQUEST", activity.id))
+                                       "paid": row.transfer_id is not None,
+                                       "cancel_hours": settings.activities.cancel_hours},
+                 to=member.primary_address, headers=reply_to(activity, settings),
+                 calendar=("REQUEST", activity.id, row.sequence))
+
+
+def reply_to(activity: Activity, settings) -> dict:
+    """Every mail about a member's place answers to the activity's own address, so a reply
+    to it (CANCEL, I'M COMING) is about this activity, never the membership."""
+    group = settings.group
+    return {"Reply-To": f"{group.local_part}+{REPLY}-{activity.code}@{group.domain}"}
 
 
 def context(activity: Activity, settings) -> dict:

@@ -102,7 +102,7 @@ def _before_activity_more(m):
             *(m.drop_column("activity", name) for name in ("finish", "price_euro_cents", "series", "rule", "occurrence", "sequence")))
     # SQLite's own DROP COLUMN refuses a foreign key: peewee's rebuild of the table does it.
     legacy = {"legacy": True} if isinstance(m, SqliteMigrator) else {}
-    migrate(m.drop_column("activity", "budget_id", **legacy))
+    migrate(m.drop_column("activity", "budget_id", **legacy), m.drop_column("signup", "sequence"))
 
 
 # step → what undoes it; a new migration step adds its undo here (a test checks that).

@@ -71,7 +71,7 @@ def test_a_repair_cafe_with_three_places_is_joined_waited_for_cancelled_and_char
     assert Activity.get().state == "draft" and not group.outbox("sam@example.org")
     group.mail(ORGANISER, f"Re: [v-{token}]", "JA", rcpt=[f"lets+v-{token}@lets.example"])
     done = [m for m in group.outbox(ORGANISER) if m.subject == "Je activiteit is gepubliceerd: Repaircafé"]
-    assert len(done) == 1 and "gaat nu naar 5 leden" in done[0].text
+    assert len(done) == 1 and "gaat nu naar 4 leden" in done[0].text
     activity = Activity.get()
     assert activity.state == "published" and activity.capacity == 3 and activity.price_cents == 200
     assert activity.start == dt.datetime(2026, 12, 5, 13, 0)          # 14:00 in Amsterdam, kept in UTC
@@ -162,7 +162,7 @@ def test_the_cli_charges_an_activity_once_by_date(group, an, sam):
     assert Activity.get_by_id(activity.id).start == dt.datetime(2026, 12, 5, 9, 0)
     assert "0 participants charged" in ok(lets(group.settings, "activity", "charge", "--date", "2026-12-04",
                                                "--at", "2026-12-06T09:00"))
-    assert "1 participants charged" in ok(lets(group.settings, "activity", "charge", "--date", "2026-12-05",
+    assert "1 participant charged" in ok(lets(group.settings, "activity", "charge", "--date", "2026-12-05",
                                                "--at", "2026-12-06T09:00"))
     assert "0 participants charged" in ok(lets(group.settings, "activity", "charge", "--date", "2026-12-05",
                                                "--at", "2026-12-06T09:00"))
@@ -300,5 +300,5 @@ def test_the_cli_charges_the_groups_yesterday_by_default_also_just_after_midnigh
     reply(group, "sam@example.org", "I'M COMING")
     # 00:30 on Sunday in Amsterdam is still Saturday in UTC: yesterday is the activity's day.
     assert "0 participants charged" in ok(lets(group.settings, "activity", "charge", "--at", "2026-12-05T22:30"))
-    assert "1 participants charged" in ok(lets(group.settings, "activity", "charge", "--at", "2026-12-05T23:30"))
+    assert "1 participant charged" in ok(lets(group.settings, "activity", "charge", "--at", "2026-12-05T23:30"))
     assert members.account(sam).balance_cents == -200

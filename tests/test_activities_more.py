@@ -173,7 +173,7 @@ def test_the_core_group_approves_or_refuses_before_members_see_anything(group, a
     assert not [m for m in core.outbox("sam@example.org") if "Ruilmarkt" in m.subject]
     listed = ok(lets(core.settings, "activity", "list", "--at", "2026-11-24T10:00"))
     assert f"#{activity.id}  2026-12-12 10:00  Ruilmarkt  (waiting for the core group's approval" in listed
-    assert f"activity #{activity.id} published; its mail goes to 2 members" in ok(
+    assert f"activity #{activity.id} published; its mail goes to 1 member" in ok(
         lets(core.settings, "activity", "approve", str(activity.id), "--at", "2026-11-24T10:00"))
     assert core.last("sam@example.org").subject == f"LETS Demo: Ruilmarkt [e-{activity.code}]"
     assert core.last(ORGANISER).subject == "Je activiteit is gepubliceerd: Ruilmarkt"
@@ -340,3 +340,40 @@ def test_sign_ups_as_members_write_them(group, an, sam, claire, piet, sender, bo
     group.mail(sender, "Re: Repaircafé", body, rcpt=[address_of(activity)])
     assert group.last(sender).subject == subject
     assert Signup.get().places == places
+
+
+def test_replies_to_any_mail_about_a_place_are_about_that_place_never_the_membership(group, an, sam, claire):
+    from mailer.runs.digest import run_scheduled
+    from test_digest import MONDAY_AFTER
+
+    activity = publish(group, "Date: 5 December 2026\nTime: 14:00\nPlaces: 1\nPrice: 2", subject="ACTIVITY: Bread")
+    group.mail("sam@example.org", "Re: Bread", "I'M COMING", rcpt=[address_of(activity)])
+    signed = group.last("sam@example.org")
+    assert signed.message["Reply-To"] == address_of(activity)
+    first = calendar_of(signed)[1].walk("VEVENT")[0]["SEQUENCE"]
+    group.mail("claire@example.org", "Re: Bread", "JE VIENS", rcpt=[address_of(activity)])
+    # The mail program answers the confirmation's Reply-To: the place is given up, not the membership.
+    group.mail("sam@example.org", f"Re: {signed.subject}", "CANCEL", rcpt=[signed.message["Reply-To"]])
+    gone = group.last("sam@example.org")
+    assert gone.subject == "Place given up: Bread" and members.by_address("sam@example.org").status == "active"
+    cancelled = calendar_of(gone)[1].walk("VEVENT")[0]["SEQUENCE"]
+    promoted = group.last("claire@example.org")
+    assert promoted.message["Reply-To"] == address_of(activity)
+    assert "ANNULER" in promoted.text and "24 heures" in promoted.text
+    # Taking the place again is a newer invitation than the cancellation the calendar holds.
+    group.mail("claire@example.org", "Re: Bread", "ANNULER", rcpt=[promoted.message["Reply-To"]])
+    group.mail("sam@example.org", "Re: Bread", "I'M COMING", rcpt=[gone.message["Reply-To"]])
+    again = calendar_of(group.last("sam@example.org"))[1].walk("VEVENT")[0]["SEQUENCE"]
+    assert first < cancelled < again
+    # The digest tells Sam he has a place rather than inviting him to sign up.
+    group.clock.now = MONDAY_AFTER
+    run_scheduled(group.settings, MONDAY_AFTER, group.processor.composer)
+    digest = [m for m in group.outbox("sam@example.org") if "digest" in m.subject][-1]
+    assert f"You are signed up. To give your place up, send CANCEL to {address_of(activity)}." in digest.text
+    assert "You are signed up." in digest.html
+    # After the day, what was booked is mailed with the booking.
+    group.clock.now = dt.datetime(2026, 12, 6, 9, 0)
+    run_due(group.settings, group.clock.now, group.processor.composer)
+    booked = group.last("sam@example.org")
+    assert booked.subject == "Booked: Bread" and "2.00 zonnen was booked from your account" in booked.text
+    assert members.account(sam).balance_cents == -200

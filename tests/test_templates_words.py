@@ -180,13 +180,14 @@ def contexts(composer: Composer, language: str, rows: list[Transfer]):
                        "announcements"],
             "alerts": ["negative-no-offer", "positive-no-request", "expired", "pending"] if full else [],
             "pending": [{"amount": 500, "payee": payee, "description": pick(descriptions), "created": WHEN,
-                         "expires": WHEN}],
+                         "expires": WHEN, "booked": 200 if full else 0, "owed_euro": 350 if full else 0}],
             "transfers": [{"number": 9, "date": WHEN.date(), "amount": -500, "description": d}
                           for d in descriptions],
             "summary": {"members": 42, "highest": 30000, "lowest": -30000, "volume": 12000},
             "announcements": [Row(subject=MEMBER_TEXT, body=MEMBER_TEXT)] if full else [],
             "activities": [{"title": "Yoga", "start": WHEN, "place": MEMBER_TEXT if full else "", "price": 200,
-                            "signup": True, "free": i % 2, "address": "lets+e-abc@lets.example"}] if i % 3 else [],
+                            "signup": True, "free": i % 2, "address": "lets+e-abc@lets.example",
+                            "mine": ("signed", "waiting", "")[i % 5 % 3]}] if i % 3 else [],
             "until": WHEN.date(), "only": composer.settings.listings.categories.names(language)[:2] if full else [],
             "unsubscribe": "lets+u-1-abc@lets.example", "head": "0123456789ab", "not_understood": full,
             "refuse": {"token": "abcdefghijkmnpqrstuvwxyz2", "until": WHEN} if full else None, "reversal": transfer,
@@ -264,7 +265,7 @@ def overrides(template: str, context: dict, language: str, balance: dict, compos
                 "paid": full, "refunded": full, "is_organiser": full, "calloff": full, "number": 7,
                 "reason": MEMBER_TEXT if full else "", "before": WHEN - dt.timedelta(days=7), "told": 3,
                 "token": "abcdefghijkmnpqrstuvwxyz2", "prefix": "v", "whole": full, "approval": full,
-                "expires": WHEN}
+                "expires": WHEN, "booked": 200 if full else 0, "owed_euro": 350 if full else 0}
     return context
 
 

@@ -134,7 +134,7 @@ def activity_approve(app, number, at):
                                    if exc.problem == "not-pending" else
                                    f"activity #{number} has already begun: it can no longer be published") from exc
     _deliver(app)
-    click.echo(f"activity #{number} published; its mail goes to {readers} members")
+    click.echo(f"activity #{number} published; its mail goes to {readers} member{'' if readers == 1 else 's'}")
 
 
 @activity.command("refuse")
@@ -228,7 +228,9 @@ def activity_charge(app, day, at):
         raise click.ClickException(f"--date {day!r}: expected e.g. 2027-03-06") from exc
     app.db()
     charged, refused = run.charge(app.settings, until, now)
-    click.echo(f"{charged} participants charged" + (f", {refused} refused by the ledger (limits)" if refused else ""))
+    _deliver(app)
+    click.echo(f"{charged} participant{'' if charged == 1 else 's'} charged"
+               + (f", {refused} refused by the ledger (limits)" if refused else ""))
 
 
 @activity.command("cancel")

@@ -50,13 +50,14 @@ def _calendar(method: str | None) -> Calendar:
     return calendar
 
 
-def invitation(settings, activity: Activity, method: str, attendee: str) -> str:
-    """One event for one participant: REQUEST for a place, CANCEL when it is given up."""
+def invitation(settings, activity: Activity, method: str, attendee: str, own: int = 0) -> str:
+    """One event for one participant: REQUEST for a place, CANCEL when it is given up.
+
+    SEQUENCE is the activity's (raised when it moves or is cancelled) plus the sign-up's
+    own (raised each time the place is given up or taken again), so every invitation is
+    newer than the last one this member's calendar took (RFC 5546)."""
     calendar = _calendar(method)
-    # A moved or cancelled activity has a higher SEQUENCE, so calendars take the update;
-    # a place given up is one more change to the attendee's copy.
-    event = _event(settings, activity, sequence=activity.sequence + (1 if method == "CANCEL" and
-                                                                     activity.state != "cancelled" else 0))
+    event = _event(settings, activity, sequence=activity.sequence + own)
     group = settings.group
     organizer = vCalAddress(f"mailto:{group.address}")
     organizer.params["cn"] = group.name

@@ -24,8 +24,8 @@ def compose(settings, composer: Composer, reply: Reply, *, to: str, language: st
             headers = {**extra, **headers}
     calendar = None
     if reply.calendar is not None:
-        method, activity_id = reply.calendar
-        calendar = (method, invitation(settings, Activity.get_by_id(activity_id), method, to))
+        method, activity_id, sequence = reply.calendar
+        calendar = (method, invitation(settings, Activity.get_by_id(activity_id), method, to, sequence))
     return composer.compose(reply.template, language, reply.context, to=to, reply_to_message=parent,
                             kind=reply.template, headers=headers, mail_from=mail_from, calendar=calendar)
 

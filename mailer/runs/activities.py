@@ -13,12 +13,11 @@ from zoneinfo import ZoneInfo
 from db import activities, write_transaction
 from db.models import Activity
 from handlers import Reply
-from handlers.activity import called_off, context, go_live, moved
+from handlers.activity import called_off, context, go_live, moved, reply_to
 from handlers.activity_repeat import next_starts
 
 from ..message.compose import Composer
 from ..outbound.replies import queue
-from .membership import send
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +28,24 @@ def day_start(settings, day: dt.date) -> dt.datetime:
     return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
-def charge(settings, until: dt.date, now: dt.datetime) -> tuple[int, int]:
+def charge(settings, until: dt.date, now: dt.datetime, composer: Composer | None = None) -> tuple[int, int]:
     """(charged, refused): the prices of activities held on or before the group's day `until`.
     Each activity is one transaction; a rerun books nothing twice (db/activities.py)."""
     charged = refused = 0
+    composer = composer or Composer(settings)
     for activity in activities.held_before(min(day_start(settings, until + dt.timedelta(days=1)), now)):
         with write_transaction():
             done, failed = activities.charge(activity, limits=settings.limits, now=now, zone=settings.group.timezone)
+            # Each participant hears what was booked, with the booking, in one transaction.
+            about = context(activity, settings)
+            queue(settings, [Reply("activity/charged", {**about, "name": row.member.name, "places": row.places,
+                                                        "booked": row.transfer.amount_cents if row.transfer_id else 0,
+                                                        "owed_euro": (activity.price_euro_cents or 0) * row.places
+                                                        if row.member_id != activity.organiser_id else 0},
+                                   to=row.member.primary_address)
+                             for row in done if row.member.primary_address
+                             and (row.transfer_id or (activity.price_euro_cents and
+                                                      row.member_id != activity.organiser_id))], composer)
         charged += len(done)
         refused += len(failed)
         for row in failed:
@@ -45,10 +55,11 @@ def charge(settings, until: dt.date, now: dt.datetime) -> tuple[int, int]:
 
 
 def charge_due(settings, now: dt.datetime, composer=None) -> int:
-    """The scheduler's run: activities held before today (the group's day). Sends no mail."""
+    """The scheduler's run: activities held before today (the group's day); each participant
+    charged is told what was booked."""
     today = now.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(settings.group.timezone)).date()
-    charge(settings, today - dt.timedelta(days=1), now)
-    return 0
+    charged, _ = charge(settings, today - dt.timedelta(days=1), now, composer)
+    return charged
 
 
 def remind_due(settings, now: dt.datetime, composer=None) -> int:
@@ -60,8 +71,10 @@ def remind_due(settings, now: dt.datetime, composer=None) -> int:
     for row in activities.to_remind(day_start(settings, tomorrow), day_start(settings, tomorrow + dt.timedelta(days=1))):
         with write_transaction():
             if activities.reminded(row, now) and row.member.primary_address:
-                send(settings, row.member, "activity/reminder",
-                     {**context(row.activity, settings), "places": row.places}, composer)
+                queue(settings, [Reply("activity/reminder", {**context(row.activity, settings), "places": row.places,
+                                                             "name": row.member.name},
+                                       to=row.member.primary_address, headers=reply_to(row.activity, settings))],
+                      composer)
                 sent += 1
     return sent
 

@@ -54,6 +54,7 @@ class Builder:
         self._listings: dict = {}
         self._fragments: dict = {}
         self._coming: list[dict] | None = None
+        self._places: dict[int, dict[int, str]] | None = None
         self.shared = bulkmime.Fragments()
 
     def listings(self, since: dt.datetime) -> list:
@@ -125,7 +126,8 @@ class Builder:
             "member": member, "blocks": blocks, "alerts": alerts, "balance": balance,
             "transfers": transfers.get(member.id, []),
             "expiring": expiring.get(member.id, []), "expired": expired.get(member.id, []),
-            "summary": self.summary, "announcements": announcements, "pending": pending, "activities": coming,
+            "summary": self.summary, "announcements": announcements, "pending": pending,
+            "activities": [{**a, "mine": self.places().get(member.id, {}).get(a["id"], "")} for a in coming],
             "since": since.date(), "until": self.run.cutoff.date(),
             "only": [self.categories.name(code, language) for code in recipient.only],
             "unsubscribe": plus_address(self.settings, "u", recipient.address_id),
@@ -158,11 +160,20 @@ class Builder:
         """The coming activities (public fields), each with the address that takes IK KOM."""
         if self._coming is None:
             group = self.settings.group
-            self._coming = [{"title": a.title, "start": a.start, "place": a.place, "price": a.price_cents,
+            self._coming = [{"id": a.id, "title": a.title, "start": a.start, "place": a.place, "price": a.price_cents,
                              "signup": a.signup, "free": activities.free(a),
                              "address": f"{group.local_part}+e-{a.code}@{group.domain}"}
                             for a in activities.coming(self.run.cutoff, limit=10, per_series=2)]
         return self._coming
+
+    def places(self) -> dict[int, dict[int, str]]:
+        """member id → {activity id: signed | waiting} for the coming activities in the digest."""
+        if self._places is None:
+            ids = [a["id"] for a in self.coming()]
+            self._places = {}
+            for member_id, activity_id, state in activities.held_places(ids):
+                self._places.setdefault(member_id, {})[activity_id] = state
+        return self._places
 
 
 def due_runs(settings, now: dt.datetime, catch_up: bool = True) -> list[Run]:
