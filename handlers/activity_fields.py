@@ -89,7 +89,10 @@ def _split_time(text: str) -> tuple[str, tuple[dt.time, dt.time | None] | None]:
                       fold(text).strip())
     if not found:
         return text, None
-    return text.strip()[:found.start()].strip(" ,"), _times(found.group(1))
+    day = fold(text).strip()[:found.start()]
+    # "samedi 12 décembre à 14h", "Sunday 13 December at 10", "6 maart om 14 uur", "am 5. Dezember um 14 Uhr"
+    day = re.sub(r"(?:[\s,]+(?:om|at|a|à|um|vanaf|from|des|dès|ab|van|de|from))*[\s,]*$", "", day)
+    return day, _times(found.group(1))
 
 
 def _prices(unit_text: str, euro_text: str) -> tuple[int | None, int | None]:

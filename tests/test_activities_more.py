@@ -377,3 +377,27 @@ def test_replies_to_any_mail_about_a_place_are_about_that_place_never_the_member
     booked = group.last("sam@example.org")
     assert booked.subject == "Booked: Bread" and "2.00 zonnen was booked from your account" in booked.text
     assert members.account(sam).balance_cents == -200
+
+
+@pytest.mark.parametrize("line,start,finish", [
+    ("Date : samedi 12 décembre 2026 à 14h", "2026-12-12 14:00", None),
+    ("When: Sunday 13 December at 10am", "2026-12-13 10:00", None),
+    ("Datum: 6 maart 2027 om 14 uur", "2027-03-06 14:00", None),          # summer time is weeks later
+    ("Datum: am 5. Dezember um 14 Uhr", "2026-12-05 14:00", None),
+    ("Date : 12 décembre de 14h à 17h", "2026-12-12 14:00", "17:00"),
+    ("Datum: zaterdag 12 december van 14:00 tot 17:00", "2026-12-12 14:00", "17:00"),
+    ("When: 5 December 2026, 2 to 5pm", "2026-12-05 14:00", "17:00"),
+    ("Date: 5 December 2026\nTime: 14:00, doors open 13:30", "2026-12-05 14:00", None),
+])
+def test_dates_and_times_as_organisers_write_them(line, start, finish):
+    from zoneinfo import ZoneInfo
+
+    from handlers.activity_fields import read
+
+    zone = ZoneInfo("Europe/Amsterdam")
+    found = read(line, "Europe/Amsterdam", dt.datetime(2026, 11, 23, 10, 0))
+
+    def local(moment):
+        return moment.replace(tzinfo=dt.timezone.utc).astimezone(zone)
+    assert f"{local(found['start']):%Y-%m-%d %H:%M}" == start
+    assert (f"{local(found['finish']):%H:%M}" if found["finish"] else None) == finish
