@@ -239,3 +239,17 @@ def test_the_readmes_oauth2_example_has_no_problem(tmp_path):
     assert (loaded.imap.auth, loaded.imap.host, loaded.imap.user) == ("oauth2", "imap.gmail.com", "lets@gmail.com")
     assert (loaded.outbound.mode, loaded.outbound.auth, loaded.outbound.token_command) == (
         "smtp", "oauth2", "oama access lets@gmail.com")
+
+
+def test_check_config_connect_says_in_words_why_a_relay_and_a_mailbox_cannot_be_reached(env):
+    closed = free_port()          # nothing listens there
+    result = lets("check-config", "--connect", env={
+        **env, "LETS_OUTBOUND_MODE": "smtp", "LETS_OUTBOUND_RELAY_HOST": "127.0.0.1",
+        "LETS_OUTBOUND_RELAY_PORT": str(closed), "LETS_OUTBOUND_STARTTLS": "false",
+        "LETS_IMAP_HOST": "no-such-host.invalid", "LETS_IMAP_USER": "lets", "LETS_IMAP_PASSWORD": "x"})
+    said = result.stdout + result.stderr
+    assert result.returncode == 1, said
+    assert f"relay: 127.0.0.1:{closed}: the connection was refused: nothing answers on that port" in said
+    assert "mailbox: no-such-host.invalid:993: the host name is not known (" in said, said
+    assert "gaierror" not in said
+    assert "ConnectionRefusedError" not in said

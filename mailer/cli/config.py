@@ -53,6 +53,7 @@ def connections(settings) -> list[tuple[bool, str]]:
     (worked, what happened) for each."""
     from imapclient.exceptions import IMAPClientError
 
+    from ..connection_errors import in_words
     from ..inbound.imap import CONNECTION_ERRORS, log_in
     from ..outbound.outbox import RelayUnavailable, SmtpTransport
 
@@ -80,7 +81,7 @@ def connections(settings) -> list[tuple[bool, str]]:
             done.append((True, f"mailbox: {imap.host}:{imap.port} took {how} for {imap.user}; "
                                f"{imap.folder} holds {messages} messages"))
         except (*CONNECTION_ERRORS, IMAPClientError) as exc:
-            done.append((False, f"mailbox: {imap.host}:{imap.port}: {exc.__class__.__name__}: {exc}"))
+            done.append((False, f"mailbox: {imap.host}:{imap.port}: {in_words(exc)}"))
     return done
 
 

@@ -20,6 +20,7 @@ from imapclient.exceptions import IMAPClientError
 
 from db.models import InboundMessage, MailboxState, utcnow
 
+from ..connection_errors import in_words
 from ..message.parse import message_id_from_bytes
 from ..oauth2 import TokenError, token
 from ..pipeline import Processor, store
@@ -77,8 +78,7 @@ class Poller:
                     self.sync(client)
                     self.wait(client)
             except (*CONNECTION_ERRORS, peewee.OperationalError, peewee.InterfaceError) as exc:
-                log.warning("mailbox %s: %s: %s; reconnecting in %.1fs", self.name,
-                            exc.__class__.__name__, exc, delay)
+                log.warning("mailbox %s: %s; reconnecting in %.1fs", self.name, in_words(exc), delay)
                 self.stopping.wait(delay)
                 delay = min(delay * 2, self.imap.max_backoff_seconds)
             finally:

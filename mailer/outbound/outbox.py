@@ -20,6 +20,7 @@ from db.prepared import prepared_insert
 
 from .. import oauth2
 from ..message.compose import Outgoing, now_utc
+from ..connection_errors import in_words
 from ..oauth2 import TokenError
 from ..settings import Settings
 from ..tls import client_context
@@ -143,7 +144,7 @@ class SmtpTransport:
             if connection is not None:
                 connection.close()
             # A refused login is our configuration, not the message: keep the mail queued.
-            raise RelayUnavailable(f"{out.relay_host}:{out.relay_port}: {exc.__class__.__name__}: {exc}") from exc
+            raise RelayUnavailable(f"{out.relay_host}:{out.relay_port}: {in_words(exc)}") from exc
         return connection
 
     def _oauth2_login(self, connection: smtplib.SMTP) -> None:
@@ -177,7 +178,7 @@ class SmtpTransport:
                 f"{exc.smtp_code} {exc.smtp_error!r}") from exc
         except (smtplib.SMTPException, OSError, socket.timeout) as exc:
             self.close()
-            raise TemporaryFailure(f"{exc.__class__.__name__}: {exc}") from exc
+            raise TemporaryFailure(in_words(exc)) from exc
 
     def close(self) -> None:
         if self.connection is not None:
