@@ -182,11 +182,10 @@ def _book(activity: Activity, row: Signup, limits, now: dt.datetime, zone: str):
     nothing is due (no price, or the organiser's own place when the organiser is paid).
     ActivityError("limit") when the ledger refuses it."""
     amount = (activity.price_cents or 0) * row.places
-    member_id = row.member_id if row.member_id is not None else row.member.id
-    if not amount or (activity.payee == "organiser" and member_id == activity.organiser_id):
+    if not amount or (activity.payee == "organiser" and row.member_id == activity.organiser_id):
         return None
     try:
-        return ledger.transfer_now(members.account(Member.get_by_id(member_id)), payee_account(activity), amount,
+        return ledger.transfer_now(members.account(row.member), payee_account(activity), amount,
                                    label(activity, zone), limits=limits,
                                    now=now, entered_by="activity", initiator="activity").transfer
     except ledger.LedgerError as error:

@@ -3,7 +3,7 @@ announced by mail, and the replies to it.
 
 The organiser gets a preview with a single-use token (group+v-TOKEN, "[v-TOKEN]") and
 publishes with JA/YES/OUI; where the core group approves activities ([activities]
-approval) it then waits for `lets activity approve`. Every member then gets the
+approval) it then waits for `lets activity approve`. Every other member then gets the
 activity's mail, whose own address (group+e-CODE) takes IK KOM / I'M COMING / JE VIENS /
 ICH KOMME [n] and AFMELDEN / CANCEL / ANNULER / ABMELDEN. Only in reply to that address is
 CANCEL a place given up: without it, CANCEL/OPZEGGEN ends the membership
@@ -22,13 +22,13 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-from db import activities, announcements, budgets, tokens
-from db.models import Activity, Member
+from db import activities, announcements, tokens
+from db.models import Activity, Budget, Member
 
 from . import Command, Context, Refusal, Reply, nonmember
 from .activity_fields import FieldError, read, read_moment
 from .activity_repeat import describe, next_starts
-from .answers import answer, find_token
+from .answers import answer, find_token, token_address
 from .authenticated import disowned
 from .commands import fold
 
@@ -80,12 +80,12 @@ class _NotMember(Exception):
     pass
 
 
-def _budget(name: str):
+def _budget(name: str) -> Budget:
     """The budget an organiser named, by its name as written (accents and case aside)."""
-    wanted = fold(name).strip()
-    found = [b for b in budgets.Budget.select() if fold(b.name) == wanted]
+    every = list(Budget.select().order_by(Budget.name))
+    found = [b for b in every if fold(b.name) == fold(name).strip()]
     if not found:
-        names = ", ".join(b.name for b in budgets.Budget.select().order_by(budgets.Budget.name))
+        names = ", ".join(b.name for b in every)
         raise FieldError("payee", f"{name} ({names})" if names else name)
     return found[0]
 
@@ -108,12 +108,11 @@ def handle(command: Command, ctx: Context) -> list[Reply]:
     language = command.language or organiser.language or "nl"
     activity, token = activities.draft(organiser, title=title, language=language, now=ctx.now, budget=budget,
                                        days=ctx.settings.activities.confirm_days, **fields)
-    group = ctx.settings.group
     dates = [start for start, _ in next_starts(activity, ctx.settings, ctx.now, include_first=True)]
     return [Reply("activity/preview", {**context(activity, ctx.settings), "token": token,
                                        "expires": activity.preview_expires, "dates": dates[:SHOWN_DATES],
                                        "approval": _needs_approval(organiser, ctx.settings)},
-                  headers={"Reply-To": f"{group.local_part}+{PREVIEW}-{token}@{group.domain}"})]
+                  headers={"Reply-To": token_address(ctx.settings, PREVIEW, token)})]
 
 
 def _needs_approval(organiser: Member, settings) -> bool:
@@ -134,6 +133,8 @@ def publish(command: Command, ctx: Context) -> list[Reply]:
         raise Refusal("activity/token", problem="already", title=activity.title)
     if activity.preview_expires <= ctx.now:
         raise Refusal("activity/token", problem="expired", title=activity.title, calloff=activity.state != "draft")
+    if disowned(ctx.mail):
+        raise Refusal("activity/refused", problem="disowned", **context(activity, ctx.settings))
     said = answer(command.body)
     if said is None:
         raise Refusal("activity/token", problem="unclear", title=activity.title)
@@ -155,13 +156,12 @@ def publish(command: Command, ctx: Context) -> list[Reply]:
 
 
 def go_live(activity: Activity, settings, now: dt.datetime) -> list[Reply]:
-    """Publish: a recurring activity's first occurrences are opened, and every member gets
-    the activity's mail; the organiser is told how many. The replies to queue."""
+    """Publish: a recurring activity's first occurrences are opened, and every other member
+    gets the activity's mail; the organiser is told how many. The replies to queue."""
     activities.publish(activity)
     occurrences = activities.add_occurrences(activity, next_starts(activity, settings, now), now) \
         if activity.rule else []
-    group = settings.group
-    address = f"{group.local_part}+{REPLY}-{activity.code}@{group.domain}"
+    address = activity_address(activity, settings)
     about = {**context(activity, settings), "code": activity.code,
              "dates": [activity.start] + [o.start for o in occurrences][:SHOWN_DATES - 1]}
     # Not to the organiser: the preview showed them the mail, and they are not asked to sign up.
@@ -190,12 +190,12 @@ def reply(command: Command, ctx: Context) -> list[Reply]:
     coming, leaving = COMING.match(words), LEAVING.match(words)
     if WHO.match(words):
         return [_participants(activity, member, about, ctx.settings)]
+    if disowned(ctx.mail):      # written in the member's name: no place taken, given up or changed
+        raise Refusal("activity/refused", problem="disowned", **about)
     organiser = member.id == activity.organiser_id
     calling_off, moving = CALL_OFF.match(words), MOVE.match(said)
     if (calling_off or moving) and not organiser:
         raise Refusal("activity/refused", problem="not-organiser-change", **about)
-    if (calling_off or moving) and disowned(ctx.mail):
-        raise Refusal("activity/refused", problem="disowned", **about)
     settings = ctx.settings.activities
     money = {"limits": ctx.settings.limits, "pay_now": settings.charge == "signup", "zone": ctx.settings.group.timezone}
     try:
@@ -237,14 +237,13 @@ def _ask_call_off(activity: Activity, whole: bool, about: dict, ctx: Context) ->
     Activity.update(preview_digest=tokens.digest(token), preview_used=None,
                     preview_expires=ctx.now + dt.timedelta(days=ctx.settings.activities.confirm_days)).where(
         Activity.id == activity.id).execute()
-    group = ctx.settings.group
     prefix = SERIES if whole else PREVIEW
     rows = [a for a in activities.occurrences(activity.series, ctx.now) if a.state == "published"] \
         if whole else [activity]
     people = sum(len(activities.participants(each)) for each in rows)
     return Reply("activity/call-off-ask", {**about, "token": token, "prefix": prefix, "whole": whole,
                                            "dates": [each.start for each in rows], "people": people},
-                 headers={"Reply-To": f"{group.local_part}+{prefix}-{token}@{group.domain}"})
+                 headers={"Reply-To": token_address(ctx.settings, prefix, token)})
 
 
 def _call_off_answered(activity: Activity, said: str, whole: bool, ctx: Context) -> list[Reply]:
@@ -273,7 +272,7 @@ def called_off(row, activity: Activity, settings) -> Reply:
     """A participant's (or waiting member's) notice that the activity will not take place."""
     member = row.member
     return Reply("activity/called-off", {**context(activity, settings), "name": member.name,
-                                         "placed": row.state == "signed", "refunded": getattr(row, "refunded", False)},
+                                         "placed": row.state == "signed", "refunded": row.refunded},
                  to=member.primary_address,
                  calendar=("CANCEL", activity.id, row.sequence) if row.state == "signed" else None)
 
@@ -346,8 +345,12 @@ def _promoted(row, activity: Activity, about: dict, settings) -> Reply:
 def reply_to(activity: Activity, settings) -> dict:
     """Every mail about a member's place answers to the activity's own address, so a reply
     to it (CANCEL, I'M COMING) is about this activity, never the membership."""
-    group = settings.group
-    return {"Reply-To": f"{group.local_part}+{REPLY}-{activity.code}@{group.domain}"}
+    return {"Reply-To": activity_address(activity, settings)}
+
+
+def activity_address(activity: Activity, settings) -> str:
+    """The activity's own address: IK KOM, AFMELDEN and the organiser's words go there."""
+    return token_address(settings, REPLY, activity.code)
 
 
 def context(activity: Activity, settings) -> dict:

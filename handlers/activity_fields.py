@@ -189,8 +189,6 @@ def read_moment(text: str, activity, timezone: str, now: dt.datetime) -> tuple[d
     local = activity.start.replace(tzinfo=dt.timezone.utc).astimezone(zone)
     today = now.replace(tzinfo=dt.timezone.utc).astimezone(zone).date()
     day_text, times = _split_time(text)
-    if times is None and not day_text.strip() and text.strip():
-        times = _times(text)
     day = parse_date(day_text, today) if day_text.strip() else (local.date() if times else None)
     if day is None:
         raise FieldError("unreadable", text)

@@ -13,6 +13,7 @@ import re
 from db import activities, meetings
 
 from . import Command, Context, Refusal, Reply
+from .activity import activity_address
 
 ITEM_WORD = re.compile(r"^\s*item\b\s*:?\s*", re.I)
 
@@ -25,11 +26,10 @@ def text_of(command: Command) -> str:
 def handle(command: Command, ctx: Context) -> list[Reply]:
     name = ctx.member.name
     if command.language == "en" and not command.argument.strip() and not command.body.strip():
-        group = ctx.settings.group
         return [Reply("activity/agenda", {"name": name, "activities": [
             {"title": a.title, "start": a.start, "place": a.place, "price": a.price_cents, "capacity": a.capacity,
-             "free": activities.free(a), "signup": a.signup,
-             "address": f"{group.local_part}+e-{a.code}@{group.domain}"} for a in activities.coming(ctx.now)]})]
+             "free": activities.free(a), "signup": a.signup, "address": activity_address(a, ctx.settings)}
+            for a in activities.coming(ctx.now)]})]
     meeting = meetings.upcoming(ctx.today)
     if meeting is None:
         raise Refusal("agenda/no-meeting", name=name)

@@ -61,6 +61,12 @@ _NO_WORDS = {word for words in SAY_NO.values() for word in words}
 ANSWER_LINES = 3
 
 
+def token_address(settings, prefix: str, token: str) -> str:
+    """Our plus address that carries `token` (group+PREFIX-TOKEN@domain), which find_token reads back."""
+    group = settings.group
+    return f"{group.local_part}+{prefix}-{token}@{group.domain}"
+
+
 def find_token(inbound, settings, prefix: str = "t") -> str | None:
     """The token a mail carries: envelope recipient, then To/Cc, then the subject.
     `prefix` tells the kinds of token apart: t for payments, a for announcements."""

@@ -20,6 +20,9 @@ import authres
 # The kinds of command whose mail is checked before it is handled: those that move
 # credit, and the answers (JA) that book what they propose.
 MOVES_CREDIT = ("pay", "invoice", "donate", "claim", "proxy", "consent", "refuse")
+# Checked too: the replies to an activity (a sign-up may book its price; the organiser's
+# words move or call it off for everyone) and the organiser's JA that publishes or calls off.
+CHECKED = (*MOVES_CREDIT, "activity-reply", "activity-publish")
 
 
 def _domain(value: str) -> str:

@@ -29,7 +29,7 @@ from handlers.announce import recognise as recognise_announcement
 from handlers.cancel import recognise as recognise_cancel
 from handlers.commands import route_all
 from handlers import trade
-from handlers.authenticated import MOVES_CREDIT
+from handlers.authenticated import CHECKED
 from handlers.answers import answer
 from handlers.consent import recognise as recognise_consent
 from handlers.dispatch import handle
@@ -192,10 +192,11 @@ def read_commands(inbound: Inbound, settings) -> list[Command]:
 
 
 def verify_sender(raw: bytes, inbound: Inbound, senders: SenderCheck, known=lambda address: True) -> None:
-    """Set `inbound.sender_auth` (DKIM, DMARC) when the mail's command moves credit and
+    """Set `inbound.sender_auth` (DKIM, DMARC) when the mail's command moves credit (or
+    acts on an activity: handlers/authenticated.py CHECKED) and
     `known(sender)`: the worker asks DNS only about the domains of members and coordinators,
     so nobody can slow it down with mail from domains whose DNS never answers."""
-    if (senders.enabled and inbound.sender and read_commands(inbound, senders.settings)[0].kind in MOVES_CREDIT
+    if (senders.enabled and inbound.sender and read_commands(inbound, senders.settings)[0].kind in CHECKED
             and known(inbound.sender)):
         try:
             inbound.sender_auth = senders.check(raw, inbound)

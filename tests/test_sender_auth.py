@@ -5,6 +5,7 @@ no DMARC record; evil.example signs with a key of its own. A JA that example.org
 books; the same JA with a forged From tells An, at her own address, and books nothing.
 """
 import base64
+import datetime as dt
 import smtplib
 
 import dkim
@@ -320,3 +321,34 @@ def test_the_verdict_reads_as_it_is_kept():
     assert not Verdict("pass", "reject", "pass", "example.org", single_from=False, signed_id=True).vouches
     assert not Verdict("pass", "reject", "pass", "example.org").vouches    # replayable under a new Message-ID
     assert parse(b"From: a@b.example\r\n\r\n").sender_auth is None
+
+
+def test_a_forged_call_off_or_move_of_an_activity_changes_nothing(checked, keys, an, piet):
+    from db.models import Activity, Signup
+
+    write(checked, keys, "an@example.org", "ACTIVITEIT: Repaircafé", "Datum: 5 december 2026\nTijd: 14:00",
+          signer="example.org")
+    preview = checked.last("an@example.org")
+    answer(checked, keys, preview, signer="example.org")
+    published = checked.last("an@example.org")
+    address = str(published.message["Reply-To"])
+    assert published.subject == "Je activiteit is gepubliceerd: Repaircafé" and "+e-" in address
+    for words in ("AFLASSEN", "VERPLAATSEN NAAR 12 december 15:00"):
+        forged = write(checked, keys, "an@example.org", "Re: Repaircafé", words, rcpt=[address])
+        told = checked.last("an@example.org")
+        assert "dus we weten niet zeker\nof jij hem stuurde. Er is niets veranderd." in told.text, told.text
+        assert checked.inbound(forged).reason == "refused: activity/refused"
+    # Nor a sign-up in Piet's name from a domain that disowns it, nor a forged JA.
+    forged = write(checked, keys, "piet@example.org", "Re: Repaircafé", "IK KOM", rcpt=[address])
+    assert checked.inbound(forged).reason == "refused: activity/refused" and not Signup.select().exists()
+    activity = Activity.get()
+    assert activity.state == "published" and activity.start == dt.datetime(2026, 12, 5, 13, 0)
+    # Signed by An's own provider, the same words are hers: the call-off is asked again, and
+    # only her signed JA does it.
+    write(checked, keys, "an@example.org", "Re: Repaircafé", "AFLASSEN", rcpt=[address], signer="example.org")
+    ask = checked.last("an@example.org")
+    assert ask.subject.startswith("Je activiteit aflassen? Repaircafé")
+    answer(checked, keys, ask)
+    assert Activity.get().state == "published"
+    answer(checked, keys, ask, signer="example.org")
+    assert Activity.get().state == "cancelled"

@@ -7,7 +7,7 @@ import datetime as dt
 
 import click
 
-from .app import main, moment, pass_app
+from .app import deliver_queued, main, moment, pass_app
 
 
 @main.command("agenda")
@@ -58,13 +58,6 @@ def _activity(number: int):
     if found is None:
         raise click.ClickException(f"there is no activity #{number} (lets activity list shows them)")
     return found
-
-
-def _deliver(app) -> None:
-    from ..outbound.outbox import deliver_pending
-
-    while deliver_pending(app.settings, limit=1000):
-        pass
 
 
 STATES = {"draft": "draft, not yet confirmed by its organiser", "pending": "waiting for the core group's approval",
@@ -133,7 +126,7 @@ def activity_approve(app, number, at):
         raise click.ClickException(f"activity #{number} is {state}: there is nothing to approve"
                                    if exc.problem == "not-pending" else
                                    f"activity #{number} has already begun: it can no longer be published") from exc
-    _deliver(app)
+    deliver_queued(app.settings)
     click.echo(f"activity #{number} published; its mail goes to {readers} member{'' if readers == 1 else 's'}")
 
 
@@ -158,7 +151,7 @@ def activity_refuse(app, number, reason):
     except activities.ActivityError as exc:
         raise click.ClickException(f"activity #{number} is {STATES.get(found.state, found.state)}: "
                                    "there is nothing to refuse") from exc
-    _deliver(app)
+    deliver_queued(app.settings)
     click.echo(f"activity #{number} not published; {found.organiser.name} is told")
 
 
@@ -202,7 +195,7 @@ def activity_move(app, number, to, until, at):
     except activities.ActivityError as exc:
         reason = {"past": f"{to} has passed", "cancelled": "it is cancelled"}.get(exc.problem, "it has already begun")
         raise click.ClickException(f"activity #{number} cannot move: {reason}") from exc
-    _deliver(app)
+    deliver_queued(app.settings)
     click.echo(f"activity #{number} moved to {local:%Y-%m-%d %H:%M}; {told} members told")
 
 
@@ -228,7 +221,7 @@ def activity_charge(app, day, at):
         raise click.ClickException(f"--date {day!r}: expected e.g. 2027-03-06") from exc
     app.db()
     charged, refused = run.charge(app.settings, until, now)
-    _deliver(app)
+    deliver_queued(app.settings)
     click.echo(f"{charged} participant{'' if charged == 1 else 's'} charged"
                + (f", {refused} refused by the ledger (limits)" if refused else ""))
 
@@ -257,7 +250,7 @@ def activity_cancel(app, number, series, at):
         if not found.series:
             raise click.ClickException(f"activity #{number} does not repeat: cancel it without --series")
         cancelled, told = run.end_series(app.settings, found, now)
-        _deliver(app)
+        deliver_queued(app.settings)
         click.echo(f"series #{found.series}: {cancelled} coming dates cancelled, no more planned; {told} members told")
         return
     try:
@@ -265,5 +258,5 @@ def activity_cancel(app, number, series, at):
     except activities.ActivityError as exc:
         raise click.ClickException(f"activity #{number} is {STATES.get(found.state, found.state)}: "
                                    "nothing to cancel") from exc
-    _deliver(app)
+    deliver_queued(app.settings)
     click.echo(f"activity #{number} cancelled; {told} members told")

@@ -168,6 +168,14 @@ def moment(value):
         raise click.ClickException(f"--at {value!r}: expected e.g. 2026-11-30T07:30 (UTC)") from exc
 
 
+def deliver_queued(settings) -> None:
+    """Send what the command queued now, rather than leave it for `lets serve`."""
+    from ..outbound.outbox import deliver_pending
+
+    while deliver_pending(settings, limit=1000):
+        pass
+
+
 def ledger_error(exc, settings, payer=None) -> click.ClickException:
     """A refusal of the ledger's as a one-line error, in the words of the command line."""
     from .words import refusal

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .app import main, moment, pass_app
+from .app import deliver_queued, main, moment, pass_app
 
 
 @main.group()
@@ -41,7 +41,6 @@ def meeting_announce(app, day, agenda_file, place, short_notice, entered_by, at)
     from db import meetings, write_transaction
 
     from ..runs import meeting as meeting_mail
-    from ..outbound.outbox import deliver_pending
 
     date = _date(day)
     now = moment(at)
@@ -56,8 +55,7 @@ def meeting_announce(app, day, agenda_file, place, short_notice, entered_by, at)
     except meetings.MeetingError as exc:
         raise click.ClickException(str(exc)) from exc
     mailed, unreachable = meeting_mail.invite(app.settings, found)
-    while deliver_pending(app.settings, limit=1000):
-        pass
+    deliver_queued(app.settings)
     state = "announced" if new else "already announced"
     click.echo(f"meeting of {found.date} {state}: {mailed} members invited now"
                + (f", {unreachable} on paper without a coordinator not reached" if unreachable else "")

@@ -1,8 +1,8 @@
 """Who really sent a money mail: DKIM signatures (RFC 6376) and the From domain's DMARC policy (RFC 7489).
 
 Runs in the worker before its write transaction, and only for mail whose command moves
-credit (handlers.authenticated.MOVES_CREDIT), so DNS is never waited for while the
-database is locked. Every lookup is bounded (`TIMEOUT`) and answers are kept a few
+credit or acts on an activity (handlers.authenticated.CHECKED), so DNS is never waited
+for while the database is locked. Every lookup is bounded (`TIMEOUT`) and answers are kept a few
 minutes per name; a lookup that times out is a temperror, and a temperror changes
 nothing: the token round trip authorises as it always did.
 

@@ -19,6 +19,7 @@ from db import activities, database
 from db import digest as queries
 from db.categories import OTHER
 from db.models import DigestDelivery, DigestRun, Member
+from handlers.activity import activity_address
 
 from ..message import bulkmime
 from ..message.compose import Composer, Outgoing, now_utc
@@ -159,10 +160,9 @@ class Builder:
     def coming(self) -> list[dict]:
         """The coming activities (public fields), each with the address that takes IK KOM."""
         if self._coming is None:
-            group = self.settings.group
             self._coming = [{"id": a.id, "title": a.title, "start": a.start, "place": a.place, "price": a.price_cents,
                              "signup": a.signup, "free": activities.free(a),
-                             "address": f"{group.local_part}+e-{a.code}@{group.domain}"}
+                             "address": activity_address(a, self.settings)}
                             for a in activities.coming(self.run.cutoff, limit=10, per_series=2)]
         return self._coming
 
