@@ -43,6 +43,7 @@ LEAVING = re.compile(r"^(?:afmelden|cancel|annuler|abmelden)\b")
 WHO = re.compile(r"^(?:deelnemers|participants|teilnehmer|teilnehmende)\b")
 CALL_OFF = re.compile(r"^(?:aflassen|afgelast|call off|called off|cancel (?:the )?activity|annuler l'?activite"
                       r"|activite annulee|absagen|abgesagt)(?:\s+(alle|all|tout|toutes|alles))?\b")
+CALL_OFF_ANYWHERE = re.compile(r"\b" + CALL_OFF.pattern[1:])
 MOVE = re.compile(r"^(?:verplaatsen|verplaats|move|moved|reschedule|deplacer|reporter|verschieben|verlegen)"
                   r"(?:\s+(?:naar|to|au|a|a la|auf|zum|nach|op|on))?\b\s*:?\s*(.*)$")
 # How many of a series' coming dates a mail lists.
@@ -193,7 +194,8 @@ def reply(command: Command, ctx: Context) -> list[Reply]:
     if disowned(ctx.mail):      # written in the member's name: no place taken, given up or changed
         raise Refusal("activity/refused", problem="disowned", **about)
     organiser = member.id == activity.organiser_id
-    calling_off, moving = CALL_OFF.match(words), MOVE.match(said)
+    # The organiser's "Helaas, aflassen graag": anywhere in the line, as a JA confirms it.
+    calling_off, moving = (CALL_OFF_ANYWHERE.search(words) if organiser else CALL_OFF.match(words)), MOVE.match(said)
     if (calling_off or moving) and not organiser:
         raise Refusal("activity/refused", problem="not-organiser-change", **about)
     settings = ctx.settings.activities
